@@ -1,0 +1,1 @@
+//! Visma.net ERP API simulator.
