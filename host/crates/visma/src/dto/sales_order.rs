@@ -1,0 +1,192 @@
+//! SalesOrders v3 (`{salesorder_base}/api/v3/SalesOrders`): plain JSON bodies (no value
+//! wrapping), zero-based `pageIndex` paging, ETag/If-Match on modifications.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// `NewSalesOrderCommand.customer`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct OrderCustomer {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<String>,
+    /// The customer's order number (≤ 40).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<String>,
+    /// Reference in a third-party system (≤ 40); `create_sales_order_once` writes the
+    /// external reference here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ref_no: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terms_id: Option<String>,
+    /// Present on reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// `NewSalesOrderLineDto`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct NewOrderLine {
+    pub inventory_id: String,
+    #[serde(with = "crate::wrap::dec")]
+    pub quantity: Decimal,
+    #[serde(skip_serializing_if = "Option::is_none", with = "crate::wrap::opt_dec")]
+    pub unit_price: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_manual_price: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none", with = "crate::wrap::opt_dec")]
+    pub discount_percent: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none", with = "crate::wrap::opt_dec")]
+    pub discount_amount: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discount_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_manual_discount: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_category_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warehouse_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_of_measure: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// `Issue` (sale) or `Receipt` (return).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch_id: Option<String>,
+}
+
+/// `freight`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Freight {
+    #[serde(with = "crate::wrap::dec")]
+    pub cost: Decimal,
+    #[serde(skip_serializing_if = "Option::is_none", with = "crate::wrap::opt_dec")]
+    pub premium_amount: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_category_id: Option<String>,
+}
+
+/// `paymentSettings`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PaymentSettings {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_method_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cash_account_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_reference: Option<String>,
+}
+
+/// `NewSalesOrderCommand`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct NewSalesOrder {
+    /// Order type, e.g. `SO`.
+    #[serde(rename = "type")]
+    pub order_type: String,
+    /// Only with manual numbering.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    pub customer: OrderCustomer,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_on: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// `Open` or `Hold`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_zone_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freight: Option<Freight>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_settings: Option<PaymentSettings>,
+    pub order_lines: Vec<NewOrderLine>,
+}
+
+/// An order line as read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct OrderLine {
+    #[serde(alias = "lineNbr", alias = "id")]
+    pub line_id: Option<i64>,
+    pub inventory_id: Option<String>,
+    pub description: Option<String>,
+    #[serde(with = "crate::wrap::opt_dec")]
+    pub quantity: Option<Decimal>,
+    #[serde(with = "crate::wrap::opt_dec")]
+    pub unit_price: Option<Decimal>,
+    #[serde(with = "crate::wrap::opt_dec")]
+    pub discount_percent: Option<Decimal>,
+    #[serde(with = "crate::wrap::opt_dec")]
+    pub discount_amount: Option<Decimal>,
+    #[serde(with = "crate::wrap::opt_dec")]
+    pub amount: Option<Decimal>,
+    pub tax_category_id: Option<String>,
+    pub warehouse_id: Option<String>,
+    pub unit_of_measure: Option<String>,
+    pub operation: Option<String>,
+}
+
+/// A SalesOrders v3 order as read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SalesOrder {
+    #[serde(rename = "type")]
+    pub order_type: String,
+    #[serde(alias = "id")]
+    pub order_id: String,
+    pub status: Option<String>,
+    pub customer: Option<OrderCustomer>,
+    pub date: Option<NaiveDate>,
+    pub currency_id: Option<String>,
+    pub description: Option<String>,
+    pub note: Option<String>,
+    pub branch_id: Option<String>,
+    pub freight: Option<Freight>,
+    pub payment_settings: Option<PaymentSettings>,
+    #[serde(alias = "lines")]
+    pub order_lines: Vec<OrderLine>,
+    #[serde(with = "crate::wrap::opt_dec")]
+    pub line_total: Option<Decimal>,
+    #[serde(with = "crate::wrap::opt_dec")]
+    pub discount_total: Option<Decimal>,
+    #[serde(with = "crate::wrap::opt_dec")]
+    pub tax_total: Option<Decimal>,
+    #[serde(with = "crate::wrap::opt_dec")]
+    pub order_total: Option<Decimal>,
+    #[serde(alias = "createdDateTime")]
+    #[serde(with = "crate::wrap::opt_dt")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(alias = "lastModifiedDateTime", alias = "modifiedAt")]
+    #[serde(with = "crate::wrap::opt_dt")]
+    pub last_modified: Option<DateTime<Utc>>,
+}
+
+/// Filters of `GET /api/v3/SalesOrders`.
+#[derive(Debug, Clone, Default)]
+pub struct SalesOrderFilter {
+    pub order_type: Option<String>,
+    pub customer_id: Option<String>,
+    pub status: Option<String>,
+    pub modified_since: Option<DateTime<Utc>>,
+}
