@@ -2,6 +2,8 @@
 //! axum. The host talks to them exactly as to production; integrators run them locally.
 //! Each simulator lives in its own module with its state, routes, seed data and fault
 //! injection beside it.
+// Large `serde_json::json!` literals (full API resources) need more macro recursion.
+#![recursion_limit = "512"]
 
 pub mod bigcommerce;
 #[cfg(feature = "contract")]
