@@ -1,1 +1,2 @@
 //! Plugin SDK.
+wit_bindgen::generate!({ path: "../wit", world: "mapping-plugin" });
