@@ -1,0 +1,189 @@
+//! What a handler can reach while it runs one attempt: the store (identity map, write
+//! intents, echo markers), the audit recorder, follow-up jobs and the snapshot.
+
+use crate::error::JobError;
+use chrono::Utc;
+use ledgerlink_core::{BcOrderId, ExternalRef, VismaDocumentNo};
+use ledgerlink_store::{
+    IdentityKey, Job, JobId, NewExchange, NewJob, PluginInfo, REF_BC_ORDER, REF_VISMA_DOCUMENT, ReplayMode, Store,
+    WriteStart,
+};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Gathered during an attempt and written with its result in one transaction.
+#[derive(Debug, Default)]
+pub(crate) struct AttemptLog {
+    pub exchanges: Vec<NewExchange>,
+    pub plugin: Option<PluginInfo>,
+    pub follow_ups: Vec<NewJob>,
+    pub snapshot: Option<serde_json::Value>,
+    pub refs: Vec<(String, String)>,
+}
+
+pub struct JobContext {
+    store: Store,
+    job_id: JobId,
+    attempt: u32,
+    replay_mode: ReplayMode,
+    stored_snapshot: Option<serde_json::Value>,
+    log: Mutex<AttemptLog>,
+}
+
+impl JobContext {
+    pub(crate) fn new(store: Store, job: &Job) -> Self {
+        Self {
+            store,
+            job_id: job.id,
+            attempt: job.attempts,
+            replay_mode: job.replay_mode,
+            stored_snapshot: job.snapshot.clone(),
+            log: Mutex::new(AttemptLog::default()),
+        }
+    }
+
+    pub(crate) fn take_log(&self) -> AttemptLog {
+        std::mem::take(&mut *self.lock())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, AttemptLog> {
+        // A handler that panicked while holding the lock left plain data behind: still usable.
+        self.log.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn job_id(&self) -> JobId {
+        self.job_id
+    }
+
+    /// This attempt's number, from 1.
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    pub fn replay_mode(&self) -> ReplayMode {
+        self.replay_mode
+    }
+
+    /// The snapshot to use instead of fetching the source: `Some` only when an operator
+    /// replayed this job in snapshot mode.
+    pub fn replay_snapshot(&self) -> Option<&serde_json::Value> {
+        match self.replay_mode {
+            ReplayMode::Snapshot => self.stored_snapshot.as_ref(),
+            ReplayMode::Refetch => None,
+        }
+    }
+
+    /// Keeps the source as fetched with the job, for a later "replay the snapshot".
+    pub fn save_snapshot(&self, source: serde_json::Value) {
+        self.lock().snapshot = Some(source);
+    }
+
+    // --- audit ---------------------------------------------------------------------------
+
+    /// Records one HTTP exchange of this attempt. Secrets are redacted when stored.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_exchange(
+        &self,
+        system: &str,
+        method: &str,
+        url: &str,
+        request_body: Option<&str>,
+        status: Option<u16>,
+        response_body: Option<&str>,
+        duration: Duration,
+    ) {
+        self.record(NewExchange {
+            system: system.to_owned(),
+            method: method.to_owned(),
+            url: url.to_owned(),
+            request_headers: Vec::new(),
+            request_body: request_body.map(str::to_owned),
+            status,
+            response_headers: Vec::new(),
+            response_body: response_body.map(str::to_owned),
+            at: Utc::now() - duration,
+            duration,
+        });
+    }
+
+    /// Records one HTTP exchange with headers.
+    pub fn record(&self, exchange: NewExchange) {
+        self.lock().exchanges.push(exchange);
+    }
+
+    /// The mapping plugin this attempt used.
+    pub fn set_plugin(&self, name: &str, version: &str, hash: &str) {
+        self.lock().plugin = Some(PluginInfo {
+            name: name.to_owned(),
+            version: version.to_owned(),
+            hash: hash.to_owned(),
+        });
+    }
+
+    /// Makes this attempt findable by a BigCommerce order id (jobs with subject `order:<id>`
+    /// are tagged automatically).
+    pub fn tag_order(&self, order: BcOrderId) {
+        self.tag(REF_BC_ORDER, &order.to_string());
+    }
+
+    /// Makes this attempt findable by a Visma document number.
+    pub fn tag_document(&self, document: &VismaDocumentNo) {
+        self.tag(REF_VISMA_DOCUMENT, document.as_str());
+    }
+
+    pub fn tag(&self, kind: &str, value: &str) {
+        self.lock().refs.push((kind.to_owned(), value.to_owned()));
+    }
+
+    // --- follow-up work ------------------------------------------------------------------
+
+    /// Queues a job to add when this attempt succeeds (dropped if it fails, so a retried
+    /// attempt does not queue it twice).
+    pub fn enqueue(&self, job: NewJob) {
+        self.lock().follow_ups.push(job);
+    }
+
+    // --- identity map and write intents --------------------------------------------------
+
+    pub async fn identity(&self, key: &IdentityKey) -> Result<Option<String>, JobError> {
+        Ok(self.store.identity(key).await?)
+    }
+
+    /// Before a Visma write; see [`WriteStart`].
+    pub async fn begin_write(&self, key: &IdentityKey, external_ref: &ExternalRef) -> Result<WriteStart, JobError> {
+        Ok(self.store.begin_write(key, external_ref, Some(self.job_id)).await?)
+    }
+
+    /// After the Visma write (or a lookup that found it): records the mapping, closes the
+    /// intent and tags this attempt with the Visma id.
+    pub async fn complete_write(&self, key: &IdentityKey, visma_id: &str) -> Result<(), JobError> {
+        self.store.complete_write(key, visma_id, Some(self.job_id)).await?;
+        self.tag(REF_VISMA_DOCUMENT, visma_id);
+        Ok(())
+    }
+
+    /// The write was rejected and certainly had no effect.
+    pub async fn abandon_write(&self, key: &IdentityKey) -> Result<(), JobError> {
+        Ok(self.store.abandon_write(key).await?)
+    }
+
+    // --- echo suppression ----------------------------------------------------------------
+
+    pub async fn record_echo(&self, target: &str, resource: &str, content_hash: &str) -> Result<(), JobError> {
+        Ok(self.store.record_echo(target, resource, content_hash).await?)
+    }
+
+    pub async fn is_echo(
+        &self,
+        target: &str,
+        resource: &str,
+        content_hash: Option<&str>,
+        within: Duration,
+    ) -> Result<bool, JobError> {
+        Ok(self.store.is_echo(target, resource, content_hash, within).await?)
+    }
+}
