@@ -1,0 +1,667 @@
+//! Accounts-receivable documents shared by customer invoices and customer credit notes:
+//! reading the UpdateDto, computing the ERP-side totals (line amounts, discounts, VAT per VAT
+//! code, rounding) and writing the Dto.
+
+use chrono::{DateTime, Datelike, Utc};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use super::error::{ErpError, ErpResult};
+use super::state::{ArDoc, ArKind, ArLine, Company, TaxDetail};
+use super::wire::{self, Dto, num, round2};
+
+pub fn etag(doc: &ArDoc) -> String {
+    let kind = match doc.kind {
+        ArKind::Invoice => "invoice",
+        ArKind::CreditNote => "creditnote",
+    };
+    wire::etag(kind, &doc.number, doc.version)
+}
+
+pub fn path(kind: ArKind, number: &str) -> String {
+    match kind {
+        ArKind::Invoice => format!("/v1/customerinvoice/{number}"),
+        ArKind::CreditNote => format!("/v1/customerCreditNote/{number}"),
+    }
+}
+
+pub fn label(kind: ArKind) -> &'static str {
+    match kind {
+        ArKind::Invoice => "Invoice",
+        ArKind::CreditNote => "Credit note",
+    }
+}
+
+fn lines_field(kind: ArKind) -> &'static str {
+    match kind {
+        ArKind::Invoice => "invoiceLines",
+        ArKind::CreditNote => "lines",
+    }
+}
+
+fn today(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map(|n| n.and_utc())
+        .unwrap_or(now)
+}
+
+/// A new, empty document for `customer` with the company's defaults; `apply` fills it in.
+pub fn new_doc(company: &Company, kind: ArKind, d: &Dto, now: DateTime<Utc>) -> ErpResult<ArDoc> {
+    let customer_no = d
+        .text("customerNumber")?
+        .ok_or_else(|| ErpError::validation("'customerNumber' is required."))?;
+    let customer = company.customers.get(&customer_no).ok_or_else(|| {
+        ErpError::validation(format!(
+            "Customer '{customer_no}' cannot be found in the system."
+        ))
+    })?;
+    if customer.status == "Inactive" {
+        return Err(ErpError::validation(format!(
+            "Customer '{customer_no}' is inactive."
+        )));
+    }
+    let date = today(now);
+    Ok(ArDoc {
+        kind,
+        number: String::new(),
+        customer: customer_no,
+        status: "Balanced".into(),
+        hold: false,
+        released: false,
+        document_date: date,
+        due_date: date,
+        orig_invoice_date: None,
+        currency: customer.currency.clone(),
+        exchange_rate: Decimal::ONE,
+        credit_terms: customer.credit_terms.clone(),
+        payment_method: customer.default_payment_method.clone(),
+        external_reference: None,
+        customer_ref_number: None,
+        payment_reference: None,
+        invoice_text: None,
+        note: None,
+        branch: company.main_branch().number.clone(),
+        vat_zone: customer.vat_zone.clone(),
+        lines: Vec::new(),
+        tax: Vec::new(),
+        detail_total: Decimal::ZERO,
+        discount_total: Decimal::ZERO,
+        vat_total: Decimal::ZERO,
+        rounding_diff: Decimal::ZERO,
+        amount: Decimal::ZERO,
+        balance: Decimal::ZERO,
+        applications: Vec::new(),
+        created: now,
+        modified: now,
+        version: 1,
+    })
+}
+
+/// Applies header fields and line operations, then recomputes the totals.
+pub fn apply(company: &Company, d: &Dto, doc: &mut ArDoc, creating: bool) -> ErpResult<()> {
+    if !creating
+        && let Some(c) = d.text("customerNumber")?
+        && c != doc.customer
+    {
+        return Err(ErpError::validation(
+            "The customer of a document cannot be changed.",
+        ));
+    }
+    let mut due_given = false;
+    if let Some(date) = d.date_time("documentDate")? {
+        doc.document_date = date;
+    }
+    if let Some(date) = d.date_time("origInvoiceDate")? {
+        doc.orig_invoice_date = Some(date);
+    }
+    if let Some(cur) = d.text("currencyId")? {
+        if company.currency(&cur).is_none() {
+            return Err(ErpError::validation(format!(
+                "Currency '{cur}' cannot be found in the system."
+            )));
+        }
+        doc.currency = cur;
+    }
+    match d.decimal("exchangeRate")? {
+        Some(rate) if rate <= Decimal::ZERO => {
+            return Err(ErpError::validation("'exchangeRate' must be positive."));
+        }
+        Some(rate) => doc.exchange_rate = rate,
+        None => {
+            let date = doc.document_date.date_naive();
+            doc.exchange_rate = company.rate_to_base(&doc.currency, date).ok_or_else(|| {
+                ErpError::validation(format!(
+                    "No exchange rate from {} to {} is effective on {date}.",
+                    doc.currency, company.base_currency
+                ))
+            })?;
+        }
+    }
+    if let Some(terms) = d.text("creditTermsId")? {
+        if company.credit_term(&terms).is_none() {
+            return Err(ErpError::validation(format!(
+                "Credit terms '{terms}' cannot be found in the system."
+            )));
+        }
+        doc.credit_terms = terms;
+    }
+    if let Some(due) = d.date_time("documentDueDate")? {
+        doc.due_date = due;
+        due_given = true;
+    }
+    if !due_given && (creating || d.raw("documentDate")?.is_some()) {
+        let days = company
+            .credit_term(&doc.credit_terms)
+            .map(|t| t.due_days)
+            .unwrap_or(0);
+        doc.due_date = doc.document_date + chrono::Duration::days(days);
+    }
+    if let Some(pm) = d.text("paymentMethodId")? {
+        if company.payment_method(&pm).is_none() {
+            return Err(ErpError::validation(format!(
+                "Payment method '{pm}' cannot be found in the system."
+            )));
+        }
+        doc.payment_method = Some(pm);
+    }
+    if let Some(branch) = d.text("branchNumber")? {
+        if company.branch(&branch).is_none() {
+            return Err(ErpError::validation(format!(
+                "Branch '{branch}' cannot be found in the system."
+            )));
+        }
+        doc.branch = branch;
+    }
+    if let Some(zone) = d.text("customerVatZoneId")? {
+        if company.vat_zone(&zone).is_none() {
+            return Err(ErpError::validation(format!(
+                "VAT zone '{zone}' cannot be found in the system."
+            )));
+        }
+        doc.vat_zone = zone;
+    }
+    if let Some(v) = d.string("externalReference")? {
+        if v.chars().count() > 40 {
+            return Err(ErpError::validation(
+                "'externalReference' cannot be longer than 40 characters.",
+            ));
+        }
+        doc.external_reference = Some(v);
+    }
+    if let Some(v) = d.string("customerRefNumber")? {
+        if v.chars().count() > 40 {
+            return Err(ErpError::validation(
+                "'customerRefNumber' cannot be longer than 40 characters.",
+            ));
+        }
+        doc.customer_ref_number = Some(v);
+    }
+    if let Some(v) = d.string("paymentReference")? {
+        doc.payment_reference = Some(v);
+    }
+    if let Some(v) = d.string("invoiceText")? {
+        doc.invoice_text = Some(v);
+    }
+    if let Some(v) = d.string("note")? {
+        doc.note = Some(v);
+    }
+    if let Some(hold) = d.boolean("hold")? {
+        doc.hold = hold;
+    }
+    doc.status = if doc.hold { "Hold" } else { "Balanced" }.into();
+
+    let field = lines_field(doc.kind);
+    for line in d.array(field)? {
+        apply_line(company, doc, &line)?;
+    }
+    compute_totals(company, doc);
+    Ok(())
+}
+
+fn apply_line(company: &Company, doc: &mut ArDoc, d: &Dto) -> ErpResult<()> {
+    let op = d
+        .plain_string("operation")?
+        .unwrap_or_else(|| "Insert".into());
+    let line_number = match d.raw("lineNumber")? {
+        None => None,
+        Some(v) => Some(v.as_i64().ok_or_else(|| {
+            ErpError::validation(format!(
+                "'{}' must be an integer.",
+                d.field_name("lineNumber")
+            ))
+        })? as i32),
+    };
+    match op.as_str() {
+        "Insert" => {
+            let next = doc.lines.iter().map(|l| l.line_number).max().unwrap_or(0) + 1;
+            let mut line = ArLine {
+                line_number: next,
+                inventory_number: None,
+                description: None,
+                quantity: Decimal::ONE,
+                unit_price: Decimal::ZERO,
+                discount_percent: Decimal::ZERO,
+                discount_amount: Decimal::ZERO,
+                manual_discount: false,
+                amount: Decimal::ZERO,
+                vat_id: String::new(),
+                uom: None,
+                note: None,
+                branch: doc.branch.clone(),
+            };
+            fill_line(company, doc, d, &mut line, true)?;
+            doc.lines.push(line);
+        }
+        "Update" => {
+            let n = line_number.ok_or_else(|| {
+                ErpError::validation(format!(
+                    "'{}' is required to update a line.",
+                    d.field_name("lineNumber")
+                ))
+            })?;
+            let idx = doc
+                .lines
+                .iter()
+                .position(|l| l.line_number == n)
+                .ok_or_else(|| ErpError::validation(format!("Line {n} does not exist.")))?;
+            let mut line = doc.lines[idx].clone();
+            fill_line(company, doc, d, &mut line, false)?;
+            doc.lines[idx] = line;
+        }
+        "Delete" => {
+            let n = line_number.ok_or_else(|| {
+                ErpError::validation(format!(
+                    "'{}' is required to delete a line.",
+                    d.field_name("lineNumber")
+                ))
+            })?;
+            let before = doc.lines.len();
+            doc.lines.retain(|l| l.line_number != n);
+            if doc.lines.len() == before {
+                return Err(ErpError::validation(format!("Line {n} does not exist.")));
+            }
+        }
+        other => {
+            return Err(ErpError::validation(format!(
+                "'{other}' is not a valid line operation: use Insert, Update or Delete."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The VAT code a line gets when none is given: a zero-rated VAT zone (export, intra-EU B2B)
+/// zero-rates everything; otherwise the item's VAT category decides, then the zone default.
+fn default_vat(company: &Company, doc: &ArDoc, item_category: Option<&str>) -> Option<String> {
+    let zone = company.vat_zone(&doc.vat_zone);
+    let zone_category = zone.map(|z| z.default_vat_category.as_str());
+    let zone_rate = zone_category
+        .and_then(|c| company.vat_category(c))
+        .and_then(|c| company.vat(&c.vat_id))
+        .map(|v| v.rate);
+    let category = if zone_rate == Some(Decimal::ZERO) {
+        zone_category
+    } else {
+        item_category.or(zone_category)
+    };
+    category
+        .and_then(|c| company.vat_category(c))
+        .map(|c| c.vat_id.clone())
+}
+
+fn fill_line(
+    company: &Company,
+    doc: &ArDoc,
+    d: &Dto,
+    line: &mut ArLine,
+    inserting: bool,
+) -> ErpResult<()> {
+    let mut item_category = None;
+    if let Some(number) = d.text("inventoryNumber")? {
+        let item = company.items.get(&number).ok_or_else(|| {
+            ErpError::validation(format!(
+                "Inventory item '{number}' cannot be found in the system."
+            ))
+        })?;
+        if item.status != "Active" {
+            return Err(ErpError::validation(format!(
+                "Inventory item '{number}' is not active (status {}).",
+                item.status
+            )));
+        }
+        item_category = Some(item.vat_category.clone());
+        if line.description.is_none() {
+            line.description = Some(item.description.clone());
+        }
+        if line.uom.is_none() {
+            line.uom = Some(item.base_unit.clone());
+        }
+        if inserting {
+            // The item's default price is in base currency.
+            line.unit_price = if doc.exchange_rate.is_zero() {
+                item.default_price
+            } else {
+                round2(item.default_price / doc.exchange_rate)
+            };
+        }
+        line.inventory_number = Some(number);
+    }
+    if let Some(v) = d.string("description")? {
+        line.description = Some(v);
+    }
+    if let Some(q) = d.decimal("quantity")? {
+        line.quantity = q;
+    }
+    if let Some(p) = d.decimal("unitPriceInCurrency")? {
+        if p < Decimal::ZERO {
+            return Err(ErpError::validation(format!(
+                "'{}' cannot be negative.",
+                d.field_name("unitPriceInCurrency")
+            )));
+        }
+        line.unit_price = p;
+    }
+    if let Some(u) = d.text("uom")? {
+        line.uom = Some(u);
+    }
+    if let Some(n) = d.string("note")? {
+        line.note = Some(n);
+    }
+    if let Some(b) = d.text("branchNumber")? {
+        if company.branch(&b).is_none() {
+            return Err(ErpError::validation(format!(
+                "Branch '{b}' cannot be found in the system."
+            )));
+        }
+        line.branch = b;
+    }
+    let pct = d.decimal("discountPercent")?;
+    let amt = d.decimal("discountAmountInCurrency")?;
+    if let Some(p) = pct
+        && !(Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(&p)
+    {
+        return Err(ErpError::validation(format!(
+            "'{}' must be between 0 and 100.",
+            d.field_name("discountPercent")
+        )));
+    }
+    if let Some(a) = amt
+        && a < Decimal::ZERO
+    {
+        return Err(ErpError::validation(format!(
+            "'{}' cannot be negative.",
+            d.field_name("discountAmountInCurrency")
+        )));
+    }
+    if let Some(m) = d.boolean("manualDiscount")? {
+        line.manual_discount = m;
+    }
+    let gross = round2(line.quantity * line.unit_price);
+    match (pct, amt) {
+        (_, Some(a)) => {
+            line.discount_amount = a;
+            line.discount_percent = if gross.is_zero() {
+                Decimal::ZERO
+            } else {
+                (a / gross * Decimal::ONE_HUNDRED).round_dp(6)
+            };
+            line.manual_discount = true;
+        }
+        (Some(p), None) => {
+            line.discount_percent = p;
+            line.discount_amount = round2(gross * p / Decimal::ONE_HUNDRED);
+            line.manual_discount = true;
+        }
+        (None, None) => {
+            line.discount_amount = round2(gross * line.discount_percent / Decimal::ONE_HUNDRED);
+        }
+    }
+    if line.discount_amount > gross.abs() {
+        return Err(ErpError::validation(format!(
+            "The discount {} exceeds the line amount {gross}.",
+            line.discount_amount
+        )));
+    }
+    line.amount = match d.decimal("manualAmountInCurrency")? {
+        Some(manual) => manual,
+        None => gross - line.discount_amount,
+    };
+    match d.text("vatCodeId")? {
+        Some(vat) => {
+            if company.vat(&vat).is_none() {
+                return Err(ErpError::validation(format!(
+                    "VAT code '{vat}' cannot be found in the system."
+                )));
+            }
+            line.vat_id = vat;
+        }
+        None if line.vat_id.is_empty() => {
+            line.vat_id = default_vat(company, doc, item_category.as_deref()).ok_or_else(|| {
+                ErpError::validation(format!(
+                    "'{}' is required: no default VAT applies to this line.",
+                    d.field_name("vatCodeId")
+                ))
+            })?;
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+/// ERP-side totals: VAT is computed per VAT code on the sum of its lines (not per line),
+/// then the document total is rounded to the company's step in base currency.
+pub fn compute_totals(company: &Company, doc: &mut ArDoc) {
+    let mut tax: Vec<TaxDetail> = Vec::new();
+    for line in &doc.lines {
+        let rate = company
+            .vat(&line.vat_id)
+            .map(|v| v.rate)
+            .unwrap_or(Decimal::ZERO);
+        match tax.iter_mut().find(|t| t.vat_id == line.vat_id) {
+            Some(t) => t.taxable += line.amount,
+            None => tax.push(TaxDetail {
+                vat_id: line.vat_id.clone(),
+                rate,
+                taxable: line.amount,
+                vat: Decimal::ZERO,
+            }),
+        }
+    }
+    for t in &mut tax {
+        t.vat = round2(t.taxable * t.rate / Decimal::ONE_HUNDRED);
+    }
+    doc.detail_total = doc.lines.iter().map(|l| l.amount).sum();
+    doc.discount_total = doc.lines.iter().map(|l| l.discount_amount).sum();
+    doc.vat_total = tax.iter().map(|t| t.vat).sum();
+    let raw = doc.detail_total + doc.vat_total;
+    let step = if doc.currency == company.base_currency {
+        company.invoice_rounding
+    } else {
+        Decimal::new(1, 2)
+    };
+    doc.amount = wire::round_to(raw, step);
+    doc.rounding_diff = doc.amount - raw;
+    doc.tax = tax;
+    doc.balance = doc.amount;
+}
+
+fn base(doc: &ArDoc, amount: Decimal) -> Decimal {
+    round2(amount * doc.exchange_rate)
+}
+
+fn period(dt: &DateTime<Utc>) -> (String, String) {
+    (
+        format!("{:02}{}", dt.month(), dt.year()),
+        format!("{}{:02}", dt.year(), dt.month()),
+    )
+}
+
+fn line_dto(company: &Company, doc: &ArDoc, l: &ArLine) -> Value {
+    let vat = company.vat(&l.vat_id);
+    json!({
+        "lineNumber": l.line_number,
+        "inventoryNumber": l.inventory_number,
+        "description": l.description,
+        "quantity": num(l.quantity),
+        "unitPrice": num(base(doc, l.unit_price)),
+        "unitPriceInCurrency": num(l.unit_price),
+        "amount": num(base(doc, l.amount)),
+        "amountInCurrency": num(l.amount),
+        "discountPercent": num(l.discount_percent),
+        "discountAmount": num(base(doc, l.discount_amount)),
+        "discountAmountInCurrency": num(l.discount_amount),
+        "manualDiscount": l.manual_discount,
+        "vatCode": {"id": l.vat_id, "description": vat.map(|v| v.description.clone())},
+        "uom": l.uom,
+        "note": l.note,
+        "branchNumber": {"number": l.branch,
+                         "name": company.branch(&l.branch).map(|b| b.name.clone())},
+    })
+}
+
+pub fn dto(company: &Company, doc: &ArDoc, expand_applications: bool, expand_tax: bool) -> Value {
+    let customer = company.customers.get(&doc.customer);
+    let terms = company.credit_term(&doc.credit_terms);
+    let zone = company.vat_zone(&doc.vat_zone);
+    let (post_period, financial_period) = period(&doc.document_date);
+    let taxable: Decimal = doc
+        .tax
+        .iter()
+        .filter(|t| !t.rate.is_zero())
+        .map(|t| t.taxable)
+        .sum();
+    let exempt: Decimal = doc
+        .tax
+        .iter()
+        .filter(|t| t.rate.is_zero())
+        .map(|t| t.taxable)
+        .sum();
+    let lines: Vec<Value> = doc
+        .lines
+        .iter()
+        .map(|l| line_dto(company, doc, l))
+        .collect();
+    let mut v = json!({
+        "documentType": doc.kind.document_type(),
+        "referenceNumber": doc.number,
+        "status": doc.status,
+        "hold": doc.hold,
+        "documentDate": wire::fmt_dt(&doc.document_date),
+        "documentDueDate": wire::fmt_dt(&doc.due_date),
+        "origInvoiceDate": doc.orig_invoice_date.as_ref().map(wire::fmt_dt),
+        "postPeriod": post_period,
+        "financialPeriod": financial_period,
+        "currencyId": doc.currency,
+        "exchangeRate": num(doc.exchange_rate),
+        "amount": num(base(doc, doc.amount)),
+        "amountInCurrency": num(doc.amount),
+        "balance": num(base(doc, doc.balance)),
+        "balanceInCurrency": num(doc.balance),
+        "cashDiscount": 0,
+        "cashDiscountInCurrency": 0,
+        "detailTotal": num(base(doc, doc.detail_total)),
+        "detailTotalInCurrency": num(doc.detail_total),
+        "discountTotal": num(base(doc, doc.discount_total)),
+        "discountTotalInCurrency": num(doc.discount_total),
+        "vatTotal": num(base(doc, doc.vat_total)),
+        "vatTotalInCurrency": num(doc.vat_total),
+        "vatTaxableTotal": num(base(doc, taxable)),
+        "vatTaxableTotalInCurrency": num(taxable),
+        "vatExemptTotal": num(base(doc, exempt)),
+        "vatExemptTotalInCurrency": num(exempt),
+        "roundingDiff": num(doc.rounding_diff),
+        "customer": {"number": doc.customer, "name": customer.map(|c| c.name.clone())},
+        "creditTerms": {"id": doc.credit_terms, "description": terms.map(|t| t.description.clone())},
+        "paymentMethod": doc.payment_method.as_ref().map(|pm| json!({
+            "id": pm,
+            "description": company.payment_method(pm).map(|p| p.description.clone()),
+        })),
+        "externalReference": doc.external_reference,
+        "customerRefNumber": doc.customer_ref_number,
+        "paymentReference": doc.payment_reference,
+        "invoiceText": doc.invoice_text,
+        "note": doc.note,
+        "branchNumber": {"number": doc.branch,
+                         "name": company.branch(&doc.branch).map(|b| b.name.clone())},
+        "customerVatZone": {"id": doc.vat_zone, "description": zone.map(|z| z.description.clone())},
+        "sendToAutoInvoice": false,
+        "dontPrint": true,
+        "dontEmail": true,
+        "createdDateTime": wire::fmt_dt(&doc.created),
+        "lastModifiedDateTime": wire::fmt_dt(&doc.modified),
+    });
+    let map = v.as_object_mut().expect("json object");
+    map.insert(lines_field(doc.kind).into(), Value::Array(lines));
+    if expand_tax {
+        let tax: Vec<Value> = doc
+            .tax
+            .iter()
+            .map(|t| {
+                json!({
+                    "taxId": t.vat_id,
+                    "vatId": {"number": t.vat_id,
+                              "description": company.vat(&t.vat_id).map(|v| v.description.clone())},
+                    "vatRate": num(t.rate),
+                    "taxableAmount": num(t.taxable),
+                    "vatAmount": num(t.vat),
+                })
+            })
+            .collect();
+        map.insert("taxDetails".into(), Value::Array(tax));
+    }
+    if expand_applications {
+        let apps: Vec<Value> = doc
+            .applications
+            .iter()
+            .map(|a| {
+                let other_balance = other_balance(company, a);
+                json!({
+                    "docType": a.doc_type,
+                    "customerCD": doc.customer,
+                    "refNbr": a.ref_nbr,
+                    "amountPaid": num(a.amount),
+                    "balance": other_balance.map(num),
+                    "released": a.released,
+                    "hold": false,
+                    "voided": false,
+                    "status": if a.released { "Released" } else { "Pending" },
+                    "applicationDate": wire::fmt_dt(&a.date),
+                })
+            })
+            .collect();
+        map.insert("applications".into(), Value::Array(apps));
+    }
+    v
+}
+
+/// Current balance of the document on the other side of an application.
+fn other_balance(company: &Company, a: &super::state::Application) -> Option<Decimal> {
+    match a.doc_type.as_str() {
+        "Invoice" => company
+            .ar_docs
+            .get(&(ArKind::Invoice, a.ref_nbr.clone()))
+            .map(|d| d.balance),
+        "CreditNote" => company
+            .ar_docs
+            .get(&(ArKind::CreditNote, a.ref_nbr.clone()))
+            .map(|d| d.balance),
+        "Payment" => company
+            .payments
+            .get(&a.ref_nbr)
+            .map(|p| p.amount - p.lines.iter().map(|l| l.amount).sum::<Decimal>()),
+        _ => None,
+    }
+}
+
+/// Status after the balance changed on a released document.
+pub fn settle_status(doc: &mut ArDoc) {
+    if doc.released {
+        doc.status = if doc.balance.is_zero() {
+            "Closed"
+        } else {
+            "Open"
+        }
+        .into();
+    }
+}
