@@ -5,8 +5,8 @@ use crate::error::JobError;
 use chrono::Utc;
 use ledgerlink_core::{BcOrderId, ExternalRef, VismaDocumentNo};
 use ledgerlink_store::{
-    IdentityKey, Job, JobId, NewExchange, NewJob, PluginInfo, REF_BC_ORDER, REF_VISMA_DOCUMENT, ReplayMode, Store,
-    WriteStart,
+    IdentityKey, Job, JobId, NewExchange, NewJob, PluginInfo, REF_BC_ORDER, REF_VISMA_DOCUMENT,
+    ReplayMode, Store, WriteStart,
 };
 use std::sync::Mutex;
 use std::time::Duration;
@@ -154,14 +154,23 @@ impl JobContext {
     }
 
     /// Before a Visma write; see [`WriteStart`].
-    pub async fn begin_write(&self, key: &IdentityKey, external_ref: &ExternalRef) -> Result<WriteStart, JobError> {
-        Ok(self.store.begin_write(key, external_ref, Some(self.job_id)).await?)
+    pub async fn begin_write(
+        &self,
+        key: &IdentityKey,
+        external_ref: &ExternalRef,
+    ) -> Result<WriteStart, JobError> {
+        Ok(self
+            .store
+            .begin_write(key, external_ref, Some(self.job_id))
+            .await?)
     }
 
     /// After the Visma write (or a lookup that found it): records the mapping, closes the
     /// intent and tags this attempt with the Visma id.
     pub async fn complete_write(&self, key: &IdentityKey, visma_id: &str) -> Result<(), JobError> {
-        self.store.complete_write(key, visma_id, Some(self.job_id)).await?;
+        self.store
+            .complete_write(key, visma_id, Some(self.job_id))
+            .await?;
         self.tag(REF_VISMA_DOCUMENT, visma_id);
         Ok(())
     }
@@ -173,8 +182,16 @@ impl JobContext {
 
     // --- echo suppression ----------------------------------------------------------------
 
-    pub async fn record_echo(&self, target: &str, resource: &str, content_hash: &str) -> Result<(), JobError> {
-        Ok(self.store.record_echo(target, resource, content_hash).await?)
+    pub async fn record_echo(
+        &self,
+        target: &str,
+        resource: &str,
+        content_hash: &str,
+    ) -> Result<(), JobError> {
+        Ok(self
+            .store
+            .record_echo(target, resource, content_hash)
+            .await?)
     }
 
     pub async fn is_echo(
@@ -184,6 +201,9 @@ impl JobContext {
         content_hash: Option<&str>,
         within: Duration,
     ) -> Result<bool, JobError> {
-        Ok(self.store.is_echo(target, resource, content_hash, within).await?)
+        Ok(self
+            .store
+            .is_echo(target, resource, content_hash, within)
+            .await?)
     }
 }

@@ -7,7 +7,9 @@ use crate::handler::{JobHandler, JobOutcome};
 use crate::retry::{RetryDecision, RetryPolicy};
 use chrono::Utc;
 use futures::FutureExt;
-use ledgerlink_store::{AttemptRecord, Finish, FinishOutcome, Job, JobId, REF_BC_ORDER, Store, StoreError};
+use ledgerlink_store::{
+    AttemptRecord, Finish, FinishOutcome, Job, JobId, REF_BC_ORDER, Store, StoreError,
+};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -131,7 +133,10 @@ impl Engine {
 
     /// Runs until `signal` completes (e.g. `tokio::signal::ctrl_c()`), then shuts down
     /// gracefully.
-    pub async fn run_until(self, signal: impl Future<Output = ()>) -> Result<EngineReport, EngineError> {
+    pub async fn run_until(
+        self,
+        signal: impl Future<Output = ()>,
+    ) -> Result<EngineReport, EngineError> {
         let handle = self.start();
         signal.await;
         handle.shutdown().await
@@ -154,7 +159,9 @@ impl EngineHandle {
     /// leases of those that did not.
     pub async fn shutdown(self) -> Result<EngineReport, EngineError> {
         let _ = self.stop.send(true);
-        self.task.await.map_err(|e| EngineError::Task(e.to_string()))?
+        self.task
+            .await
+            .map_err(|e| EngineError::Task(e.to_string()))?
     }
 
     /// Stops everything at once without touching the database, as a crash would: running
@@ -166,15 +173,23 @@ impl EngineHandle {
 
 fn default_owner() -> String {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".to_owned());
-    format!("{host}-{}-{:08x}", std::process::id(), rand::random::<u32>())
+    format!(
+        "{host}-{}-{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
 }
 
-async fn dispatch(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> Result<EngineReport, EngineError> {
+async fn dispatch(
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<EngineReport, EngineError> {
     let cfg = &shared.config;
     let workers = cfg.workers.max(1);
     let ready = shared.store.job_ready();
     let mut tasks: JoinSet<()> = JoinSet::new();
-    let mut heartbeat = tokio::time::interval((cfg.lease_duration / 3).max(Duration::from_millis(10)));
+    let mut heartbeat =
+        tokio::time::interval((cfg.lease_duration / 3).max(Duration::from_millis(10)));
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut report = EngineReport::default();
     tracing::info!(owner = %shared.owner, workers, "engine started");
@@ -184,7 +199,11 @@ async fn dispatch(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> Resul
         let want = free.min(cfg.lease_batch.max(1));
         let mut got_all = false;
         if want > 0 {
-            match shared.store.lease(&shared.owner, want, cfg.lease_duration).await {
+            match shared
+                .store
+                .lease(&shared.owner, want, cfg.lease_duration)
+                .await
+            {
                 Ok(jobs) => {
                     got_all = jobs.len() == want;
                     for job in jobs {
@@ -235,9 +254,17 @@ async fn renew(shared: &Shared) {
     if ids.is_empty() {
         return;
     }
-    match shared.store.renew_leases(&shared.owner, &ids, shared.config.lease_duration).await {
+    match shared
+        .store
+        .renew_leases(&shared.owner, &ids, shared.config.lease_duration)
+        .await
+    {
         Ok(held) if (held as usize) < ids.len() => {
-            tracing::warn!(held, running = ids.len(), "some leases were lost; their results will be discarded")
+            tracing::warn!(
+                held,
+                running = ids.len(),
+                "some leases were lost; their results will be discarded"
+            )
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "renewing leases failed"),
@@ -266,19 +293,28 @@ async fn run_job(shared: Arc<Shared>, job: Job) {
                 at: Utc::now() + delay,
                 error: e.to_record(false),
             },
-            RetryDecision::Fail => FinishOutcome::Failed { error: e.to_record(false) },
+            RetryDecision::Fail => FinishOutcome::Failed {
+                error: e.to_record(false),
+            },
             RetryDecision::Exhausted => {
                 let mut error = e.to_record(true);
-                error.message = format!("retries exhausted after {} attempts; last error: {}", job.attempts, error.message);
+                error.message = format!(
+                    "retries exhausted after {} attempts; last error: {}",
+                    job.attempts, error.message
+                );
                 FinishOutcome::Failed { error }
             }
         },
     };
     match &outcome {
-        FinishOutcome::Failed { error } => tracing::warn!(job = %job.id, kind = %job.kind, subject = %job.subject,
-            code = %error.code, field = ?error.field_path, "job moved to the error queue: {}", error.message),
-        FinishOutcome::Retry { at, error } => tracing::info!(job = %job.id, attempt = job.attempts, code = %error.code,
-            retry_at = %at, "attempt failed, will retry: {}", error.message),
+        FinishOutcome::Failed { error } => {
+            tracing::warn!(job = %job.id, kind = %job.kind, subject = %job.subject,
+            code = %error.code, field = ?error.field_path, "job moved to the error queue: {}", error.message)
+        }
+        FinishOutcome::Retry { at, error } => {
+            tracing::info!(job = %job.id, attempt = job.attempts, code = %error.code,
+            retry_at = %at, "attempt failed, will retry: {}", error.message)
+        }
         _ => tracing::debug!(job = %job.id, "job finished"),
     }
 
@@ -350,6 +386,9 @@ async fn attempt(
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_owned());
-        Err(JobError::permanent("handler_panic", format!("the handler panicked: {what}")))
+        Err(JobError::permanent(
+            "handler_panic",
+            format!("the handler panicked: {what}"),
+        ))
     })
 }

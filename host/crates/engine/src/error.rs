@@ -35,7 +35,11 @@ impl JobError {
         Self::new(ErrorClass::Permanent, code, message)
     }
 
-    pub fn transient(code: impl Into<String>, message: impl Into<String>, retry_after: Option<Duration>) -> Self {
+    pub fn transient(
+        code: impl Into<String>,
+        message: impl Into<String>,
+        retry_after: Option<Duration>,
+    ) -> Self {
         Self::new(ErrorClass::Transient { retry_after }, code, message)
     }
 

@@ -8,7 +8,9 @@ use ledgerlink_store::Job;
 pub enum JobOutcome {
     Done,
     /// Nothing to do (our own echo, an order not eligible for sync); the reason is kept.
-    Skipped { reason: String },
+    Skipped {
+        reason: String,
+    },
 }
 
 /// Runs jobs of one or more kinds. Registered on the [`crate::Engine`] per kind.
@@ -17,5 +19,9 @@ pub enum JobOutcome {
 /// the job's completion means a second attempt): use the identity map and write intents in
 /// [`JobContext`] around every write.
 pub trait JobHandler: Send + Sync + 'static {
-    fn handle<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<JobOutcome, JobError>>;
+    fn handle<'a>(
+        &'a self,
+        job: &'a Job,
+        ctx: &'a JobContext,
+    ) -> BoxFuture<'a, Result<JobOutcome, JobError>>;
 }

@@ -58,9 +58,17 @@ mod tests {
         let p = RetryPolicy::default();
         let retries = p.max_attempts - 1;
         assert!(p.backoff.min_total(retries) >= Duration::from_secs(48 * 3600));
-        assert_eq!(p.decide(p.max_attempts, ErrorClass::Unknown), RetryDecision::Exhausted);
+        assert_eq!(
+            p.decide(p.max_attempts, ErrorClass::Unknown),
+            RetryDecision::Exhausted
+        );
         assert_eq!(p.decide(1, ErrorClass::Permanent), RetryDecision::Fail);
-        match p.decide(3, ErrorClass::Transient { retry_after: Some(Duration::from_secs(90)) }) {
+        match p.decide(
+            3,
+            ErrorClass::Transient {
+                retry_after: Some(Duration::from_secs(90)),
+            },
+        ) {
             RetryDecision::RetryAfter(d) => assert!(d >= Duration::from_secs(90)),
             other => panic!("{other:?}"),
         }

@@ -43,7 +43,8 @@ pub struct ActionReport {
 impl Store {
     /// Jobs matching `filter`, newest change first.
     pub async fn list_jobs(&self, filter: &JobFilter) -> Result<Vec<Job>, StoreError> {
-        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE 1 = 1"));
+        let mut qb =
+            QueryBuilder::<Sqlite>::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE 1 = 1"));
         push_filter(&mut qb, filter);
         qb.push(" ORDER BY updated_at DESC, id DESC");
         if let Some(limit) = filter.limit {
@@ -80,7 +81,9 @@ impl Store {
                 continue;
             }
             if mode == ReplayMode::Snapshot && job.snapshot.is_none() {
-                report.refused.push((job.id, "no snapshot stored for this job".into()));
+                report
+                    .refused
+                    .push((job.id, "no snapshot stored for this job".into()));
                 continue;
             }
             sqlx::query(
@@ -95,7 +98,15 @@ impl Store {
             .bind(job.id.0)
             .execute(&mut *tx)
             .await?;
-            record_action(&mut tx, job.id, "replay", actor, None, Some(&format!("mode={}, was {}", mode.as_str(), job.state))).await?;
+            record_action(
+                &mut tx,
+                job.id,
+                "replay",
+                actor,
+                None,
+                Some(&format!("mode={}, was {}", mode.as_str(), job.state)),
+            )
+            .await?;
             report.changed.push(job.id);
         }
         tx.commit().await?;
@@ -107,7 +118,12 @@ impl Store {
 
     /// Marks jobs as resolved without running them. Applies to failed and pending jobs;
     /// filters default to failed jobs. The reason is required and kept.
-    pub async fn skip(&self, selector: &ReplaySelector, reason: &str, actor: &str) -> Result<ActionReport, StoreError> {
+    pub async fn skip(
+        &self,
+        selector: &ReplaySelector,
+        reason: &str,
+        actor: &str,
+    ) -> Result<ActionReport, StoreError> {
         let reason = reason.trim();
         let now = now_us();
         let mut tx = self.writer.begin().await?;
@@ -119,7 +135,9 @@ impl Store {
                 continue;
             }
             if !matches!(job.state, JobState::Failed | JobState::Pending) {
-                report.refused.push((job.id, format!("job is {}", job.state)));
+                report
+                    .refused
+                    .push((job.id, format!("job is {}", job.state)));
                 continue;
             }
             sqlx::query(
@@ -132,7 +150,15 @@ impl Store {
             .bind(job.id.0)
             .execute(&mut *tx)
             .await?;
-            record_action(&mut tx, job.id, "skip", actor, Some(reason), Some(&format!("was {}", job.state))).await?;
+            record_action(
+                &mut tx,
+                job.id,
+                "skip",
+                actor,
+                Some(reason),
+                Some(&format!("was {}", job.state)),
+            )
+            .await?;
             report.changed.push(job.id);
         }
         tx.commit().await?;
@@ -165,7 +191,10 @@ fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, f: &JobFilter) {
     }
 }
 
-async fn select(tx: &mut sqlx::Transaction<'_, Sqlite>, selector: &ReplaySelector) -> Result<Vec<Job>, StoreError> {
+async fn select(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    selector: &ReplaySelector,
+) -> Result<Vec<Job>, StoreError> {
     let filter = match selector {
         ReplaySelector::Job(id) => {
             let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"))
@@ -217,7 +246,10 @@ async fn record_action(
 
 impl Store {
     /// Operator actions recorded for one job.
-    pub async fn job_actions(&self, job: JobId) -> Result<Vec<crate::audit::AuditAction>, StoreError> {
+    pub async fn job_actions(
+        &self,
+        job: JobId,
+    ) -> Result<Vec<crate::audit::AuditAction>, StoreError> {
         self.actions_of(&[job]).await
     }
 }

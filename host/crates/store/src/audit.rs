@@ -124,7 +124,11 @@ fn cap_body(body: &str) -> String {
     while !redacted.is_char_boundary(cut) {
         cut -= 1;
     }
-    format!("{}…[truncated {} bytes]", &redacted[..cut], redacted.len() - cut)
+    format!(
+        "{}…[truncated {} bytes]",
+        &redacted[..cut],
+        redacted.len() - cut
+    )
 }
 
 fn headers_json(headers: &[(String, String)]) -> Option<String> {
@@ -135,7 +139,8 @@ fn headers_json(headers: &[(String, String)]) -> Option<String> {
 }
 
 fn headers_from(s: Option<String>) -> Vec<(String, String)> {
-    s.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()
+    s.and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default()
 }
 
 pub(crate) async fn insert_attempt(
@@ -255,8 +260,12 @@ impl Store {
             let plugin = match row.try_get::<Option<String>, _>("plugin_name")? {
                 Some(name) => Some(PluginInfo {
                     name,
-                    version: row.try_get::<Option<String>, _>("plugin_version")?.unwrap_or_default(),
-                    hash: row.try_get::<Option<String>, _>("plugin_hash")?.unwrap_or_default(),
+                    version: row
+                        .try_get::<Option<String>, _>("plugin_version")?
+                        .unwrap_or_default(),
+                    hash: row
+                        .try_get::<Option<String>, _>("plugin_hash")?
+                        .unwrap_or_default(),
                 }),
                 None => None,
             };

@@ -74,7 +74,10 @@ impl Store {
         Self::open_with(path, StoreOptions::default()).await
     }
 
-    pub async fn open_with(path: impl AsRef<Path>, options: StoreOptions) -> Result<Self, StoreError> {
+    pub async fn open_with(
+        path: impl AsRef<Path>,
+        options: StoreOptions,
+    ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let open_err = |source| StoreError::Open {
             path: path.display().to_string(),

@@ -10,7 +10,12 @@ use std::time::Duration;
 impl Store {
     /// Records "we wrote content with hash `content_hash` to `resource` on `target` now",
     /// e.g. target `bigcommerce:abc123`, resource `order:100`.
-    pub async fn record_echo(&self, target: &str, resource: &str, content_hash: &str) -> Result<(), StoreError> {
+    pub async fn record_echo(
+        &self,
+        target: &str,
+        resource: &str,
+        content_hash: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO echo_markers (target, resource, content_hash, written_at) VALUES (?, ?, ?, ?)")
             .bind(target)
             .bind(resource)

@@ -40,7 +40,10 @@ pub enum WriteStart {
     Proceed { intent_id: i64 },
     /// An earlier attempt started this write and never completed it: look the record up in
     /// Visma by `external_ref` first; complete with what is found or write if nothing is.
-    LookUpFirst { intent_id: i64, external_ref: ExternalRef },
+    LookUpFirst {
+        intent_id: i64,
+        external_ref: ExternalRef,
+    },
     /// Already written: this is the Visma id.
     AlreadyDone { visma_id: String },
 }
@@ -79,7 +82,12 @@ impl Store {
 
     /// Records a mapping. Recording the same pair again is fine; mapping either side to
     /// something else is an [`StoreError::IdentityConflict`].
-    pub async fn put_identity(&self, key: &IdentityKey, visma_id: &str, job: Option<JobId>) -> Result<(), StoreError> {
+    pub async fn put_identity(
+        &self,
+        key: &IdentityKey,
+        visma_id: &str,
+        job: Option<JobId>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
         put_identity_tx(&mut tx, key, visma_id, job).await?;
         tx.commit().await?;
@@ -153,7 +161,12 @@ impl Store {
 
     /// Call after the Visma write succeeded (or the lookup found the record): records the
     /// mapping and closes the open intent, atomically.
-    pub async fn complete_write(&self, key: &IdentityKey, visma_id: &str, job: Option<JobId>) -> Result<(), StoreError> {
+    pub async fn complete_write(
+        &self,
+        key: &IdentityKey,
+        visma_id: &str,
+        job: Option<JobId>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
         put_identity_tx(&mut tx, key, visma_id, job).await?;
         sqlx::query(

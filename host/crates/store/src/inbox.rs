@@ -17,7 +17,10 @@ impl Store {
 
     /// Stores several events in one transaction (cheaper per event under load); the outcome
     /// of each, in order. Duplicates inside the batch count as duplicates too.
-    pub async fn store_events(&self, events: &[InboundEvent]) -> Result<Vec<StoreOutcome>, StoreError> {
+    pub async fn store_events(
+        &self,
+        events: &[InboundEvent],
+    ) -> Result<Vec<StoreOutcome>, StoreError> {
         let now = now_us();
         let mut outcomes = Vec::with_capacity(events.len());
         let mut tx = self.writer.begin().await?;
@@ -78,7 +81,9 @@ impl Store {
     }
 
     pub async fn event_count(&self) -> Result<u64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM events").fetch_one(&self.reader).await?;
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM events")
+            .fetch_one(&self.reader)
+            .await?;
         Ok(row.try_get::<i64, _>("n")? as u64)
     }
 

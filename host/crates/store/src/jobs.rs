@@ -5,7 +5,9 @@ use crate::db::Store;
 use crate::error::StoreError;
 use crate::redact::redact_json;
 use crate::time::{dur_us, from_us, now_us, to_us};
-use crate::types::{ErrorRecord, Job, JobId, JobState, NewJob, ReplayMode, StateCounts, parse_json};
+use crate::types::{
+    ErrorRecord, Job, JobId, JobState, NewJob, ReplayMode, StateCounts, parse_json,
+};
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
@@ -21,11 +23,18 @@ pub(crate) const JOB_COLUMNS: &str = "id, kind, subject, source, payload, event_
 pub enum FinishOutcome {
     Done,
     /// The handler decided there is nothing to do (e.g. our own echo, not eligible).
-    Skipped { reason: String },
+    Skipped {
+        reason: String,
+    },
     /// Try again at `at`; the error is kept on the job for operators to see.
-    Retry { at: DateTime<Utc>, error: ErrorRecord },
+    Retry {
+        at: DateTime<Utc>,
+        error: ErrorRecord,
+    },
     /// Into the error queue.
-    Failed { error: ErrorRecord },
+    Failed {
+        error: ErrorRecord,
+    },
     /// Shutdown before the attempt finished: back to pending, the attempt not counted.
     Released,
 }
@@ -94,7 +103,12 @@ impl Store {
     /// PostgreSQL the same statements must run under a transaction-scoped advisory lock
     /// (`pg_advisory_xact_lock`), because `FOR UPDATE SKIP LOCKED` alone would let two hosts
     /// lease two jobs of one subject at once.
-    pub async fn lease(&self, owner: &str, limit: usize, lease_for: Duration) -> Result<Vec<Job>, StoreError> {
+    pub async fn lease(
+        &self,
+        owner: &str,
+        limit: usize,
+        lease_for: Duration,
+    ) -> Result<Vec<Job>, StoreError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -146,13 +160,21 @@ impl Store {
             );
         }
         tx.commit().await?;
-        let mut jobs = rows.iter().map(job_from_row).collect::<Result<Vec<_>, _>>()?;
+        let mut jobs = rows
+            .iter()
+            .map(job_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         jobs.sort_by_key(|j| j.id);
         Ok(jobs)
     }
 
     /// Extends the leases `owner` still holds on `ids`; returns how many it still held.
-    pub async fn renew_leases(&self, owner: &str, ids: &[JobId], lease_for: Duration) -> Result<u64, StoreError> {
+    pub async fn renew_leases(
+        &self,
+        owner: &str,
+        ids: &[JobId],
+        lease_for: Duration,
+    ) -> Result<u64, StoreError> {
         let expires = now_us().saturating_add(dur_us(lease_for));
         let mut tx = self.writer.begin().await?;
         let mut held = 0;
@@ -252,13 +274,20 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            if matches!(finish.outcome, FinishOutcome::Done | FinishOutcome::Skipped { .. }) {
+            if matches!(
+                finish.outcome,
+                FinishOutcome::Done | FinishOutcome::Skipped { .. }
+            ) {
                 for job in &finish.follow_ups {
                     insert_job(&mut tx, job, Some(finish.job_id), now).await?;
                 }
             }
         }
-        let label = if updated { finish.outcome.label() } else { "lease_lost" };
+        let label = if updated {
+            finish.outcome.label()
+        } else {
+            "lease_lost"
+        };
         insert_attempt(&mut tx, finish, label).await?;
         tx.commit().await?;
         if updated && !matches!(finish.outcome, FinishOutcome::Retry { .. }) {
@@ -339,9 +368,13 @@ pub(crate) fn job_from_row(row: &SqliteRow) -> Result<Job, StoreError> {
     let error = match row.try_get::<Option<String>, _>("error_code")? {
         None => None,
         Some(code) => Some(ErrorRecord {
-            class: row.try_get::<Option<String>, _>("error_class")?.unwrap_or_default(),
+            class: row
+                .try_get::<Option<String>, _>("error_class")?
+                .unwrap_or_default(),
             code,
-            message: row.try_get::<Option<String>, _>("error_message")?.unwrap_or_default(),
+            message: row
+                .try_get::<Option<String>, _>("error_message")?
+                .unwrap_or_default(),
             field_path: row.try_get("error_field_path")?,
             payloads: match row.try_get::<Option<String>, _>("error_payloads")? {
                 Some(s) => parse_json("jobs.error_payloads", &s)?,
@@ -362,7 +395,9 @@ pub(crate) fn job_from_row(row: &SqliteRow) -> Result<Job, StoreError> {
         attempts: row.try_get::<i64, _>("attempts")? as u32,
         next_run_at: from_us(row.try_get("next_run_at")?),
         lease_owner: row.try_get("lease_owner")?,
-        lease_expires_at: row.try_get::<Option<i64>, _>("lease_expires_at")?.map(from_us),
+        lease_expires_at: row
+            .try_get::<Option<i64>, _>("lease_expires_at")?
+            .map(from_us),
         replay_mode,
         snapshot: row
             .try_get::<Option<String>, _>("snapshot")?

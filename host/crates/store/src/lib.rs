@@ -20,7 +20,10 @@ mod time;
 mod types;
 
 pub use admin::{ActionReport, JobFilter, ReplaySelector};
-pub use audit::{REF_BC_ORDER, REF_VISMA_DOCUMENT, AttemptRecord, AuditAction, AuditAttempt, AuditExchange, AuditTrail, NewExchange, PluginInfo};
+pub use audit::{
+    AttemptRecord, AuditAction, AuditAttempt, AuditExchange, AuditTrail, NewExchange, PluginInfo,
+    REF_BC_ORDER, REF_VISMA_DOCUMENT,
+};
 pub use db::{Durability, Store, StoreOptions};
 pub use error::StoreError;
 pub use identity::{IdentityKey, WriteStart};

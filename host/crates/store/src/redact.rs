@@ -48,7 +48,11 @@ pub fn redact_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
     headers
         .iter()
         .map(|(name, value)| {
-            let value = if is_secret_name(name) { REDACTED.to_owned() } else { value.clone() };
+            let value = if is_secret_name(name) {
+                REDACTED.to_owned()
+            } else {
+                value.clone()
+            };
             (name.clone(), value)
         })
         .collect()
@@ -81,7 +85,12 @@ fn redact_userinfo(path: &str) -> String {
         let rest = &path[scheme_end + 3..];
         let authority_end = rest.find('/').unwrap_or(rest.len());
         if let Some(at) = rest[..authority_end].rfind('@') {
-            return format!("{}{}@{}", &path[..scheme_end + 3], REDACTED, &rest[at + 1..]);
+            return format!(
+                "{}{}@{}",
+                &path[..scheme_end + 3],
+                REDACTED,
+                &rest[at + 1..]
+            );
         }
     }
     path.to_owned()
@@ -124,7 +133,9 @@ pub fn redact_text(text: &str) -> String {
             // Skip the rest of the key name (e.g. `access_token_v2`), then the separator.
             let mut i = from;
             if !is_scheme {
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'-') {
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'-')
+                {
                     i += 1;
                 }
             }
@@ -138,7 +149,8 @@ pub fn redact_text(text: &str) -> String {
                 }
             } else if j < bytes.len() && (bytes[j] == b'=' || bytes[j] == b':') {
                 j += 1;
-                while j < bytes.len() && (bytes[j] == b'"' || bytes[j] == b'\'' || bytes[j] == b' ') {
+                while j < bytes.len() && (bytes[j] == b'"' || bytes[j] == b'\'' || bytes[j] == b' ')
+                {
                     j += 1;
                 }
             } else {
@@ -151,7 +163,12 @@ pub fn redact_text(text: &str) -> String {
                 continue;
             }
             let mut k = value_start;
-            while k < bytes.len() && !matches!(bytes[k], b'"' | b'\'' | b'&' | b',' | b';' | b'}' | b' ' | b'\n' | b'\r' | b'\t') {
+            while k < bytes.len()
+                && !matches!(
+                    bytes[k],
+                    b'"' | b'\'' | b'&' | b',' | b';' | b'}' | b' ' | b'\n' | b'\r' | b'\t'
+                )
+            {
                 k += 1;
             }
             if k > value_start {
@@ -213,9 +230,15 @@ mod tests {
             format!("https://{REDACTED}@h.example/a?limit=5&access_token={REDACTED}#f")
         );
         let form = redact_body("grant_type=client_credentials&client_secret=abc&scope=x");
-        assert_eq!(form, format!("grant_type=client_credentials&client_secret={REDACTED}&scope=x"));
+        assert_eq!(
+            form,
+            format!("grant_type=client_credentials&client_secret={REDACTED}&scope=x")
+        );
         let text = redact_text("failed: Authorization: Bearer eyJabc.def and password=hunter2, ok");
-        assert!(!text.contains("eyJabc") && !text.contains("hunter2"), "{text}");
+        assert!(
+            !text.contains("eyJabc") && !text.contains("hunter2"),
+            "{text}"
+        );
         assert!(text.contains("failed:") && text.contains(", ok"));
         let truncated = redact_body(r#"{"order": 1, "api_key": "k-123", "tail": "#);
         assert!(!truncated.contains("k-123"), "{truncated}");

@@ -39,7 +39,10 @@ impl JobState {
 
     /// Unfinished jobs hold back later jobs of the same subject.
     pub fn is_unfinished(self) -> bool {
-        matches!(self, JobState::Pending | JobState::Running | JobState::Failed)
+        matches!(
+            self,
+            JobState::Pending | JobState::Running | JobState::Failed
+        )
     }
 }
 
@@ -90,7 +93,9 @@ impl FromStr for ReplayMode {
         match s {
             "refetch" => Ok(ReplayMode::Refetch),
             "snapshot" => Ok(ReplayMode::Snapshot),
-            other => Err(format!("unknown replay mode {other:?} (use refetch or snapshot)")),
+            other => Err(format!(
+                "unknown replay mode {other:?} (use refetch or snapshot)"
+            )),
         }
     }
 }
@@ -106,7 +111,11 @@ pub struct NewJob {
 }
 
 impl NewJob {
-    pub fn new(kind: impl Into<String>, subject: impl Into<String>, payload: serde_json::Value) -> Self {
+    pub fn new(
+        kind: impl Into<String>,
+        subject: impl Into<String>,
+        payload: serde_json::Value,
+    ) -> Self {
         Self {
             kind: kind.into(),
             subject: subject.into(),
