@@ -17,8 +17,7 @@ impl VismaClient {
     ) -> Result<CreditNote, VismaError> {
         let conn = self.connection(entity)?;
         let url = conn.erp_url(&format!("v1/customerCreditNote/{}", seg(number.as_str())));
-        self.call_json(entity, Req::get(url).query("expandApplications", true))
-            .await
+        self.call_json(entity, Req::get(url)).await
     }
 
     /// `GET /v1/customerCreditNote` with filters, all pages.
