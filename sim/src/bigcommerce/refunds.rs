@@ -1,0 +1,6 @@
+//! TODO
+use super::AppState;
+use axum::Router;
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}

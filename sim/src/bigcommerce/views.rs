@@ -1,0 +1,532 @@
+//! JSON renderings of the store's entities, field for field as the spec files show them.
+
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use super::http::{money2, num3, rfc2822, rfc3339};
+use super::state::*;
+
+pub fn address_v2(a: &Address) -> Value {
+    json!({
+        "first_name": a.first_name, "last_name": a.last_name, "company": a.company,
+        "street_1": a.street_1, "street_2": a.street_2, "city": a.city, "state": a.state,
+        "zip": a.zip, "country": a.country, "country_iso2": a.country_iso2,
+        "phone": a.phone, "email": a.email, "form_fields": [],
+    })
+}
+
+pub fn order_v2(o: &Order, base_url: &str) -> Value {
+    let sub = o.subtotal();
+    let ship = o.shipping();
+    let hand = o.handling();
+    let total = o.total();
+    let wrap = o.lines.iter().fold(o.wrapping, |a, l| a.add(l.wrapping));
+    let inclusive = o.is_tax_inclusive;
+    let link = |name: &str| {
+        json!({
+            "url": format!("{base_url}/v2/orders/{}/{name}", o.id),
+            "resource": format!("/orders/{}/{name}", o.id),
+        })
+    };
+    let first_ship = o.shipping_addresses.first();
+    json!({
+        "id": o.id,
+        "customer_id": o.customer_id,
+        "date_created": rfc2822(&o.date_created),
+        "date_modified": rfc2822(&o.date_modified),
+        "date_shipped": o.date_shipped.as_ref().map(rfc2822).unwrap_or_default(),
+        "status_id": o.status_id,
+        "status": status_name(o.status_id),
+        "custom_status": status_name(o.status_id),
+        "subtotal_ex_tax": money2(sub.ex_tax),
+        "subtotal_inc_tax": money2(sub.inc_tax),
+        "subtotal_tax": money2(sub.tax),
+        "base_shipping_cost": money2(ship.entered(inclusive)),
+        "shipping_cost_ex_tax": money2(ship.ex_tax),
+        "shipping_cost_inc_tax": money2(ship.inc_tax),
+        "shipping_cost_tax": money2(ship.tax),
+        "shipping_cost_tax_class_id": first_ship.map(|_| 2).unwrap_or(0),
+        "base_handling_cost": money2(hand.entered(inclusive)),
+        "handling_cost_ex_tax": money2(hand.ex_tax),
+        "handling_cost_inc_tax": money2(hand.inc_tax),
+        "handling_cost_tax": money2(hand.tax),
+        "handling_cost_tax_class_id": 2,
+        "base_wrapping_cost": money2(wrap.entered(inclusive)),
+        "wrapping_cost_ex_tax": money2(wrap.ex_tax),
+        "wrapping_cost_inc_tax": money2(wrap.inc_tax),
+        "wrapping_cost_tax": money2(wrap.tax),
+        "wrapping_cost_tax_class_id": 3,
+        "total_ex_tax": money2(total.ex_tax),
+        "total_inc_tax": money2(total.inc_tax),
+        "total_tax": money2(total.tax),
+        "is_tax_inclusive_pricing": inclusive,
+        "items_total": o.items_total(),
+        "items_shipped": o.items_shipped(),
+        "payment_method": o.payment_method,
+        "payment_provider_id": o.payment_provider_id,
+        "payment_status": o.payment_status,
+        "refunded_amount": money2(o.refunded_amount),
+        "order_is_digital": o.lines.iter().all(|l| l.kind == "digital"),
+        "store_credit_amount": money2(Decimal::ZERO),
+        "gift_certificate_amount": money2(Decimal::ZERO),
+        "ip_address": o.ip_address,
+        "ip_address_v6": "",
+        "geoip_country": o.billing_address.country,
+        "geoip_country_iso2": o.billing_address.country_iso2,
+        "currency_id": o.currency_id,
+        "currency_code": o.currency_code,
+        "currency_exchange_rate": "1.0000000000",
+        "default_currency_id": o.currency_id,
+        "default_currency_code": o.currency_code,
+        "store_default_currency_code": o.store_default_currency_code,
+        "store_default_to_transactional_exchange_rate": format!("{:.10}", o.store_default_to_transactional_exchange_rate),
+        "staff_notes": o.staff_notes,
+        "customer_message": o.customer_message,
+        "discount_amount": money2(o.discount_amount),
+        "coupon_discount": money2(o.coupon_discount()),
+        "shipping_address_count": o.shipping_addresses.len(),
+        "is_deleted": o.is_deleted,
+        "ebay_order_id": "0",
+        "cart_id": o.cart_id,
+        "billing_address": address_v2(&o.billing_address),
+        "is_email_opt_in": false,
+        "credit_card_type": null,
+        "order_source": o.order_source,
+        "channel_id": o.channel_id,
+        "external_source": o.external_source,
+        "external_id": null,
+        "external_merchant_id": o.external_merchant_id,
+        "external_order_id": o.external_order_id,
+        "tax_provider_id": if o.order_source == "external" { "" } else { "BasicTaxProvider" },
+        "customer_locale": o.customer_locale,
+        "products": link("products"),
+        "shipping_addresses": link("shipping_addresses"),
+        "coupons": link("coupons"),
+        "fees": [],
+    })
+}
+
+pub fn order_line_v2(o: &Order, l: &OrderLine) -> Value {
+    let applied: Vec<Value> = if l.discount.is_zero() {
+        vec![]
+    } else {
+        vec![
+            json!({"id": "total-discount", "amount": money2(l.discount), "name": "Order discount", "code": null, "target": "order"}),
+        ]
+    };
+    json!({
+        "id": l.id,
+        "order_id": o.id,
+        "product_id": l.product_id,
+        "variant_id": l.variant_id,
+        "order_pickup_method_id": 0,
+        "order_address_id": l.order_address_id,
+        "name": l.name,
+        "name_customer": l.name,
+        "name_merchant": l.name,
+        "sku": l.sku,
+        "upc": l.upc,
+        "type": l.kind,
+        "base_price": money2(l.unit.entered(o.is_tax_inclusive)),
+        "price_ex_tax": money2(l.unit.ex_tax),
+        "price_inc_tax": money2(l.unit.inc_tax),
+        "price_tax": money2(l.unit.tax),
+        "base_total": money2(l.total.entered(o.is_tax_inclusive)),
+        "total_ex_tax": money2(l.total.ex_tax),
+        "total_inc_tax": money2(l.total.inc_tax),
+        "total_tax": money2(l.total.tax),
+        "weight": money2(l.weight),
+        "width": "0.0000", "height": "0.0000", "depth": "0.0000",
+        "quantity": l.quantity,
+        "base_cost_price": money2(l.base_cost_price),
+        "cost_price_inc_tax": money2(l.base_cost_price),
+        "cost_price_ex_tax": money2(l.base_cost_price),
+        "cost_price_tax": "0.0000",
+        "is_refunded": l.quantity_refunded > 0 && l.quantity_refunded >= l.quantity,
+        "quantity_refunded": l.quantity_refunded,
+        "refund_amount": money2(l.refund_amount),
+        "return_id": 0,
+        "wrapping_id": 0,
+        "wrapping_name": "",
+        "base_wrapping_cost": money2(l.wrapping.entered(o.is_tax_inclusive)),
+        "wrapping_cost_ex_tax": money2(l.wrapping.ex_tax),
+        "wrapping_cost_inc_tax": money2(l.wrapping.inc_tax),
+        "wrapping_cost_tax": money2(l.wrapping.tax),
+        "wrapping_message": "",
+        "quantity_shipped": l.quantity_shipped,
+        "event_name": null,
+        "event_date": "",
+        "fixed_shipping_cost": "0.0000",
+        "ebay_item_id": "",
+        "ebay_transaction_id": "",
+        "option_set_id": null,
+        "parent_order_product_id": null,
+        "is_bundled_product": false,
+        "bin_picking_number": "",
+        "external_id": null,
+        "fulfillment_source": "",
+        "brand": "",
+        "gift_certificate_id": null,
+        "applied_discounts": applied,
+        "product_options": l.product_options,
+        "configurable_fields": [],
+        "discounted_total_inc_tax": money2(l.discounted.inc_tax),
+    })
+}
+
+pub fn shipping_address_v2(o: &Order, s: &ShippingAddress) -> Value {
+    let lines = o.lines.iter().filter(|l| l.order_address_id == s.id);
+    let (total, shipped) = lines.fold((0u32, 0u32), |(t, sh), l| {
+        (t + l.quantity, sh + l.quantity_shipped)
+    });
+    let mut v = address_v2(&s.address);
+    let extra = json!({
+        "id": s.id,
+        "order_id": o.id,
+        "items_total": total,
+        "items_shipped": shipped,
+        "shipping_method": s.shipping_method,
+        "base_cost": money2(s.cost.entered(o.is_tax_inclusive)),
+        "cost_ex_tax": money2(s.cost.ex_tax),
+        "cost_inc_tax": money2(s.cost.inc_tax),
+        "cost_tax": money2(s.cost.tax),
+        "cost_tax_class_id": 2,
+        "base_handling_cost": money2(s.handling.entered(o.is_tax_inclusive)),
+        "handling_cost_ex_tax": money2(s.handling.ex_tax),
+        "handling_cost_inc_tax": money2(s.handling.inc_tax),
+        "handling_cost_tax": money2(s.handling.tax),
+        "handling_cost_tax_class_id": 2,
+        "shipping_zone_id": s.shipping_zone_id,
+        "shipping_zone_name": s.shipping_zone_name,
+        "shipping_quotes": { "url": "", "resource": "" },
+    });
+    merge(&mut v, extra);
+    v
+}
+
+pub fn coupon_v2(o: &Order, c: &OrderCoupon) -> Value {
+    json!({
+        "id": c.id, "coupon_id": c.coupon_id, "order_id": o.id, "code": c.code,
+        "amount": money2(c.amount), "type": c.kind, "discount": c.discount.round_dp(4),
+    })
+}
+
+pub fn shipment_v2(o: &Order, s: &Shipment) -> Value {
+    let addr = o
+        .shipping_addresses
+        .iter()
+        .find(|a| a.id == s.order_address_id);
+    json!({
+        "id": s.id,
+        "order_id": o.id,
+        "customer_id": o.customer_id,
+        "order_address_id": s.order_address_id,
+        "date_created": rfc2822(&s.date_created),
+        "tracking_number": s.tracking_number,
+        "merchant_shipping_cost": "0.0000",
+        "shipping_method": s.shipping_method,
+        "comments": s.comments,
+        "shipping_provider": s.shipping_provider,
+        "tracking_carrier": s.tracking_carrier,
+        "tracking_link": "",
+        "billing_address": address_v2(&o.billing_address),
+        "shipping_address": addr.map(|a| address_v2(&a.address)).unwrap_or_else(|| json!({})),
+        "items": s.items.iter().map(|(id, q)| {
+            let pid = o.lines.iter().find(|l| l.id == *id).map(|l| l.product_id).unwrap_or(0);
+            json!({"order_product_id": id, "product_id": pid, "quantity": q})
+        }).collect::<Vec<_>>(),
+        "shipping_provider_display_name": s.shipping_provider,
+        "generated_tracking_link": "",
+    })
+}
+
+/// One tax row per taxed component. With `details` the rows name the order product and the
+/// line item type (NOTES §6.3); without, rows are aggregated per tax class.
+pub fn taxes_v2(o: &Order, store: &Store, details: bool) -> Vec<Value> {
+    struct Row {
+        class_id: u64,
+        rate: Decimal,
+        address: u64,
+        product: Option<u64>,
+        kind: &'static str,
+        amount: Decimal,
+    }
+    let mut rows: Vec<Row> = Vec::new();
+    for l in &o.lines {
+        rows.push(Row {
+            class_id: l.tax_class_id,
+            rate: l.tax_rate,
+            address: l.order_address_id,
+            product: Some(l.id),
+            kind: "item",
+            amount: l.discounted.tax,
+        });
+        if !l.wrapping.tax.is_zero() {
+            rows.push(Row {
+                class_id: store.wrapping_tax_class_id,
+                rate: store.tax_rate(store.wrapping_tax_class_id),
+                address: l.order_address_id,
+                product: Some(l.id),
+                kind: "gift-wrapping",
+                amount: l.wrapping.tax,
+            });
+        }
+    }
+    for s in &o.shipping_addresses {
+        rows.push(Row {
+            class_id: store.shipping_tax_class_id,
+            rate: store.tax_rate(store.shipping_tax_class_id),
+            address: s.id,
+            product: None,
+            kind: "shipping",
+            amount: s.cost.tax,
+        });
+        if !s.handling.tax.is_zero() {
+            rows.push(Row {
+                class_id: store.handling_tax_class_id,
+                rate: store.tax_rate(store.handling_tax_class_id),
+                address: s.id,
+                product: None,
+                kind: "handling",
+                amount: s.handling.tax,
+            });
+        }
+    }
+    rows.retain(|r| !r.rate.is_zero());
+    let class_name = |id: u64| {
+        store
+            .tax_classes
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.name.clone())
+            .unwrap_or_default()
+    };
+    let render = |i: usize, r: &Row, amount: Decimal, details: bool| {
+        let mut v = json!({
+            "id": i + 1,
+            "order_id": o.id,
+            "order_address_id": r.address,
+            "tax_rate_id": r.class_id + 1,
+            "sales_tax_id": format!("sim-rate-{}", r.class_id),
+            "tax_class_id": r.class_id,
+            "name": format!("VAT {}%", (r.rate * Decimal::ONE_HUNDRED).normalize()),
+            "class": class_name(r.class_id),
+            "rate": money2(r.rate * Decimal::ONE_HUNDRED),
+            "priority": 0,
+            "priority_amount": money2(amount),
+            "line_amount": money2(amount),
+            "order_pickup_method_id": 0,
+        });
+        if details {
+            v["order_product_id"] = r
+                .product
+                .map(|p| Value::String(p.to_string()))
+                .unwrap_or(Value::Null);
+            v["line_item_type"] = json!(r.kind);
+        }
+        v
+    };
+    if details {
+        rows.iter()
+            .enumerate()
+            .map(|(i, r)| render(i, r, r.amount, true))
+            .collect()
+    } else {
+        let mut agg: Vec<(Row, Decimal)> = Vec::new();
+        for r in rows {
+            match agg
+                .iter_mut()
+                .find(|(a, _)| a.class_id == r.class_id && a.address == r.address)
+            {
+                Some((_, amt)) => *amt += r.amount,
+                None => {
+                    let amt = r.amount;
+                    agg.push((r, amt));
+                }
+            }
+        }
+        agg.iter()
+            .enumerate()
+            .map(|(i, (r, amt))| render(i, r, *amt, false))
+            .collect()
+    }
+}
+
+pub fn product_v3(store: &Store, p: &Product, with_variants: bool) -> Value {
+    let mut v = json!({
+        "id": p.id,
+        "name": p.name,
+        "type": p.kind,
+        "sku": p.sku,
+        "description": p.description,
+        "weight": num3(p.weight),
+        "width": 0, "depth": 0, "height": 0,
+        "price": num3(p.price),
+        "cost_price": num3(p.cost_price),
+        "retail_price": 0,
+        "sale_price": num3(p.sale_price),
+        "map_price": 0,
+        "tax_class_id": p.tax_class_id,
+        "product_tax_code": "",
+        "calculated_price": num3(if p.sale_price.is_zero() { p.price } else { p.sale_price }),
+        "categories": p.categories,
+        "brand_id": 0,
+        "option_set_id": null,
+        "option_set_display": "right",
+        "inventory_level": store.product_inventory_level(p),
+        "inventory_warning_level": p.inventory_warning_level,
+        "inventory_tracking": p.inventory_tracking,
+        "reviews_rating_sum": 0,
+        "reviews_count": 0,
+        "total_sold": 0,
+        "fixed_cost_shipping_price": 0,
+        "is_free_shipping": false,
+        "is_visible": p.is_visible,
+        "is_featured": false,
+        "related_products": [-1],
+        "warranty": "",
+        "bin_picking_number": "",
+        "layout_file": "product.html",
+        "upc": "",
+        "mpn": "",
+        "gtin": "",
+        "date_last_imported": null,
+        "search_keywords": "",
+        "availability": "available",
+        "availability_description": "",
+        "gift_wrapping_options_type": "any",
+        "gift_wrapping_options_list": [],
+        "sort_order": 0,
+        "condition": "New",
+        "is_condition_shown": false,
+        "order_quantity_minimum": 0,
+        "order_quantity_maximum": 0,
+        "page_title": "",
+        "meta_keywords": [],
+        "meta_description": "",
+        "date_created": rfc3339(&p.date_created),
+        "date_modified": rfc3339(&p.date_modified),
+        "view_count": 0,
+        "preorder_release_date": null,
+        "preorder_message": "",
+        "is_preorder_only": false,
+        "is_price_hidden": false,
+        "price_hidden_label": "",
+        "custom_url": { "url": format!("/{}/", slug(&p.name)), "is_customized": false },
+        "base_variant_id": if p.has_options { Value::Null } else { p.variants.first().map(|v| json!(v)).unwrap_or(Value::Null) },
+        "open_graph_type": "product",
+        "open_graph_title": "",
+        "open_graph_description": "",
+        "open_graph_use_meta_description": true,
+        "open_graph_use_product_name": true,
+        "open_graph_use_image": true,
+    });
+    if with_variants {
+        v["variants"] = Value::Array(
+            p.variants
+                .iter()
+                .filter_map(|id| store.variants.get(id))
+                .map(|var| variant_v3(store, var))
+                .collect(),
+        );
+    }
+    v
+}
+
+pub fn variant_v3(store: &Store, v: &Variant) -> Value {
+    let product = store.products.get(&v.product_id);
+    let tracked_by_variant = product.is_some_and(|p| p.inventory_tracking == "variant");
+    let level = if tracked_by_variant {
+        store.on_hand(v.id, DEFAULT_LOCATION)
+    } else {
+        0
+    };
+    let opt = |d: Option<Decimal>| d.map(num3).unwrap_or(Value::Null);
+    json!({
+        "id": v.id,
+        "product_id": v.product_id,
+        "sku": v.sku,
+        "sku_id": v.sku_id,
+        "price": opt(v.price),
+        "calculated_price": num3(store.variant_price(v)),
+        "sale_price": opt(v.sale_price),
+        "retail_price": null,
+        "map_price": null,
+        "weight": opt(v.weight),
+        "calculated_weight": num3(v.weight.or(product.map(|p| p.weight)).unwrap_or_default()),
+        "width": null, "height": null, "depth": null,
+        "is_free_shipping": false,
+        "fixed_cost_shipping_price": null,
+        "purchasing_disabled": v.purchasing_disabled,
+        "purchasing_disabled_message": "",
+        "image_url": "",
+        "cost_price": opt(v.cost_price),
+        "upc": v.upc,
+        "mpn": "",
+        "gtin": "",
+        "inventory_level": level,
+        "inventory_warning_level": 0,
+        "bin_picking_number": "",
+        "option_values": v.option_values,
+    })
+}
+
+pub fn customer_v3(store: &Store, c: &Customer, include_addresses: bool) -> Value {
+    let mut v = json!({
+        "id": c.id,
+        "email": c.email,
+        "first_name": c.first_name,
+        "last_name": c.last_name,
+        "company": c.company,
+        "phone": c.phone,
+        "notes": c.notes,
+        "tax_exempt_category": c.tax_exempt_category,
+        "customer_group_id": c.customer_group_id,
+        "registration_ip_address": "",
+        "date_created": rfc3339(&c.date_created),
+        "date_modified": rfc3339(&c.date_modified),
+        "accepts_product_review_abandoned_cart_emails": false,
+        "origin_channel_id": c.origin_channel_id,
+        "channel_ids": c.channel_ids,
+        "address_count": store.addresses.values().filter(|a| a.customer_id == c.id).count(),
+        "attribute_count": 0,
+        "authentication": { "force_password_reset": false },
+        "store_credit_amounts": [{ "amount": 0 }],
+    });
+    if include_addresses {
+        v["addresses"] = Value::Array(
+            store
+                .addresses
+                .values()
+                .filter(|a| a.customer_id == c.id)
+                .map(customer_address_v3)
+                .collect(),
+        );
+    }
+    v
+}
+
+pub fn customer_address_v3(a: &CustomerAddress) -> Value {
+    json!({
+        "id": a.id, "customer_id": a.customer_id, "first_name": a.first_name, "last_name": a.last_name,
+        "company": a.company, "address1": a.address1, "address2": a.address2, "city": a.city,
+        "state_or_province": a.state_or_province, "postal_code": a.postal_code,
+        "country_code": a.country_code, "country": a.country, "phone": a.phone,
+        "address_type": a.address_type,
+    })
+}
+
+pub fn slug(s: &str) -> String {
+    s.to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+pub fn merge(into: &mut Value, from: Value) {
+    if let (Some(a), Value::Object(b)) = (into.as_object_mut(), from) {
+        for (k, v) in b {
+            a.insert(k, v);
+        }
+    }
+}
