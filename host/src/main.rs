@@ -1,1 +1,5 @@
-fn main() {}
+//! `ledgerlink`: thin entry point; everything lives in the library's `cli` module.
+
+fn main() -> std::process::ExitCode {
+    ledgerlink::cli::main()
+}
