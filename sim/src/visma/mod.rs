@@ -10,7 +10,11 @@ mod customers;
 mod error;
 mod faults;
 mod gate;
+mod inventory;
 mod invoices;
+mod lookups;
+mod payments;
+mod salesorders;
 mod seed;
 mod server;
 mod state;
@@ -216,6 +220,10 @@ fn router(sim: Arc<Sim>) -> Router {
     let api = Router::new()
         .merge(customers::routes())
         .merge(invoices::routes())
+        .merge(payments::routes())
+        .merge(inventory::routes())
+        .merge(lookups::routes())
+        .merge(salesorders::routes())
         .layer(axum::middleware::from_fn_with_state(
             sim.clone(),
             gate::gate,
