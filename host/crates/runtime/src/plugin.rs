@@ -1,0 +1,278 @@
+//! A loaded plugin version and the typed call API the flows and golden tests use. Every call
+//! gets a fresh store and instance (from the pre-instantiated component), its own deadline and
+//! memory cap, and returns the value with the provenance of the exact plugin that produced it.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use wasmtime::{Store, Trap};
+
+use crate::bindings::MappingPluginPre;
+use crate::bindings::mapper::Guest as Mapper;
+use crate::bindings::types::{
+    BcInventoryAdjustment, Context, CreditNote, InventoryItem, MappingError, Order, PluginInfo,
+    Product, Refund, SalesDocument, Shipment, StockLevel, VismaCustomer,
+};
+use crate::cache::CacheOutcome;
+use crate::config::PluginLimits;
+use crate::engine::RuntimeInner;
+use crate::error::CallError;
+use crate::sandbox::CallState;
+use crate::tables::MappingTables;
+
+/// Which plugin produced a result: recorded with every mapping so an audit can say exactly
+/// which code made a document.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Provenance {
+    pub plugin: String,
+    pub version: String,
+    /// sha256 of the component file, hex.
+    pub sha256: String,
+}
+
+impl std::fmt::Display for Provenance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let short = self.sha256.get(..12).unwrap_or(&self.sha256);
+        write!(f, "{}@{} ({short})", self.plugin, self.version)
+    }
+}
+
+/// A mapping result and the plugin version that made it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mapped<T> {
+    pub value: T,
+    pub provenance: Provenance,
+}
+
+type MappingResult<T> = Result<T, Vec<MappingError>>;
+
+/// One compiled, checked plugin version. Share it as `Arc<LoadedPlugin>`; calls on it are
+/// independent and may run on any number of threads at once.
+pub struct LoadedPlugin {
+    runtime: Arc<RuntimeInner>,
+    pre: MappingPluginPre<CallState>,
+    provenance: Provenance,
+    label: Arc<str>,
+    wit_version: String,
+    limits: PluginLimits,
+    cache: CacheOutcome,
+}
+
+impl std::fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedPlugin")
+            .field("provenance", &self.provenance)
+            .field("wit_version", &self.wit_version)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+impl LoadedPlugin {
+    pub(crate) fn new(
+        runtime: Arc<RuntimeInner>,
+        pre: MappingPluginPre<CallState>,
+        provenance: Provenance,
+        wit_version: String,
+        limits: PluginLimits,
+        cache: CacheOutcome,
+    ) -> Self {
+        let label = provenance.to_string().into();
+        LoadedPlugin {
+            runtime,
+            pre,
+            provenance,
+            label,
+            wit_version,
+            limits,
+            cache,
+        }
+    }
+
+    pub(crate) fn set_identity(&mut self, name: String, version: String) {
+        self.provenance.plugin = name;
+        self.provenance.version = version;
+        self.label = self.provenance.to_string().into();
+    }
+
+    pub fn provenance(&self) -> &Provenance {
+        &self.provenance
+    }
+
+    pub fn name(&self) -> &str {
+        &self.provenance.plugin
+    }
+
+    pub fn version(&self) -> &str {
+        &self.provenance.version
+    }
+
+    pub fn sha256(&self) -> &str {
+        &self.provenance.sha256
+    }
+
+    /// The mapping contract version the component exports (`0.1.0`).
+    pub fn wit_version(&self) -> &str {
+        &self.wit_version
+    }
+
+    pub fn limits(&self) -> PluginLimits {
+        self.limits
+    }
+
+    /// Whether loading this plugin compiled it or took it from the cache.
+    pub fn cache_outcome(&self) -> &CacheOutcome {
+        &self.cache
+    }
+
+    pub fn info(&self, tables: &MappingTables) -> Result<PluginInfo, CallError> {
+        self.call(tables, |mapper, store| {
+            mapper.call_info(store).map(Ok::<_, Vec<MappingError>>)
+        })
+        .map(|mapped| mapped.value)
+    }
+
+    pub fn map_customer(
+        &self,
+        ctx: &Context,
+        tables: &MappingTables,
+        order: &Order,
+    ) -> Result<Mapped<VismaCustomer>, CallError> {
+        self.call(tables, |mapper, store| {
+            mapper.call_map_customer(store, ctx, order)
+        })
+    }
+
+    pub fn map_order(
+        &self,
+        ctx: &Context,
+        tables: &MappingTables,
+        order: &Order,
+        shipment: Option<&Shipment>,
+    ) -> Result<Mapped<SalesDocument>, CallError> {
+        self.call(tables, |mapper, store| {
+            mapper.call_map_order(store, ctx, order, shipment)
+        })
+    }
+
+    pub fn map_credit_note(
+        &self,
+        ctx: &Context,
+        tables: &MappingTables,
+        refund: &Refund,
+    ) -> Result<Mapped<CreditNote>, CallError> {
+        self.call(tables, |mapper, store| {
+            mapper.call_map_credit_note(store, ctx, refund)
+        })
+    }
+
+    pub fn map_item(
+        &self,
+        ctx: &Context,
+        tables: &MappingTables,
+        product: &Product,
+    ) -> Result<Mapped<InventoryItem>, CallError> {
+        self.call(tables, |mapper, store| {
+            mapper.call_map_item(store, ctx, product)
+        })
+    }
+
+    pub fn map_stock(
+        &self,
+        ctx: &Context,
+        tables: &MappingTables,
+        levels: &[StockLevel],
+    ) -> Result<Mapped<Vec<BcInventoryAdjustment>>, CallError> {
+        self.call(tables, |mapper, store| {
+            mapper.call_map_stock(store, ctx, levels)
+        })
+    }
+
+    /// Runs `f` with this plugin on tokio's blocking pool. Calls are synchronous and may take
+    /// up to the deadline of CPU, so async code must not make them on a worker thread (WASI's
+    /// sync adapter also refuses to run there).
+    pub async fn run_blocking<R, F>(self: &Arc<Self>, f: F) -> R
+    where
+        R: Send + 'static,
+        F: FnOnce(&LoadedPlugin) -> R + Send + 'static,
+    {
+        let plugin = self.clone();
+        match tokio::task::spawn_blocking(move || f(&plugin)).await {
+            Ok(result) => result,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+
+    fn call<T>(
+        &self,
+        tables: &MappingTables,
+        f: impl FnOnce(&Mapper, &mut Store<CallState>) -> wasmtime::Result<MappingResult<T>>,
+    ) -> Result<Mapped<T>, CallError> {
+        let runtime = &*self.runtime;
+        let state = CallState::new(
+            self.label.clone(),
+            tables.clone(),
+            self.limits.memory_bytes,
+            runtime.config.stderr_capture,
+        );
+        let mut store = Store::new(&runtime.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(self.deadline_ticks());
+        store.epoch_deadline_trap();
+
+        let world = match self.pre.instantiate(&mut store) {
+            Ok(world) => world,
+            Err(e) => {
+                return Err(match self.classify(&store, e) {
+                    CallError::Trap {
+                        plugin, message, ..
+                    } => CallError::Instantiation { plugin, message },
+                    other => other,
+                });
+            }
+        };
+        match f(world.ledgerlink_mapping_mapper(), &mut store) {
+            Ok(Ok(value)) => Ok(Mapped {
+                value,
+                provenance: self.provenance.clone(),
+            }),
+            Ok(Err(errors)) => Err(CallError::Mapping(errors)),
+            Err(e) => Err(self.classify(&store, e)),
+        }
+    }
+
+    /// At least the deadline, at most one tick more (the ticker may advance right after we
+    /// read the epoch).
+    fn deadline_ticks(&self) -> u64 {
+        let tick = self.runtime.config.epoch_tick.as_nanos().max(1);
+        let ticks = self.limits.deadline.as_nanos().div_ceil(tick);
+        u64::try_from(ticks).unwrap_or(u64::MAX - 1).max(1) + 1
+    }
+
+    fn classify(&self, store: &Store<CallState>, error: wasmtime::Error) -> CallError {
+        let plugin = self.label.to_string();
+        let state = store.data();
+        if state.limiter.refused {
+            return CallError::MemoryExceeded {
+                plugin,
+                cap_bytes: self.limits.memory_bytes,
+            };
+        }
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => CallError::Timeout {
+                plugin,
+                deadline: self.limits.deadline,
+            },
+            Some(trap) => CallError::Trap {
+                plugin,
+                message: trap.to_string(),
+                stderr: state.stderr.text(),
+            },
+            None => CallError::Trap {
+                plugin,
+                message: format!("{error:#}"),
+                stderr: state.stderr.text(),
+            },
+        }
+    }
+}
