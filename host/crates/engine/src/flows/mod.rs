@@ -1,0 +1,325 @@
+//! The business flows: job handlers that carry BigCommerce events through the mapping plugin
+//! to Visma and back. Every flow is a plain [`crate::JobHandler`], registered by
+//! [`register`] for the job kinds (webhook scopes) it serves.
+//!
+//! Exactly-once in effect: every Visma write goes intent → create-once (look-up by our
+//! external reference before any repeat) → identity map, so a crash or a lost reply at any
+//! point never produces a second document.
+
+pub mod canonical;
+mod convert;
+mod orders;
+pub mod plugins;
+mod products;
+pub mod routing;
+mod stock;
+mod writeback;
+
+pub use orders::OrderFlow;
+pub use plugins::{ActivePlugin, PluginSet};
+pub use products::ProductFlow;
+pub use routing::{
+    DocumentType, EntitySettings, InvoiceTiming, PostingRules, Route, RouteRule, Routing,
+};
+pub use stock::{StockFlow, StockSettings};
+pub use writeback::{PaymentStatusFlow, WriteBackFlow};
+
+use crate::engine::Engine;
+use crate::error::JobError;
+use ledgerlink_bigcommerce::Client as BcClient;
+use ledgerlink_core::{ErrorClass, LegalEntityId};
+use ledgerlink_runtime::{CallError, LoadedPlugin, MappingTables, types as wit};
+use ledgerlink_visma::{VismaClient, VismaError};
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Job kinds the flows add themselves (webhook jobs are named by their scope).
+pub const KIND_ORDER_SYNC: &str = "ledgerlink/order/sync";
+pub const KIND_WRITE_BACK: &str = "ledgerlink/order/write-back";
+pub const KIND_PAYMENT_STATUS: &str = "ledgerlink/payments/check";
+pub const KIND_PRODUCT_SYNC: &str = "ledgerlink/product/sync";
+pub const KIND_STOCK_SYNC: &str = "ledgerlink/stock/sync";
+
+/// Webhook scopes that mean "bring this order to its current state".
+pub const ORDER_SCOPES: &[&str] = &[
+    "store/order/created",
+    "store/order/updated",
+    "store/order/statusUpdated",
+    "store/order/archived",
+    "store/order/refund/created",
+    "store/shipment/created",
+    "store/shipment/updated",
+    KIND_ORDER_SYNC,
+];
+
+pub const PRODUCT_SCOPES: &[&str] = &[
+    "store/product/created",
+    "store/product/updated",
+    "store/sku/created",
+    "store/sku/updated",
+    KIND_PRODUCT_SYNC,
+];
+
+/// What the flows share: one BigCommerce client per store, the Visma client for every
+/// entity, the routing/posting configuration and the active plugins.
+pub struct FlowDeps {
+    pub stores: BTreeMap<String, BcClient>,
+    pub visma: VismaClient,
+    pub routing: Routing,
+    pub plugins: Arc<PluginSet>,
+    vat_codes: Mutex<HashMap<LegalEntityId, Arc<HashMap<String, (String, rust_decimal::Decimal)>>>>,
+    tables: Mutex<HashMap<LegalEntityId, MappingTables>>,
+}
+
+impl FlowDeps {
+    pub fn new(
+        stores: BTreeMap<String, BcClient>,
+        visma: VismaClient,
+        routing: Routing,
+        plugins: Arc<PluginSet>,
+    ) -> Self {
+        Self {
+            stores,
+            visma,
+            routing,
+            plugins,
+            vat_codes: Mutex::new(HashMap::new()),
+            tables: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn bc(&self, store: &str) -> Result<&BcClient, JobError> {
+        self.stores.get(store).ok_or_else(|| {
+            JobError::permanent(
+                "unknown_store",
+                format!("store {store:?} is not configured; add it under [[stores]]"),
+            )
+        })
+    }
+
+    pub fn entity(&self, id: &LegalEntityId) -> Result<&EntitySettings, JobError> {
+        self.routing.entity(id).ok_or_else(|| {
+            JobError::permanent(
+                "unknown_entity",
+                format!("legal entity {id} is routed to but not configured"),
+            )
+        })
+    }
+
+    pub fn plugin(&self, name: &str) -> Result<Arc<LoadedPlugin>, JobError> {
+        self.plugins.get(name).ok_or_else(|| {
+            JobError::transient(
+                "no_active_plugin",
+                format!("no version of plugin {name:?} is active; activate one to continue"),
+                Some(std::time::Duration::from_secs(30)),
+            )
+        })
+    }
+
+    pub fn tables(&self, entity: &EntitySettings) -> MappingTables {
+        self.tables
+            .lock()
+            .entry(entity.id.clone())
+            .or_insert_with(|| MappingTables::new(entity.tables.clone()))
+            .clone()
+    }
+
+    /// The plugin call context for a document.
+    pub fn context(
+        &self,
+        entity: &EntitySettings,
+        route: &Route,
+        store: &str,
+        channel: u64,
+        currency: &str,
+    ) -> wit::Context {
+        let mut settings: Vec<(String, String)> = entity
+            .posting
+            .settings
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if !entity.posting.settings.contains_key("document-type") {
+            settings.push((
+                "document-type".into(),
+                entity.posting.document_type.as_setting().into(),
+            ));
+        }
+        if let Some(g) = &entity.posting.guest_customer
+            && !entity.posting.settings.contains_key("guest-customer")
+        {
+            settings.push(("guest-customer".into(), g.clone()));
+        }
+        wit::Context {
+            legal_entity: entity.id.as_str().to_owned(),
+            store_hash: store.to_owned(),
+            channel_id: channel,
+            currency: currency.to_owned(),
+            base_currency: entity.base_currency.clone(),
+            branch: route.branch.clone(),
+            settings,
+        }
+    }
+
+    /// VAT category → (VAT code, rate %) of an entity, read from Visma once.
+    pub async fn vat_codes(
+        &self,
+        entity: &LegalEntityId,
+    ) -> Result<Arc<HashMap<String, (String, rust_decimal::Decimal)>>, JobError> {
+        if let Some(c) = self.vat_codes.lock().get(entity) {
+            return Ok(c.clone());
+        }
+        let cats = self
+            .visma
+            .list_vat_categories(entity)
+            .await
+            .map_err(visma_err)?;
+        let mut map = HashMap::new();
+        for c in cats {
+            if let Some(line) = c.vat_category_lines.first()
+                && let Some(code) = &line.vat_id
+            {
+                let rate = line
+                    .vat_rates
+                    .iter()
+                    .rev()
+                    .find_map(|r| r.vat_rate)
+                    .unwrap_or_default();
+                map.insert(c.vat_category_id.clone(), (code.clone(), rate));
+            }
+        }
+        let map = Arc::new(map);
+        self.vat_codes.lock().insert(entity.clone(), map.clone());
+        Ok(map)
+    }
+}
+
+/// Registers every flow on `engine`.
+pub fn register(engine: &mut Engine, deps: Arc<FlowDeps>, stock: StockSettings) {
+    let orders = Arc::new(OrderFlow::new(deps.clone()));
+    for kind in ORDER_SCOPES {
+        engine.register(*kind, orders.clone());
+    }
+    let products = Arc::new(ProductFlow::new(deps.clone()));
+    for kind in PRODUCT_SCOPES {
+        engine.register(*kind, products.clone());
+    }
+    engine.register(KIND_WRITE_BACK, Arc::new(WriteBackFlow::new(deps.clone())));
+    engine.register(
+        KIND_PAYMENT_STATUS,
+        Arc::new(PaymentStatusFlow::new(deps.clone())),
+    );
+    engine.register(KIND_STOCK_SYNC, Arc::new(StockFlow::new(deps, stock)));
+}
+
+// --- error classification ----------------------------------------------------------------
+
+pub(crate) fn visma_err(e: VismaError) -> JobError {
+    let code = match &e {
+        VismaError::Validation { .. } => "visma_validation",
+        VismaError::NotFound { .. } => "visma_not_found",
+        VismaError::Auth { .. } => "visma_auth",
+        VismaError::Conflict { .. } => "visma_conflict",
+        VismaError::RateLimited { .. } => "visma_rate_limited",
+        VismaError::Server { .. } => "visma_server",
+        VismaError::Transport(_) => "visma_transport",
+        VismaError::OutcomeUnknown { .. } => "visma_outcome_unknown",
+        _ => "visma_error",
+    };
+    JobError::new(e.class(), code, e.to_string())
+}
+
+pub(crate) fn bc_err(e: ledgerlink_bigcommerce::Error) -> JobError {
+    let class = e.class();
+    let code = match class {
+        ErrorClass::Permanent => "bigcommerce_rejected",
+        _ => "bigcommerce_unavailable",
+    };
+    JobError::new(class, code, e.to_string())
+}
+
+pub(crate) fn call_err(e: CallError) -> JobError {
+    if let Some(errors) = e.mapping_errors() {
+        let first = errors.first();
+        let mut je = JobError::permanent(
+            "mapping_error",
+            errors
+                .iter()
+                .map(|m| format!("{} ({}): {}", m.path, m.code, m.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+        if let Some(f) = first {
+            je = je.at(f.path.clone());
+        }
+        return je.with_payload(
+            "mapping_errors",
+            serde_json::to_value(errors).unwrap_or_default(),
+        );
+    }
+    JobError::new(e.class(), "plugin_error", e.to_string())
+}
+
+pub(crate) fn canonical_err(e: canonical::CanonicalError) -> JobError {
+    JobError::permanent("bad_source", e.message.clone()).at(e.path)
+}
+
+/// Store hash from a job's source (`bigcommerce:<hash>`) or payload (`store`).
+pub(crate) fn store_of(job: &crate::Job) -> Result<String, JobError> {
+    if let Some(s) = job.payload.get("store").and_then(|v| v.as_str()) {
+        return Ok(s.to_owned());
+    }
+    job.source
+        .as_deref()
+        .and_then(|s| s.strip_prefix("bigcommerce:"))
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            JobError::permanent(
+                "bad_event",
+                "the job names no BigCommerce store (source or payload.store)",
+            )
+        })
+}
+
+/// Runs a plugin call on the blocking pool, with its provenance recorded on the attempt.
+pub(crate) async fn call_plugin<T, F>(
+    ctx: &crate::JobContext,
+    plugin: &Arc<LoadedPlugin>,
+    f: F,
+) -> Result<T, JobError>
+where
+    T: Send + 'static,
+    F: FnOnce(&LoadedPlugin) -> Result<ledgerlink_runtime::Mapped<T>, CallError> + Send + 'static,
+{
+    ctx.set_plugin(plugin.name(), plugin.version(), plugin.sha256());
+    let mapped = plugin.run_blocking(f).await.map_err(call_err)?;
+    Ok(mapped.value)
+}
+
+/// Records a logical exchange (what we sent, what came back) in the attempt's audit.
+pub(crate) fn audit<T: serde::Serialize, R: serde::Serialize>(
+    ctx: &crate::JobContext,
+    system: &str,
+    method: &str,
+    what: &str,
+    request: Option<&T>,
+    result: &Result<R, JobError>,
+    started: Instant,
+) {
+    let req = request.and_then(|r| serde_json::to_string(r).ok());
+    let (status, resp) = match result {
+        Ok(v) => (Some(200), serde_json::to_string(v).ok()),
+        Err(e) => (None, Some(format!("{{\"error\":{:?}}}", e.to_string()))),
+    };
+    ctx.record_exchange(
+        system,
+        method,
+        what,
+        req.as_deref(),
+        status,
+        resp.as_deref(),
+        started.elapsed(),
+    );
+}

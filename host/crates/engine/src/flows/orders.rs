@@ -1,0 +1,716 @@
+//! Orders → Visma: customer, invoice (per order, per shipment or at completion), credit
+//! notes for refunds and cancellations. One handler serves every order event: each job brings
+//! the order to its current state in Visma, so duplicated, reordered or missed events all
+//! converge (jobs of one order run one at a time, in order).
+
+use super::canonical::{self, OrderBundle};
+use super::convert;
+use super::routing::{EntitySettings, InvoiceTiming, Route};
+use super::{
+    FlowDeps, KIND_WRITE_BACK, audit, bc_err, call_plugin, canonical_err, store_of, visma_err,
+};
+use crate::error::JobError;
+use crate::handler::{JobHandler, JobOutcome};
+use crate::{Job, JobContext};
+use ledgerlink_bigcommerce::models::Order;
+use ledgerlink_core::{BcOrderId, BoxFuture, ExternalRef, LegalEntityId, VismaDocumentNo};
+use ledgerlink_runtime::types as wit;
+use ledgerlink_store::{IdentityKey, NewJob, WriteStart};
+use ledgerlink_visma::dto::Invoice;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub const ID_CUSTOMER: &str = "customer";
+pub const ID_INVOICE: &str = "invoice";
+pub const ID_CREDIT_NOTE: &str = "credit_note";
+
+const STATUS_REFUNDED: u32 = 4;
+const STATUS_CANCELLED: u32 = 5;
+const STATUS_DECLINED: u32 = 6;
+const STATUS_AWAITING_PAYMENT: u32 = 7;
+const STATUS_SHIPPED: u32 = 2;
+const STATUS_COMPLETED: u32 = 10;
+
+pub struct OrderFlow {
+    deps: Arc<FlowDeps>,
+}
+
+/// Echo marker key for an order's `date_modified` after our own write-back.
+pub fn echo_resource(store: &str, order: BcOrderId) -> String {
+    format!("{store}:order:{order}")
+}
+
+pub fn modified_hash(order: &Order) -> String {
+    order.date_modified.to_rfc3339()
+}
+
+impl JobHandler for OrderFlow {
+    fn handle<'a>(
+        &'a self,
+        job: &'a Job,
+        ctx: &'a JobContext,
+    ) -> BoxFuture<'a, Result<JobOutcome, JobError>> {
+        Box::pin(self.run(job, ctx))
+    }
+}
+
+fn order_id_of(job: &Job) -> Result<BcOrderId, JobError> {
+    let p = &job.payload;
+    let id = p
+        .get("order_id")
+        .or_else(|| p.pointer("/data/order_id"))
+        .or_else(|| p.pointer("/data/orderId"))
+        .or_else(|| {
+            p.pointer("/data/type")
+                .filter(|t| t.as_str() == Some("order"))
+                .and(p.pointer("/data/id"))
+        })
+        .and_then(|v| {
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
+        .or_else(|| {
+            job.subject
+                .strip_prefix("order:")
+                .and_then(|s| s.parse().ok())
+        });
+    id.map(BcOrderId).ok_or_else(|| {
+        JobError::permanent("bad_event", "the event names no order id").at("data.id")
+    })
+}
+
+/// Paid (or, per posting rule, awaiting payment) orders are posted.
+fn eligible(status: u32, entity: &EntitySettings) -> bool {
+    match status {
+        2 | 3 | 8 | 9 | 10 | 11 | 14 | STATUS_REFUNDED => true,
+        STATUS_AWAITING_PAYMENT | 1 => entity.posting.include_awaiting_payment,
+        _ => false,
+    }
+}
+
+impl OrderFlow {
+    pub fn new(deps: Arc<FlowDeps>) -> Self {
+        Self { deps }
+    }
+
+    async fn fetch(&self, store: &str, id: BcOrderId) -> Result<OrderBundle, JobError> {
+        let bc = self.deps.bc(store)?;
+        let order = bc.get_order(id).await.map_err(bc_err)?;
+        let (products, shipping_addresses, coupons, taxes, shipments, refunds) =
+            futures::try_join!(
+                bc.order_products(id),
+                bc.order_shipping_addresses(id),
+                bc.order_coupons(id),
+                bc.order_taxes(id),
+                bc.order_shipments(id),
+                bc.order_refunds(id),
+            )
+            .map_err(bc_err)?;
+        Ok(OrderBundle {
+            order,
+            products,
+            shipping_addresses,
+            coupons,
+            taxes,
+            shipments,
+            refunds,
+        })
+    }
+
+    async fn run(&self, job: &Job, ctx: &JobContext) -> Result<JobOutcome, JobError> {
+        let store = store_of(job)?;
+        let id = order_id_of(job)?;
+        ctx.tag_order(id);
+        let bundle = match ctx.replay_snapshot() {
+            Some(snap) => serde_json::from_value::<OrderBundle>(snap.clone()).map_err(|e| {
+                JobError::permanent("bad_snapshot", format!("stored snapshot unreadable: {e}"))
+            })?,
+            None => {
+                let started = Instant::now();
+                let b = self.fetch(&store, id).await;
+                audit(
+                    ctx,
+                    "bigcommerce",
+                    "GET",
+                    &format!(
+                        "/v2/orders/{id} (+ products, addresses, coupons, taxes, shipments, refunds)"
+                    ),
+                    None::<&()>,
+                    &b.as_ref().map(|b| &b.order).map_err(Clone::clone),
+                    started,
+                );
+                b?
+            }
+        };
+        ctx.save_snapshot(serde_json::to_value(&bundle).unwrap_or_default());
+
+        // Our own write-back changed the order: nothing new to do.
+        if ctx
+            .is_echo(
+                "bigcommerce",
+                &echo_resource(&store, id),
+                Some(&modified_hash(&bundle.order)),
+                std::time::Duration::from_secs(24 * 3600),
+            )
+            .await?
+            && bundle.refunds.is_empty()
+        {
+            return Ok(JobOutcome::Skipped {
+                reason: "our own write-back".into(),
+            });
+        }
+
+        let currency = canonical::currency_of(&bundle.order);
+        let channel = bundle.order.channel_id.map(|c| c.0).unwrap_or(1);
+        let Some(route) = self.deps.routing.route(&store, channel, &currency) else {
+            return Ok(JobOutcome::Skipped {
+                reason: format!(
+                    "no routing rule for store {store}, channel {channel}, currency {currency}"
+                ),
+            });
+        };
+        let entity = self.deps.entity(&route.entity)?.clone();
+        let mut did = Vec::new();
+
+        let status = bundle.order.status_id;
+        let invoice_key = IdentityKey::new(entity.id.clone(), ID_INVOICE, id);
+        let mut invoice_no = ctx.identity(&invoice_key).await?;
+
+        if invoice_no.is_none() && eligible(status, &entity) {
+            match entity.posting.invoice_timing {
+                InvoiceTiming::OnOrder => {
+                    invoice_no = Some(
+                        self.post_invoice(ctx, &store, &route, &entity, &bundle, None)
+                            .await?,
+                    );
+                    did.push("invoice");
+                }
+                InvoiceTiming::AtCompletion => {
+                    if matches!(status, STATUS_SHIPPED | STATUS_COMPLETED) {
+                        invoice_no = Some(
+                            self.post_invoice(ctx, &store, &route, &entity, &bundle, None)
+                                .await?,
+                        );
+                        did.push("invoice");
+                    }
+                }
+                InvoiceTiming::PerShipment => {
+                    for s in &bundle.shipments {
+                        let key = IdentityKey::new(
+                            entity.id.clone(),
+                            ID_INVOICE,
+                            format!("{id}/s{}", s.id),
+                        );
+                        if ctx.identity(&key).await?.is_some() {
+                            continue;
+                        }
+                        let no = self
+                            .post_invoice(ctx, &store, &route, &entity, &bundle, Some(s))
+                            .await?;
+                        did.push("shipment invoice");
+                        // Credits are linked to the first invoice of the order.
+                        if ctx.identity(&invoice_key).await?.is_none() {
+                            ctx.store()
+                                .put_identity(&invoice_key, &no, Some(ctx.job_id()))
+                                .await?;
+                        }
+                        invoice_no.get_or_insert(no);
+                    }
+                }
+            }
+        }
+
+        if let Some(inv) = &invoice_no {
+            for r in &bundle.refunds {
+                if self
+                    .post_refund(ctx, &route, &entity, &bundle, r, inv, &store)
+                    .await?
+                {
+                    did.push("credit note");
+                }
+            }
+            if matches!(status, STATUS_CANCELLED | STATUS_DECLINED)
+                && self
+                    .post_cancellation(ctx, &route, &entity, &bundle, inv, &store)
+                    .await?
+            {
+                did.push("cancellation credit note");
+            }
+        } else if matches!(status, STATUS_CANCELLED | STATUS_DECLINED) {
+            return Ok(JobOutcome::Skipped {
+                reason: "cancelled before it was invoiced: nothing to undo in Visma".into(),
+            });
+        }
+
+        if did.is_empty() {
+            let reason = if invoice_no.is_some() {
+                "already in Visma; nothing new".to_owned()
+            } else {
+                format!(
+                    "status {status} ({}) is not posted by the posting rule",
+                    bundle.order.status
+                )
+            };
+            return Ok(JobOutcome::Skipped { reason });
+        }
+        Ok(JobOutcome::Done)
+    }
+
+    /// The Visma customer number for the order's buyer, created once if needed.
+    async fn customer(
+        &self,
+        ctx: &JobContext,
+        store: &str,
+        route: &Route,
+        entity: &EntitySettings,
+        order: &wit::Order,
+        wctx: &wit::Context,
+    ) -> Result<String, JobError> {
+        let bc_customer = order.customer.bc_customer_id;
+        if bc_customer == 0
+            && let Some(guest) = &entity.posting.guest_customer
+        {
+            return Ok(guest.clone());
+        }
+        let bc_key = if bc_customer == 0 {
+            format!("guest:{}", order.customer.email.to_ascii_lowercase())
+        } else {
+            format!("{store}:{bc_customer}")
+        };
+        let key = IdentityKey::new(entity.id.clone(), ID_CUSTOMER, &bc_key);
+        // External references are capped at 40 characters; a hash keeps long e-mails unique.
+        let reference = ExternalRef::new(short_ref("bc-c", &bc_key));
+        let start = ctx.begin_write(&key, &reference).await?;
+        if let WriteStart::AlreadyDone { visma_id } = start {
+            return Ok(visma_id);
+        }
+        let plugin = self.deps.plugin(&route.plugin)?;
+        let tables = self.deps.tables(entity);
+        let (c, o) = (wctx.clone(), order.clone());
+        let mapped = call_plugin(ctx, &plugin, move |p| p.map_customer(&c, &tables, &o)).await?;
+        let body = convert::customer(&mapped);
+        let started = Instant::now();
+        let created = self
+            .deps
+            .visma
+            .create_customer_once(&entity.id, &reference, &body)
+            .await
+            .map_err(visma_err);
+        audit(
+            ctx,
+            "visma",
+            "POST",
+            "v1/customer",
+            Some(&body),
+            &created.as_ref().map(|c| &c.doc).map_err(Clone::clone),
+            started,
+        );
+        let created = created?;
+        ctx.complete_write(&key, &created.doc.number).await?;
+        Ok(created.doc.number)
+    }
+
+    async fn post_invoice(
+        &self,
+        ctx: &JobContext,
+        store: &str,
+        route: &Route,
+        entity: &EntitySettings,
+        bundle: &OrderBundle,
+        shipment: Option<&ledgerlink_bigcommerce::models::Shipment>,
+    ) -> Result<String, JobError> {
+        let id = bundle.order.id;
+        let key = match shipment {
+            Some(s) => IdentityKey::new(entity.id.clone(), ID_INVOICE, format!("{id}/s{}", s.id)),
+            None => IdentityKey::new(entity.id.clone(), ID_INVOICE, id),
+        };
+        let reference = ExternalRef::new(match shipment {
+            Some(s) => short_ref("bc-s", &format!("{store}:{id}:{}", s.id)),
+            None => short_ref("bc-o", &format!("{store}:{id}")),
+        });
+        let start = ctx.begin_write(&key, &reference).await?;
+        let lookup_first = match start {
+            WriteStart::AlreadyDone { visma_id } => return Ok(visma_id),
+            WriteStart::LookUpFirst { .. } => true,
+            WriteStart::Proceed { .. } => false,
+        };
+        let mut order = canonical::order(bundle, None).map_err(canonical_err)?;
+        let currency = order.currency.clone();
+        let wctx = self
+            .deps
+            .context(entity, route, store, order.channel_id, &currency);
+        let customer = self
+            .customer(ctx, store, route, entity, &order, &wctx)
+            .await?;
+        order.customer.visma_customer_number = Some(customer.clone());
+
+        let plugin = self.deps.plugin(&route.plugin)?;
+        let tables = self.deps.tables(entity);
+        let wship = shipment.map(canonical::shipment);
+        let (c, o) = (wctx.clone(), order.clone());
+        let doc = call_plugin(ctx, &plugin, move |p| {
+            p.map_order(&c, &tables, &o, wship.as_ref())
+        })
+        .await?;
+        let mut inv = match doc {
+            wit::SalesDocument::Invoice(i) => i,
+            // The simulator and this release post invoices; a sales order is booked as an
+            // invoice with the same lines (reported in the audit).
+            wit::SalesDocument::SalesOrder(so) => convert::sales_order_as_invoice(&so),
+        };
+        if inv.customer_number.is_empty() {
+            inv.customer_number = customer;
+        }
+        if inv.branch_number.is_none() {
+            inv.branch_number = route.branch.clone();
+        }
+        let vat = self.deps.vat_codes(&entity.id).await?;
+        let mut body = convert::invoice(&inv, &vat)?;
+        body.external_reference = Some(reference.as_str().to_owned());
+
+        let visma = &self.deps.visma;
+        let started = Instant::now();
+        let found = if lookup_first {
+            visma
+                .find_invoice_by_ref(&entity.id, &reference)
+                .await
+                .map_err(visma_err)?
+        } else {
+            None
+        };
+        let doc: Invoice = match found {
+            Some(d) => d,
+            None => {
+                let r = visma
+                    .create_invoice_once(&entity.id, &reference, &body)
+                    .await
+                    .map_err(visma_err);
+                audit(
+                    ctx,
+                    "visma",
+                    "POST",
+                    "v2/customerinvoice",
+                    Some(&body),
+                    &r.as_ref().map(|c| &c.doc).map_err(Clone::clone),
+                    started,
+                );
+                match r {
+                    Ok(c) => c.doc,
+                    Err(e) => {
+                        if e.class == ledgerlink_core::ErrorClass::Permanent {
+                            ctx.abandon_write(&key).await?;
+                        }
+                        return Err(e
+                            .with_payload(
+                                "request",
+                                serde_json::to_value(&body).unwrap_or_default(),
+                            )
+                            .with_payload(
+                                "mapped",
+                                serde_json::to_value(&inv).unwrap_or_default(),
+                            ));
+                    }
+                }
+            }
+        };
+        let number = doc.reference_number.clone();
+        ctx.complete_write(&key, &number).await?;
+        ctx.tag_document(&VismaDocumentNo::new(number.clone()));
+
+        // The totals check: Visma must come to BigCommerce's total, to the cent.
+        let visma_total = doc
+            .amount_in_currency
+            .or(doc.amount)
+            .and_then(|a| convert::to_minor(a, &currency));
+        if visma_total != Some(inv.expected_total) {
+            return Err(JobError::permanent(
+                "totals_mismatch",
+                format!(
+                    "Visma invoice {number} totals {} but BigCommerce order {id} totals {} (minor units); it was left unreleased for review",
+                    visma_total.map(|v| v.to_string()).unwrap_or_else(|| "nothing".into()),
+                    inv.expected_total
+                ),
+            )
+            .with_payload("visma_invoice", serde_json::to_value(&doc).unwrap_or_default())
+            .with_payload("mapped", serde_json::to_value(&inv).unwrap_or_default()));
+        }
+        if entity.posting.release_invoices {
+            let started = Instant::now();
+            let r = visma
+                .release_invoice(&entity.id, &VismaDocumentNo::new(number.clone()))
+                .await
+                .map_err(visma_err);
+            audit(
+                ctx,
+                "visma",
+                "POST",
+                &format!("v1/customerinvoice/{number}/action/release"),
+                None::<&()>,
+                &r.as_ref().map(|_| ()).map_err(Clone::clone),
+                started,
+            );
+            r?;
+        }
+        if entity.posting.write_back {
+            ctx.enqueue(NewJob {
+                kind: KIND_WRITE_BACK.into(),
+                subject: format!("order:{id}"),
+                payload: serde_json::json!({
+                    "store": store,
+                    "order_id": id.0,
+                    "entity": entity.id.as_str(),
+                    "invoice": number,
+                }),
+                source: Some(format!("bigcommerce:{store}")),
+            });
+        }
+        Ok(number)
+    }
+
+    /// Credits already made for an order: (order line, quantity) and the total in minor units.
+    async fn already_credited(
+        &self,
+        entity: &LegalEntityId,
+        bundle: &OrderBundle,
+        ctx: &JobContext,
+    ) -> Result<(Vec<(u64, wit::Decimal)>, i64), JobError> {
+        let digits = canonical::digits_of(&canonical::currency_of(&bundle.order));
+        let mut lines: Vec<(u64, wit::Decimal)> = Vec::new();
+        let mut total = 0i64;
+        for r in &bundle.refunds {
+            let key = IdentityKey::new(entity.clone(), ID_CREDIT_NOTE, r.id.0);
+            if ctx.identity(&key).await?.is_none() {
+                continue;
+            }
+            total += ledgerlink_core::money::decimal_to_minor(r.total_amount, digits).unwrap_or(0);
+            for it in &r.items {
+                if let (ledgerlink_bigcommerce::models::RefundItemType::Product, Some(q)) =
+                    (&it.item_type, it.quantity)
+                {
+                    lines.push((
+                        it.item_id,
+                        wit::Decimal {
+                            digits: q as i64,
+                            scale: 0,
+                        },
+                    ));
+                }
+            }
+        }
+        Ok((lines, total))
+    }
+
+    async fn post_refund(
+        &self,
+        ctx: &JobContext,
+        route: &Route,
+        entity: &EntitySettings,
+        bundle: &OrderBundle,
+        refund: &ledgerlink_bigcommerce::models::Refund,
+        invoice: &str,
+        store: &str,
+    ) -> Result<bool, JobError> {
+        let key = IdentityKey::new(entity.id.clone(), ID_CREDIT_NOTE, refund.id.0);
+        if ctx.identity(&key).await?.is_some() {
+            return Ok(false);
+        }
+        let (credited, _) = self.already_credited(&entity.id, bundle, ctx).await?;
+        let order = canonical::order(bundle, None).map_err(canonical_err)?;
+        let wrefund = canonical::refund(
+            refund,
+            order,
+            Some(wit::DocumentRef {
+                document_type: "invoice".into(),
+                number: invoice.to_owned(),
+            }),
+            credited,
+        )
+        .map_err(|e| canonical_err(e))?;
+        let reference = ExternalRef::new(short_ref("bc-r", &format!("{}", refund.id.0)));
+        self.post_credit(
+            ctx, store, route, entity, &key, &reference, wrefund, invoice,
+        )
+        .await?;
+        Ok(true)
+    }
+
+    async fn post_cancellation(
+        &self,
+        ctx: &JobContext,
+        route: &Route,
+        entity: &EntitySettings,
+        bundle: &OrderBundle,
+        invoice: &str,
+        store: &str,
+    ) -> Result<bool, JobError> {
+        let id = bundle.order.id;
+        let key = IdentityKey::new(entity.id.clone(), ID_CREDIT_NOTE, format!("{id}/cancel"));
+        if ctx.identity(&key).await?.is_some() {
+            return Ok(false);
+        }
+        let (credited, credited_total) = self.already_credited(&entity.id, bundle, ctx).await?;
+        let order = canonical::order(bundle, None).map_err(canonical_err)?;
+        if order.total_inc_tax - credited_total <= 0 {
+            return Ok(false);
+        }
+        let wrefund = canonical::cancellation(
+            order,
+            wit::DocumentRef {
+                document_type: "invoice".into(),
+                number: invoice.to_owned(),
+            },
+            credited,
+            credited_total,
+        );
+        let reference = ExternalRef::new(short_ref("bc-x", &format!("{store}:{id}")));
+        self.post_credit(
+            ctx, store, route, entity, &key, &reference, wrefund, invoice,
+        )
+        .await?;
+        Ok(true)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn post_credit(
+        &self,
+        ctx: &JobContext,
+        store: &str,
+        route: &Route,
+        entity: &EntitySettings,
+        key: &IdentityKey,
+        reference: &ExternalRef,
+        wrefund: wit::Refund,
+        invoice: &str,
+    ) -> Result<String, JobError> {
+        let start = ctx.begin_write(key, reference).await?;
+        let lookup_first = match start {
+            WriteStart::AlreadyDone { visma_id } => return Ok(visma_id),
+            WriteStart::LookUpFirst { .. } => true,
+            WriteStart::Proceed { .. } => false,
+        };
+        let currency = wrefund.currency.clone();
+        let wctx = self
+            .deps
+            .context(entity, route, store, wrefund.order.channel_id, &currency);
+        let plugin = self.deps.plugin(&route.plugin)?;
+        let tables = self.deps.tables(entity);
+        let (c, r) = (wctx, wrefund.clone());
+        let mut cn = call_plugin(ctx, &plugin, move |p| p.map_credit_note(&c, &tables, &r)).await?;
+        if cn.original_invoice_number.is_empty() {
+            cn.original_invoice_number = invoice.to_owned();
+        }
+        if cn.customer_number.is_empty() {
+            // The customer of the invoice being credited.
+            let inv = self
+                .deps
+                .visma
+                .get_invoice(&entity.id, &VismaDocumentNo::new(invoice))
+                .await
+                .map_err(visma_err)?;
+            cn.customer_number = inv.customer.and_then(|c| c.number).unwrap_or_default();
+        }
+        if cn.branch_number.is_none() {
+            cn.branch_number = route.branch.clone();
+        }
+        let vat = self.deps.vat_codes(&entity.id).await?;
+        let apply = entity.posting.release_credit_notes.then(|| {
+            ledgerlink_core::money::minor_to_decimal(
+                cn.expected_total,
+                canonical::digits_of(&currency),
+            )
+        });
+        let mut body = convert::credit_note(&cn, &vat, apply)?;
+        body.external_reference = Some(reference.as_str().to_owned());
+        let visma = &self.deps.visma;
+        let found = if lookup_first {
+            visma
+                .find_credit_note_by_ref(&entity.id, reference)
+                .await
+                .map_err(visma_err)?
+        } else {
+            None
+        };
+        let doc = match found {
+            Some(d) => d,
+            None => {
+                let started = Instant::now();
+                let r = visma
+                    .create_credit_note_once(&entity.id, reference, &body)
+                    .await
+                    .map_err(visma_err);
+                audit(
+                    ctx,
+                    "visma",
+                    "POST",
+                    "v2/customerCreditNote",
+                    Some(&body),
+                    &r.as_ref().map(|c| &c.doc).map_err(Clone::clone),
+                    started,
+                );
+                match r {
+                    Ok(c) => c.doc,
+                    Err(e) => {
+                        if e.class == ledgerlink_core::ErrorClass::Permanent {
+                            ctx.abandon_write(key).await?;
+                        }
+                        return Err(e
+                            .with_payload(
+                                "request",
+                                serde_json::to_value(&body).unwrap_or_default(),
+                            )
+                            .with_payload(
+                                "mapped",
+                                serde_json::to_value(&cn).unwrap_or_default(),
+                            ));
+                    }
+                }
+            }
+        };
+        let number = doc.reference_number.clone();
+        ctx.complete_write(key, &number).await?;
+        let visma_total = doc
+            .amount_in_currency
+            .or(doc.amount)
+            .and_then(|a| convert::to_minor(a, &currency));
+        if visma_total != Some(cn.expected_total) {
+            return Err(JobError::permanent(
+                "totals_mismatch",
+                format!(
+                    "Visma credit note {number} totals {} but the BigCommerce refund totals {} (minor units); left unreleased for review",
+                    visma_total.map(|v| v.to_string()).unwrap_or_else(|| "nothing".into()),
+                    cn.expected_total
+                ),
+            )
+            .with_payload("mapped", serde_json::to_value(&cn).unwrap_or_default()));
+        }
+        if entity.posting.release_credit_notes {
+            let started = Instant::now();
+            let r = visma
+                .release_credit_note(&entity.id, &VismaDocumentNo::new(number.clone()))
+                .await
+                .map_err(visma_err);
+            audit(
+                ctx,
+                "visma",
+                "POST",
+                &format!("v1/customerCreditNote/{number}/action/release"),
+                None::<&()>,
+                &r.as_ref().map(|_| ()).map_err(Clone::clone),
+                started,
+            );
+            r?;
+        }
+        Ok(number)
+    }
+}
+
+/// `<prefix>-<key>` when it fits Visma's 40-character reference, else `<prefix>-<hash>`.
+pub fn short_ref(prefix: &str, key: &str) -> String {
+    let full = format!("{prefix}-{key}");
+    if full.len() <= 40 {
+        return full;
+    }
+    use sha2::Digest;
+    let h = hex::encode(sha2::Sha256::digest(key.as_bytes()));
+    format!("{prefix}-{}", &h[..32])
+}

@@ -1,0 +1,195 @@
+//! Write-back to BigCommerce: the Visma invoice number on the order (metafield and staff
+//! notes), and payment status read from Visma on a schedule. Each write records an echo
+//! marker with the order's new `date_modified`, so the webhook our own write causes is
+//! recognised and does no work.
+
+use super::orders::{ID_INVOICE, echo_resource, modified_hash};
+use super::{FlowDeps, audit, bc_err, store_of, visma_err};
+use crate::error::JobError;
+use crate::handler::{JobHandler, JobOutcome};
+use crate::{Job, JobContext};
+use ledgerlink_bigcommerce::models::{NewMetafield, OrderUpdate};
+use ledgerlink_core::{BcOrderId, BoxFuture, LegalEntityId, VismaDocumentNo};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub const METAFIELD_NAMESPACE: &str = "ledgerlink";
+pub const KEY_INVOICE: &str = "visma_invoice_number";
+pub const KEY_PAYMENT: &str = "visma_payment_status";
+
+pub struct WriteBackFlow {
+    deps: Arc<FlowDeps>,
+}
+
+impl WriteBackFlow {
+    pub fn new(deps: Arc<FlowDeps>) -> Self {
+        Self { deps }
+    }
+}
+
+fn field<'a>(job: &'a Job, name: &str) -> Result<&'a serde_json::Value, JobError> {
+    job.payload.get(name).ok_or_else(|| {
+        JobError::permanent("bad_job", format!("write-back job lacks {name:?}")).at(name)
+    })
+}
+
+async fn set_metafield(
+    deps: &FlowDeps,
+    ctx: &JobContext,
+    store: &str,
+    order: BcOrderId,
+    key: &str,
+    value: &str,
+) -> Result<(), JobError> {
+    let bc = deps.bc(store)?;
+    let mf = NewMetafield {
+        permission_set: "app_only".into(),
+        namespace: METAFIELD_NAMESPACE.into(),
+        key: key.into(),
+        value: value.into(),
+        description: Some("Written by Ledgerlink".into()),
+    };
+    let started = Instant::now();
+    let r = bc.upsert_order_metafield(order, &mf).await.map_err(bc_err);
+    audit(
+        ctx,
+        "bigcommerce",
+        "PUT",
+        &format!("/v3/orders/{order}/metafields"),
+        Some(&mf),
+        &r.as_ref().map(|_| ()).map_err(Clone::clone),
+        started,
+    );
+    r.map(|_| ())
+}
+
+impl JobHandler for WriteBackFlow {
+    fn handle<'a>(
+        &'a self,
+        job: &'a Job,
+        ctx: &'a JobContext,
+    ) -> BoxFuture<'a, Result<JobOutcome, JobError>> {
+        Box::pin(async move {
+            let store = store_of(job)?;
+            let order = BcOrderId(field(job, "order_id")?.as_u64().unwrap_or_default());
+            let invoice = field(job, "invoice")?
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            ctx.tag_order(order);
+            ctx.tag_document(&VismaDocumentNo::new(invoice.clone()));
+            set_metafield(&self.deps, ctx, &store, order, KEY_INVOICE, &invoice).await?;
+            let bc = self.deps.bc(&store)?;
+            let current = bc.get_order(order).await.map_err(bc_err)?;
+            let note = format!("Visma invoice {invoice}");
+            let notes = current.staff_notes.clone().unwrap_or_default();
+            let after = if notes.contains(&note) {
+                current
+            } else {
+                let staff_notes = if notes.trim().is_empty() {
+                    note
+                } else {
+                    format!("{notes}\n{note}")
+                };
+                let update = OrderUpdate {
+                    staff_notes: Some(staff_notes),
+                    ..Default::default()
+                };
+                let started = Instant::now();
+                let r = bc.update_order(order, &update).await.map_err(bc_err);
+                audit(
+                    ctx,
+                    "bigcommerce",
+                    "PUT",
+                    &format!("/v2/orders/{order}"),
+                    Some(&update),
+                    &r.as_ref().map(|_| ()).map_err(Clone::clone),
+                    started,
+                );
+                r?
+            };
+            ctx.record_echo(
+                "bigcommerce",
+                &echo_resource(&store, order),
+                &modified_hash(&after),
+            )
+            .await?;
+            Ok(JobOutcome::Done)
+        })
+    }
+}
+
+/// Reads the Visma status of invoices we created and writes paid/open to the order.
+/// Payload: `{"store", "order_id", "entity"}`; one job per order, added by the scheduler.
+pub struct PaymentStatusFlow {
+    deps: Arc<FlowDeps>,
+}
+
+impl PaymentStatusFlow {
+    pub fn new(deps: Arc<FlowDeps>) -> Self {
+        Self { deps }
+    }
+}
+
+impl JobHandler for PaymentStatusFlow {
+    fn handle<'a>(
+        &'a self,
+        job: &'a Job,
+        ctx: &'a JobContext,
+    ) -> BoxFuture<'a, Result<JobOutcome, JobError>> {
+        Box::pin(async move {
+            let store = store_of(job)?;
+            let order = BcOrderId(field(job, "order_id")?.as_u64().unwrap_or_default());
+            let entity = LegalEntityId::new(field(job, "entity")?.as_str().unwrap_or_default());
+            ctx.tag_order(order);
+            let key = ledgerlink_store::IdentityKey::new(entity.clone(), ID_INVOICE, order);
+            let Some(number) = ctx.identity(&key).await? else {
+                return Ok(JobOutcome::Skipped {
+                    reason: "no Visma invoice for this order yet".into(),
+                });
+            };
+            let inv = self
+                .deps
+                .visma
+                .get_invoice(&entity, &VismaDocumentNo::new(number.clone()))
+                .await
+                .map_err(visma_err)?;
+            let balance = inv.balance_in_currency.or(inv.balance).unwrap_or_default();
+            let status = if balance.is_zero() {
+                "paid"
+            } else if inv.status.as_ref().is_some_and(|s| s.is_released()) {
+                "open"
+            } else {
+                "unreleased"
+            };
+            let value = format!("{status}; balance {balance}");
+            set_metafield(&self.deps, ctx, &store, order, KEY_PAYMENT, &value).await?;
+            let settings = self.deps.entity(&entity)?;
+            let bc = self.deps.bc(&store)?;
+            if status == "paid"
+                && let Some(paid) = settings.posting.paid_status_id
+            {
+                let current = bc.get_order(order).await.map_err(bc_err)?;
+                if current.status_id != paid {
+                    let after = bc
+                        .update_order(
+                            order,
+                            &OrderUpdate {
+                                status_id: Some(paid),
+                                ..Default::default()
+                            },
+                        )
+                        .await
+                        .map_err(bc_err)?;
+                    ctx.record_echo(
+                        "bigcommerce",
+                        &echo_resource(&store, order),
+                        &modified_hash(&after),
+                    )
+                    .await?;
+                }
+            }
+            Ok(JobOutcome::Done)
+        })
+    }
+}
