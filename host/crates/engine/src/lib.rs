@@ -8,6 +8,7 @@ mod engine;
 mod error;
 mod handler;
 mod retry;
+pub mod flows;
 
 pub use context::JobContext;
 pub use engine::{Engine, EngineConfig, EngineError, EngineHandle, EngineReport};
