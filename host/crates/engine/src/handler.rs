@@ -25,3 +25,33 @@ pub trait JobHandler: Send + Sync + 'static {
         ctx: &'a JobContext,
     ) -> BoxFuture<'a, Result<JobOutcome, JobError>>;
 }
+
+/// A handler from a function or closure, for small handlers and tests:
+/// `handler_fn(|job, ctx| Box::pin(async move { Ok(JobOutcome::Done) }))`.
+pub fn handler_fn<F>(f: F) -> impl JobHandler
+where
+    F: for<'a> Fn(&'a Job, &'a JobContext) -> BoxFuture<'a, Result<JobOutcome, JobError>>
+        + Send
+        + Sync
+        + 'static,
+{
+    FnHandler(f)
+}
+
+struct FnHandler<F>(F);
+
+impl<F> JobHandler for FnHandler<F>
+where
+    F: for<'a> Fn(&'a Job, &'a JobContext) -> BoxFuture<'a, Result<JobOutcome, JobError>>
+        + Send
+        + Sync
+        + 'static,
+{
+    fn handle<'a>(
+        &'a self,
+        job: &'a Job,
+        ctx: &'a JobContext,
+    ) -> BoxFuture<'a, Result<JobOutcome, JobError>> {
+        (self.0)(job, ctx)
+    }
+}

@@ -6,14 +6,14 @@
 mod context;
 mod engine;
 mod error;
+pub mod flows;
 mod handler;
 mod retry;
-pub mod flows;
 
 pub use context::JobContext;
 pub use engine::{Engine, EngineConfig, EngineError, EngineHandle, EngineReport};
 pub use error::JobError;
-pub use handler::{JobHandler, JobOutcome};
+pub use handler::{JobHandler, JobOutcome, handler_fn};
 pub use retry::{RetryDecision, RetryPolicy};
 
 /// The store types handlers and the CLI work with.
