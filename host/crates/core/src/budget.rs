@@ -35,6 +35,10 @@ pub struct RequestBudget {
     state: Mutex<State>,
     /// Units kept back for other processes or clients sharing the same quota.
     reserve: u64,
+    /// How much later than ours a server-reported reset must be before we believe the server
+    /// started a new window. APIs that report the reset in whole seconds (Visma's
+    /// `X-RateLimit-Reset`) jitter by up to a second within one window.
+    reset_slack: Duration,
 }
 
 impl RequestBudget {
@@ -52,7 +56,15 @@ impl RequestBudget {
                 window,
             }),
             reserve,
+            reset_slack: Duration::from_millis(50),
         }
+    }
+
+    /// Sets the reset-time resolution of the server's headers (default 50 ms); use one second
+    /// for headers in whole seconds.
+    pub fn with_reset_slack(mut self, slack: Duration) -> Self {
+        self.reset_slack = slack;
+        self
     }
 
     /// Waits until a request may be sent and takes one unit for it.
@@ -92,7 +104,7 @@ impl RequestBudget {
             // The server's reset is later than ours: it has started a new window we did not
             // see, so its `remaining` is authoritative. Otherwise only ever lower our count,
             // since requests still in flight have not been counted by the server yet.
-            if server_reset > s.reset_at + Duration::from_millis(50) {
+            if server_reset > s.reset_at + self.reset_slack {
                 s.reset_at = server_reset;
                 if let Some(r) = snap.remaining {
                     s.remaining = Some(r);
@@ -158,6 +170,26 @@ mod tests {
             reset_in: Some(Duration::from_secs(29)),
         });
         assert_eq!(b.remaining(), Some(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn whole_second_resets_within_a_window_are_not_a_new_window() {
+        let b =
+            RequestBudget::new(Duration::from_secs(10)).with_reset_slack(Duration::from_secs(1));
+        b.observe(RateLimitSnapshot {
+            quota: Some(10),
+            remaining: Some(9),
+            reset_in: Some(Duration::from_secs(1)),
+        });
+        tokio::time::advance(Duration::from_millis(400)).await;
+        // Rounded up again: "1 s" although 0.6 s are left. Our count must stay ours.
+        b.acquire().await;
+        b.observe(RateLimitSnapshot {
+            quota: Some(10),
+            remaining: Some(9),
+            reset_in: Some(Duration::from_secs(1)),
+        });
+        assert_eq!(b.remaining(), Some(8));
     }
 
     #[tokio::test(start_paused = true)]

@@ -31,6 +31,18 @@ pub(crate) struct Entity {
     pub conn: EntityConnection,
     pub token: TokenCache,
     pub budget: Arc<RequestBudget>,
+    /// Shared with `budget`: whether a response has told us about the quota yet.
+    pub rate: Arc<RateProbe>,
+}
+
+/// Until the first response of a company + client arrives, the budget does not know the
+/// quota and cannot count. Letting many workers start at once would leave requests in flight
+/// that the first response's `X-RateLimit-Remaining` does not include, and the budget would
+/// over-trust it. So the very first request goes alone; everyone else waits for its answer.
+#[derive(Default)]
+pub(crate) struct RateProbe {
+    seen: std::sync::atomic::AtomicBool,
+    gate: tokio::sync::Mutex<()>,
 }
 
 /// Counters over the client's lifetime, for tests, benchmarks and metrics.
@@ -179,16 +191,23 @@ impl VismaClient {
             .build()
             .map_err(|e| VismaError::Transport(format!("building HTTP client: {e}")))?;
         // The quota is per company *and* client: entities sharing both share one budget.
-        let mut budgets: HashMap<(String, String), Arc<RequestBudget>> = HashMap::new();
+        let mut budgets: HashMap<(String, String), (Arc<RequestBudget>, Arc<RateProbe>)> =
+            HashMap::new();
         let mut entities = HashMap::new();
         for conn in connections {
-            let budget = budgets
+            let (budget, rate) = budgets
                 .entry((conn.tenant_id.0.clone(), conn.client_id.clone()))
                 .or_insert_with(|| {
-                    Arc::new(RequestBudget::with_reserve(
-                        settings.rate_window,
-                        settings.rate_reserve,
-                    ))
+                    (
+                        Arc::new(
+                            RequestBudget::with_reserve(
+                                settings.rate_window,
+                                settings.rate_reserve,
+                            )
+                            .with_reset_slack(settings.rate_reset_slack),
+                        ),
+                        Arc::new(RateProbe::default()),
+                    )
                 })
                 .clone();
             let id = conn.entity.clone();
@@ -196,6 +215,7 @@ impl VismaClient {
                 conn,
                 token: TokenCache::new(),
                 budget,
+                rate,
             });
             if entities.insert(id.clone(), entity).is_some() {
                 return Err(VismaError::Decode(format!(
@@ -320,6 +340,13 @@ impl VismaClient {
             maybe_applied: false,
         };
         loop {
+            let _probe = if ent.rate.seen.load(Ordering::Acquire) {
+                None
+            } else {
+                let guard = ent.rate.gate.lock().await;
+                // Another worker's probe may have answered while we waited.
+                (!ent.rate.seen.load(Ordering::Acquire)).then_some(guard)
+            };
             ent.budget.acquire().await;
             let token = ent
                 .token
@@ -360,6 +387,7 @@ impl VismaClient {
             let status = res.status().as_u16();
             let headers = res.headers().clone();
             ent.budget.observe(rate_snapshot(&headers));
+            ent.rate.seen.store(true, Ordering::Release);
             let body = match res.bytes().await {
                 Ok(b) => b.to_vec(),
                 Err(e) => {

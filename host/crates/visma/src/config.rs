@@ -87,6 +87,9 @@ pub struct ClientSettings {
     /// The documented rate-limit window ("X requests per hour for each company and client"),
     /// used until the server's `X-RateLimit-Reset` says otherwise.
     pub rate_window: Duration,
+    /// Resolution of the server's `X-RateLimit-Reset` (whole seconds at Visma): resets that
+    /// move by less than this are the same window.
+    pub rate_reset_slack: Duration,
     /// Requests per window left unused for other programs sharing the same company + client.
     pub rate_reserve: u64,
     /// A token is refreshed once less than this fraction of its lifetime is left
@@ -107,6 +110,7 @@ impl Default for ClientSettings {
             request_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             rate_window: Duration::from_secs(3600),
+            rate_reset_slack: Duration::from_secs(1),
             rate_reserve: 0,
             token_refresh_fraction: 0.2,
             token_refresh_max_margin: Duration::from_secs(120),

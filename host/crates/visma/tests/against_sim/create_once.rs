@@ -56,9 +56,16 @@ async fn every_reply_lost_still_gives_exactly_200_invoices() {
         );
     }
     let refs = invoice_refs(&h).await;
-    assert_eq!(refs.values().sum::<usize>(), 200, "invoices in the simulator");
+    assert_eq!(
+        refs.values().sum::<usize>(),
+        200,
+        "invoices in the simulator"
+    );
     assert_eq!(refs.len(), 200, "distinct references");
-    assert!(refs.values().all(|n| *n == 1), "an invoice was created twice");
+    assert!(
+        refs.values().all(|n| *n == 1),
+        "an invoice was created twice"
+    );
     let stats = h.stats().await;
     assert_eq!(stats["dropped_after_commit"], 200);
     assert_eq!(client.stats().confirm_lookups, 200);
@@ -103,7 +110,10 @@ async fn mixed_faults_on_creates_still_give_one_invoice_each() {
     assert_eq!(refs.len(), 120);
     assert!(refs.values().all(|n| *n == 1), "duplicates: {refs:?}");
     // The seeded faults hit both paths.
-    assert!(origins.get("Created").copied().unwrap_or(0) > 0, "{origins:?}");
+    assert!(
+        origins.get("Created").copied().unwrap_or(0) > 0,
+        "{origins:?}"
+    );
     assert!(
         origins.get("ConfirmedAfterLostReply").copied().unwrap_or(0) > 0,
         "{origins:?}"
@@ -126,13 +136,16 @@ async fn server_errors_on_every_create_end_unknown_with_nothing_written() {
         .create_invoice_once(&se(), &r("doomed-1"), &se_invoice(1, Decimal::from(10)))
         .await
         .expect_err("every attempt fails");
-    assert!(
-        matches!(err, VismaError::OutcomeUnknown { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, VismaError::OutcomeUnknown { .. }), "{err:?}");
     assert_eq!(err.class(), ErrorClass::Unknown);
     h.clear_faults().await;
-    assert!(client.find_invoice_by_ref(&se(), &r("doomed-1")).await.unwrap().is_none());
+    assert!(
+        client
+            .find_invoice_by_ref(&se(), &r("doomed-1"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Each create attempt was preceded by a confirming lookup except the first.
     let stats = h.stats().await;
     assert_eq!(stats["injected_errors"], 6);
@@ -172,8 +185,14 @@ async fn created_invoice_carries_erp_computed_totals() {
     let inv = c.doc;
     assert_eq!(inv.customer.unwrap().number.as_deref(), Some("10000"));
     assert_eq!(inv.currency_id.as_deref(), Some("SEK"));
-    assert_eq!(inv.amount_in_currency.or(inv.amount), Some(Decimal::from(250)));
-    assert_eq!(inv.vat_total_in_currency.or(inv.vat_total), Some(Decimal::from(50)));
+    assert_eq!(
+        inv.amount_in_currency.or(inv.amount),
+        Some(Decimal::from(250))
+    );
+    assert_eq!(
+        inv.vat_total_in_currency.or(inv.vat_total),
+        Some(Decimal::from(50))
+    );
     assert_eq!(inv.invoice_lines.len(), 1);
     assert_eq!(inv.invoice_lines[0].quantity, Some(Decimal::from(2)));
 }

@@ -65,7 +65,10 @@ impl Harness {
     pub fn client_with(&self, settings: ClientSettings) -> VismaClient {
         VismaClient::new(
             settings,
-            [self.connection(SE, SE_TENANT), self.connection(FI, FI_TENANT)],
+            [
+                self.connection(SE, SE_TENANT),
+                self.connection(FI, FI_TENANT),
+            ],
         )
         .expect("client")
     }
@@ -78,7 +81,11 @@ impl Harness {
             .send()
             .await
             .unwrap();
-        assert!(r.status().is_success(), "set faults: {}", r.text().await.unwrap());
+        assert!(
+            r.status().is_success(),
+            "set faults: {}",
+            r.text().await.unwrap()
+        );
     }
 
     pub async fn clear_faults(&self) {

@@ -3,7 +3,9 @@
 use crate::harness::*;
 use ledgerlink_core::{VismaCustomerNo, VismaDocumentNo};
 use ledgerlink_visma::VismaError;
-use ledgerlink_visma::dto::{ApplicationLineUpdate, CreditNoteLineUpdate, CreditNoteUpdate, CustomerUpdate};
+use ledgerlink_visma::dto::{
+    ApplicationLineUpdate, CreditNoteLineUpdate, CreditNoteUpdate, CustomerUpdate,
+};
 use rust_decimal::Decimal;
 
 #[tokio::test]
@@ -32,19 +34,36 @@ async fn a_company_cannot_read_or_write_another_companys_documents() {
     let inv_no = VismaDocumentNo::new(se_inv.reference_number.clone());
 
     // Reads through the Finnish entity see nothing of it.
-    assert!(client.find_invoice_by_ref(&fi(), &r("iso-se-1")).await.unwrap().is_none());
+    assert!(
+        client
+            .find_invoice_by_ref(&fi(), &r("iso-se-1"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     match client.get_invoice(&fi(), &inv_no).await {
         Err(VismaError::NotFound { .. }) => {}
         other => panic!("Finnish read of a Swedish invoice: {other:?}"),
     }
-    let fi_invoices = client.list_invoices(&fi(), &Default::default()).await.unwrap();
-    assert!(fi_invoices.iter().all(|i| i.external_reference.as_deref() != Some("iso-se-1")));
+    let fi_invoices = client
+        .list_invoices(&fi(), &Default::default())
+        .await
+        .unwrap();
+    assert!(
+        fi_invoices
+            .iter()
+            .all(|i| i.external_reference.as_deref() != Some("iso-se-1"))
+    );
     match client
         .get_customer(&fi(), &VismaCustomerNo::new(se_cust.number.clone()))
         .await
     {
         Err(VismaError::NotFound { .. }) => {}
-        Ok(c) => assert_ne!(c.name.as_deref(), Some("Svea Kund"), "Swedish customer leaked"),
+        Ok(c) => assert_ne!(
+            c.name.as_deref(),
+            Some("Svea Kund"),
+            "Swedish customer leaked"
+        ),
         Err(e) => panic!("{e:?}"),
     }
 

@@ -2,7 +2,7 @@
 
 mod harness;
 
-mod credit_notes;
 mod create_once;
+mod credit_notes;
 mod isolation;
 mod resilience;
