@@ -120,7 +120,7 @@ impl Store {
              WHERE id IN (
                  SELECT id FROM jobs
                  WHERE state = 'running' AND lease_expires_at <= ?
-                 ORDER BY id LIMIT ?)
+                 ORDER BY lease_expires_at LIMIT ?)
              RETURNING {JOB_COLUMNS}"
         );
         let mut rows = sqlx::query(&reclaim)
