@@ -17,8 +17,8 @@ fn invoice(i: usize) -> Value {
         "customerNumber": v(GUEST_CUSTOMER),
         "externalReference": v(format!("BENCH-{i}")),
         "invoiceLines": [
-            {"inventoryNumber": v("MUG-CERAMIC"), "quantity": v(2), "unitPriceInCurrency": v(99.5)},
-            {"inventoryNumber": v("COFFEE-500G"), "quantity": v(1), "unitPriceInCurrency": v(119)},
+            {"inventoryNumber": v("LL-MUG-01"), "quantity": v(2), "unitPriceInCurrency": v(99.5)},
+            {"inventoryNumber": v("LL-COFFEE-500"), "quantity": v(1), "unitPriceInCurrency": v(119)},
         ],
     })
 }

@@ -21,7 +21,7 @@ async fn token_is_bound_to_one_company() {
             &invoice_body(
                 GUEST_CUSTOMER,
                 "BC-ISO-1",
-                vec![line("MUG-CERAMIC", 1.0, 100.0)],
+                vec![line("LL-MUG-01", 1.0, 100.0)],
             ),
         )
         .await;
@@ -135,7 +135,7 @@ async fn commit_then_drop_really_commits() {
             Some(&invoice_body(
                 GUEST_CUSTOMER,
                 "BC-DROP-1",
-                vec![line("TEA-100G", 2.0, 50.0)],
+                vec![line("LL-CHOC-BAR", 2.0, 50.0)],
             )),
             &[],
         )
@@ -174,7 +174,7 @@ async fn commit_then_drop_really_commits() {
             &invoice_body(
                 GUEST_CUSTOMER,
                 "BC-DROP-2",
-                vec![line("TEA-100G", 1.0, 50.0)],
+                vec![line("LL-CHOC-BAR", 1.0, 50.0)],
             ),
         )
         .await;
@@ -192,15 +192,15 @@ async fn erp_computes_totals_vat_and_rounding() {
     let h = demo().await;
     let se = h.session(0).await;
     // Three VAT rates, a percentage discount, and a total that needs whole-krona rounding.
-    let mut mug = line("MUG-CERAMIC", 2.0, 99.90);
+    let mut mug = line("LL-MUG-01", 2.0, 99.90);
     mug["discountPercent"] = v(10);
     let body = invoice_body(
         GUEST_CUSTOMER,
         "BC-TOTALS-1",
         vec![
             mug,
-            line("COFFEE-500G", 3.0, 119.0),
-            line("BOOK-NORDIC", 1.0, 299.0),
+            line("LL-COFFEE-500", 3.0, 119.0),
+            line("LL-BOOK-FORAGE", 1.0, 299.0),
         ],
     );
     let created = se.post("/v2/customerinvoice", &body).await;
@@ -234,7 +234,7 @@ async fn erp_computes_totals_vat_and_rounding() {
     let mut eur = invoice_body(
         GUEST_CUSTOMER,
         "BC-TOTALS-2",
-        vec![line("MUG-CERAMIC", 1.0, 10.0)],
+        vec![line("LL-MUG-01", 1.0, 10.0)],
     );
     eur["currencyId"] = v("EUR");
     let created = se.post("/v2/customerinvoice", &eur).await;
@@ -251,7 +251,7 @@ async fn erp_computes_totals_vat_and_rounding() {
     let fi = h.session(1).await;
     let body = json!({
         "customerNumber": v(GUEST_CUSTOMER),
-        "invoiceLines": [{"inventoryNumber": v("TSHIRT-BLK-M"), "quantity": v(1)}],
+        "invoiceLines": [{"inventoryNumber": v("LL-TSHIRT-TECH-M"), "quantity": v(1)}],
     });
     let created = fi.post("/v2/customerinvoice", &body).await;
     assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
@@ -259,10 +259,11 @@ async fn erp_computes_totals_vat_and_rounding() {
         .get(&format!("/v1/customerinvoice/{}", created.location_key()))
         .await
         .body;
-    // 17.90 × 24 % = 4.296 → 4.30.
-    assert_eq!(f(&inv["invoiceLines"][0]["unitPriceInCurrency"]), 17.9);
-    assert_eq!(f(&inv["vatTotalInCurrency"]), 4.3);
-    assert_eq!(f(&inv["amountInCurrency"]), 22.2);
+    // The item's net EUR price: 349 kr × 0.0893 = 31.1657 incl. 24 % → 25.13 net;
+    // VAT 25.13 × 24 % = 6.0312 → 6.03.
+    assert_eq!(f(&inv["invoiceLines"][0]["unitPriceInCurrency"]), 25.13);
+    assert_eq!(f(&inv["vatTotalInCurrency"]), 6.03);
+    assert_eq!(f(&inv["amountInCurrency"]), 31.16);
     assert_eq!(f(&inv["roundingDiff"]), 0.0);
     h.sim.shutdown().await;
 }
@@ -273,7 +274,7 @@ async fn validation_errors_are_clear_and_create_nothing() {
     let se = h.session(0).await;
     let cases: Vec<(Value, &str)> = vec![
         (
-            invoice_body("NO-SUCH", "X1", vec![line("MUG-CERAMIC", 1.0, 1.0)]),
+            invoice_body("NO-SUCH", "X1", vec![line("LL-MUG-01", 1.0, 1.0)]),
             "NO-SUCH",
         ),
         (
@@ -282,7 +283,7 @@ async fn validation_errors_are_clear_and_create_nothing() {
         ),
         (
             {
-                let mut l = line("MUG-CERAMIC", 1.0, 1.0);
+                let mut l = line("LL-MUG-01", 1.0, 1.0);
                 l["vatCodeId"] = v("XX99");
                 invoice_body(GUEST_CUSTOMER, "X3", vec![l])
             },
@@ -290,7 +291,7 @@ async fn validation_errors_are_clear_and_create_nothing() {
         ),
         (
             {
-                let mut b = invoice_body(GUEST_CUSTOMER, "X4", vec![line("MUG-CERAMIC", 1.0, 1.0)]);
+                let mut b = invoice_body(GUEST_CUSTOMER, "X4", vec![line("LL-MUG-01", 1.0, 1.0)]);
                 b["currencyId"] = v("XYZ");
                 b
             },
@@ -298,7 +299,7 @@ async fn validation_errors_are_clear_and_create_nothing() {
         ),
         (
             {
-                let mut b = invoice_body(GUEST_CUSTOMER, "X5", vec![line("MUG-CERAMIC", 1.0, 1.0)]);
+                let mut b = invoice_body(GUEST_CUSTOMER, "X5", vec![line("LL-MUG-01", 1.0, 1.0)]);
                 b["branchNumber"] = v("99");
                 b
             },
@@ -329,7 +330,7 @@ async fn validation_errors_are_clear_and_create_nothing() {
     let bad_warehouse = se
         .post(
             "/v1/inventoryadjustment",
-            &json!({"adjustmentLines": [{"inventoryNumber": v("MUG-CERAMIC"),
+            &json!({"adjustmentLines": [{"inventoryNumber": v("LL-MUG-01"),
                      "warehouseId": v("NOWHERE"), "quantity": v(1)}]}),
         )
         .await;
@@ -387,7 +388,7 @@ async fn etag_if_match_and_412() {
             &invoice_body(
                 GUEST_CUSTOMER,
                 "BC-ETAG",
-                vec![line("MUG-CERAMIC", 1.0, 10.0)],
+                vec![line("LL-MUG-01", 1.0, 10.0)],
             ),
         )
         .await;
@@ -475,7 +476,7 @@ async fn released_invoice(s: &Session<'_>, external_ref: &str, price: f64) -> St
             &invoice_body(
                 GUEST_CUSTOMER,
                 external_ref,
-                vec![line("MUG-CERAMIC", 1.0, price)],
+                vec![line("LL-MUG-01", 1.0, price)],
             ),
         )
         .await;
@@ -505,7 +506,7 @@ async fn credit_note_links_to_invoice_and_reduces_balance() {
     let cn = json!({
         "customerNumber": v(GUEST_CUSTOMER),
         "externalReference": v("BC-REFUND-1"),
-        "lines": [line("MUG-CERAMIC", 1.0, 200.0)],
+        "lines": [line("LL-MUG-01", 1.0, 200.0)],
         "applicationLines": [{"operation": "Insert", "documentType": v("Invoice"),
                               "refNbr": v(invoice.clone()), "amountPaid": v(250)}],
     });
@@ -552,7 +553,7 @@ async fn credit_note_links_to_invoice_and_reduces_balance() {
     // Applying more than the open balance is refused.
     let too_much = json!({
         "customerNumber": v(GUEST_CUSTOMER),
-        "lines": [line("MUG-CERAMIC", 1.0, 800.0)],
+        "lines": [line("LL-MUG-01", 1.0, 800.0)],
         "applicationLines": [{"documentType": v("Invoice"), "refNbr": v(invoice.clone()),
                               "amountPaid": v(1000)}],
     });
@@ -568,7 +569,7 @@ async fn credit_note_links_to_invoice_and_reduces_balance() {
     let fi = h.session(1).await;
     let foreign = json!({
         "customerNumber": v(GUEST_CUSTOMER),
-        "lines": [line("MUG-CERAMIC", 1.0, 1.0)],
+        "lines": [line("LL-MUG-01", 1.0, 1.0)],
         "applicationLines": [{"documentType": v("Invoice"), "refNbr": v(invoice.clone()), "amountPaid": v(1)}],
     });
     assert_eq!(
@@ -643,7 +644,7 @@ async fn stock_documents_move_stock_and_availability_timestamp() {
     let h = demo().await;
     let se = h.session(0).await;
     let before = se
-        .get("/v1/inventorysummary/MUG-CERAMIC?warehouse=MAIN")
+        .get("/v1/inventorysummary/LL-MUG-01?warehouse=MAIN")
         .await
         .body;
     let on_hand = f(&before[0]["onHand"]);
@@ -660,7 +661,7 @@ async fn stock_documents_move_stock_and_availability_timestamp() {
         .post(
             "/v1/inventoryadjustment",
             &json!({"externalReference": v("STOCK-1"), "adjustmentLines": [
-                {"operation": "Insert", "inventoryNumber": v("MUG-CERAMIC"), "warehouseId": v("MAIN"), "quantity": v(5)}
+                {"operation": "Insert", "inventoryNumber": v("LL-MUG-01"), "warehouseId": v("MAIN"), "quantity": v(5)}
             ]}),
         )
         .await;
@@ -676,14 +677,14 @@ async fn stock_documents_move_stock_and_availability_timestamp() {
         .await;
     assert_eq!(rel.status, StatusCode::OK, "{:?}", rel.body);
     let after = se
-        .get("/v1/inventorysummary/MUG-CERAMIC?warehouse=MAIN")
+        .get("/v1/inventorysummary/LL-MUG-01?warehouse=MAIN")
         .await
         .body;
     assert_eq!(f(&after[0]["onHand"]), on_hand + 5.0);
     let changed = se.get(&since(&start)).await.body;
     let changed = changed.as_array().unwrap();
     assert_eq!(changed.len(), 1);
-    assert_eq!(changed[0]["inventoryNumber"], "MUG-CERAMIC");
+    assert_eq!(changed[0]["inventoryNumber"], "LL-MUG-01");
     let main = changed[0]["warehouseDetails"]
         .as_array()
         .unwrap()
@@ -697,7 +698,7 @@ async fn stock_documents_move_stock_and_availability_timestamp() {
     let issue = se
         .post(
             "/v1/inventoryissue",
-            &json!({"issueLines": [{"inventoryNumber": v("MUG-CERAMIC"), "warehouseId": v("MAIN"),
+            &json!({"issueLines": [{"inventoryNumber": v("LL-MUG-01"), "warehouseId": v("MAIN"),
                                     "quantity": v(on_hand + 100.0)}]}),
         )
         .await;
@@ -709,7 +710,7 @@ async fn stock_documents_move_stock_and_availability_timestamp() {
         .await;
     assert_eq!(rel.status, StatusCode::BAD_REQUEST);
     let still = se
-        .get("/v1/inventorysummary/MUG-CERAMIC?warehouse=MAIN")
+        .get("/v1/inventorysummary/LL-MUG-01?warehouse=MAIN")
         .await
         .body;
     assert_eq!(f(&still[0]["onHand"]), on_hand + 5.0);
@@ -722,7 +723,7 @@ async fn sales_orders_v3_create_get_list_cancel() {
     let se = h.session(0).await;
     let so_base = format!("{}/api/v3/SalesOrders", h.sim.info().salesorder_base_url);
     let before = f(&se
-        .get("/v1/inventorysummary/HOODIE-GRY-M?warehouse=MAIN")
+        .get("/v1/inventorysummary/LL-FLEECE-MID-M?warehouse=MAIN")
         .await
         .body[0]["available"]);
     let order = json!({
@@ -732,8 +733,8 @@ async fn sales_orders_v3_create_get_list_cancel() {
         "freight": {"cost": 49.0},
         "paymentSettings": {"paymentMethodId": "CARD", "paymentReference": "txn_123"},
         "orderLines": [
-            {"inventoryId": "HOODIE-GRY-M", "quantity": 2, "unitPrice": 549.0, "discountAmount": 98.0, "warehouseId": "MAIN"},
-            {"inventoryId": "COFFEE-500G", "quantity": 1, "unitPrice": 119.0}
+            {"inventoryId": "LL-FLEECE-MID-M", "quantity": 2, "unitPrice": 549.0, "discountAmount": 98.0, "warehouseId": "MAIN"},
+            {"inventoryId": "LL-COFFEE-500", "quantity": 1, "unitPrice": 119.0}
         ]
     });
     let created = se
@@ -752,14 +753,14 @@ async fn sales_orders_v3_create_get_list_cancel() {
     assert_eq!(f(&o["taxTotal"]), 276.53); // (1000 + 49) × 25 % = 262.25; 119 × 12 % = 14.28
     assert_eq!(f(&o["orderTotal"]), 1444.53);
     let booked = f(&se
-        .get("/v1/inventorysummary/HOODIE-GRY-M?warehouse=MAIN")
+        .get("/v1/inventorysummary/LL-FLEECE-MID-M?warehouse=MAIN")
         .await
         .body[0]["available"]);
     assert_eq!(booked, before - 2.0);
 
     // Zero-based paging.
     let second = json!({"type": "SO", "customer": {"id": GUEST_CUSTOMER},
-                        "orderLines": [{"inventoryId": "TEA-100G", "quantity": 1}]});
+                        "orderLines": [{"inventoryId": "LL-CHOC-BAR", "quantity": 1}]});
     assert_eq!(
         se.send(Method::POST, &so_base, Some(&second), &[])
             .await
@@ -827,7 +828,7 @@ async fn sales_orders_v3_create_get_list_cancel() {
     assert_eq!(cancelled.status, StatusCode::OK);
     assert_eq!(cancelled.body["status"], "Cancelled");
     let after = f(&se
-        .get("/v1/inventorysummary/HOODIE-GRY-M?warehouse=MAIN")
+        .get("/v1/inventorysummary/LL-FLEECE-MID-M?warehouse=MAIN")
         .await
         .body[0]["available"]);
     assert_eq!(after, before);
@@ -925,11 +926,7 @@ async fn injected_errors_bursts_and_timeouts() {
     let r = se
         .post(
             "/v2/customerinvoice",
-            &invoice_body(
-                GUEST_CUSTOMER,
-                "BC-ERR",
-                vec![line("MUG-CERAMIC", 1.0, 1.0)],
-            ),
+            &invoice_body(GUEST_CUSTOMER, "BC-ERR", vec![line("LL-MUG-01", 1.0, 1.0)]),
         )
         .await;
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
@@ -950,7 +947,7 @@ async fn injected_errors_bursts_and_timeouts() {
             Some(&invoice_body(
                 GUEST_CUSTOMER,
                 "BC-TIMEOUT",
-                vec![line("MUG-CERAMIC", 1.0, 1.0)],
+                vec![line("LL-MUG-01", 1.0, 1.0)],
             )),
             &[],
         )

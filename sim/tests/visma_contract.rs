@@ -114,7 +114,7 @@ async fn responses_validate_against_the_erp_spec() {
     c.check("POST", "/v1/customer", "/v1/customer", &cust);
     assert!(cust.header("location").unwrap().contains("/v1/customer/"));
 
-    let mut mug = line("MUG-CERAMIC", 2.0, 99.5);
+    let mut mug = line("LL-MUG-01", 2.0, 99.5);
     mug["discountPercent"] = v(5);
     let inv = se
         .post(
@@ -122,7 +122,7 @@ async fn responses_validate_against_the_erp_spec() {
             &invoice_body(
                 GUEST_CUSTOMER,
                 "BC-CONTRACT",
-                vec![mug, line("BOOK-NORDIC", 1.0, 299.0)],
+                vec![mug, line("LL-BOOK-FORAGE", 1.0, 299.0)],
             ),
         )
         .await;
@@ -144,7 +144,7 @@ async fn responses_validate_against_the_erp_spec() {
         .post(
             "/v2/customerCreditNote",
             &json!({"customerNumber": v(GUEST_CUSTOMER), "externalReference": v("BC-CONTRACT-CN"),
-                    "lines": [line("MUG-CERAMIC", 1.0, 10.0)],
+                    "lines": [line("LL-MUG-01", 1.0, 10.0)],
                     "applicationLines": [{"operation": "Insert", "documentType": v("Invoice"),
                                           "refNbr": v(inv_no.clone()), "amountPaid": v(12.5)}]}),
         )
@@ -212,7 +212,7 @@ async fn responses_validate_against_the_erp_spec() {
         let r = se
             .post(
                 path,
-                &json!({ lines_field: [{"inventoryNumber": v("MUG-CERAMIC"), "warehouseId": v("MAIN"), "quantity": v(1)}] }),
+                &json!({ lines_field: [{"inventoryNumber": v("LL-MUG-01"), "warehouseId": v("MAIN"), "quantity": v(1)}] }),
             )
             .await;
         c.check("POST", path, path, &r);
@@ -278,7 +278,7 @@ async fn responses_validate_against_the_erp_spec() {
         ),
         (
             "/v1/inventorysummary/{inventoryNumber}",
-            "/v1/inventorysummary/MUG-CERAMIC".into(),
+            "/v1/inventorysummary/LL-MUG-01".into(),
         ),
         ("/v1/organization", "/v1/organization".into()),
         ("/v1/branch", "/v1/branch".into()),

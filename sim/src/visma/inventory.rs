@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use super::Sim;
 use super::auth::Ctx;
 use super::error::{ErpError, ErpResult};
-use super::state::{Company, CrossReference, InvDoc, InvDocKind, InvDocLine, Item, Stock};
+use super::state::{Company, CrossReference, InvDoc, InvDocKind, InvDocLine, Item};
 use super::wire::{self, Dto, Query, num};
 
 const STATUSES: [&str; 7] = [
@@ -797,10 +797,7 @@ fn release_inv_doc(sim: &Sim, ctx: &Ctx, kind: InvDocKind, number: &str) -> ErpR
         }
     }
     for ((item_no, warehouse), on_hand) in projected {
-        let s = c
-            .stock
-            .entry((item_no.clone(), warehouse))
-            .or_insert_with(Stock::default);
+        let s = c.stock.entry((item_no.clone(), warehouse)).or_default();
         s.on_hand = on_hand;
         s.modified = Some(now);
         if let Some(item) = c.items.get_mut(&item_no) {

@@ -30,7 +30,7 @@ use parking_lot::Mutex;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use seed::{FI_TENANT, GUEST_CUSTOMER, SE_TENANT, demo_skus};
+pub use seed::{DemoSku, FI_TENANT, GUEST_CUSTOMER, SE_TENANT, demo_skus};
 
 /// A client application registered with Visma Connect.
 #[derive(Debug, Clone)]

@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 use super::Sim;
 use super::auth::Ctx;
 use super::error::{ErpError, ErpResult};
-use super::state::{Company, SalesOrder, SoLine, Stock, TaxDetail};
+use super::state::{Company, SalesOrder, SoLine, TaxDetail};
 use super::wire::{self, Query, num, round2};
 
 const ORDER_TYPES: [&str; 3] = ["SO", "CR", "QT"];
@@ -287,7 +287,7 @@ fn book(c: &mut Company, o: &SalesOrder, sign: Decimal, now: chrono::DateTime<ch
         let s = c
             .stock
             .entry((l.inventory_id.clone(), w.clone()))
-            .or_insert_with(Stock::default);
+            .or_default();
         s.so_booked += sign * l.quantity;
         s.modified = Some(now);
         if let Some(item) = c.items.get_mut(&l.inventory_id) {

@@ -17,38 +17,67 @@ pub const FI_TENANT: &str = "0d5e9a3c-1f2b-4c6d-8e7f-5a6b7c8d9e02";
 /// The guest customer every web-shop order without an ERP customer is booked on.
 pub const GUEST_CUSTOMER: &str = "10000";
 
-/// One demo SKU: number (equal to the BigCommerce demo SKU), description, price in SEK, price
-/// in EUR, VAT category and whether it is stocked.
+/// One demo item: number (equal to the BigCommerce demo SKU), description, net price in SEK
+/// and EUR, VAT category and whether it is stocked.
+#[derive(Debug, Clone)]
 pub struct DemoSku {
     pub sku: &'static str,
-    pub description: &'static str,
-    pub price_sek: i64,
-    pub price_eur_cents: i64,
+    pub description: String,
+    pub price_sek: Decimal,
+    pub price_eur: Decimal,
     pub vat_category: &'static str,
+    pub stocked: bool,
 }
 
-/// Items matching the BigCommerce demo catalogue SKUs. Kept in this one function so it can
-/// be switched to `crate::bigcommerce::seed::demo_skus()` once that exists.
+/// BigCommerce tax class → ERP VAT category (the BigCommerce demo store's classes: 0 default
+/// 25 %, 1 non-taxable, 4 food 12 %, 5 books 6 %).
+fn category_of(tax_class: u64) -> (&'static str, Decimal) {
+    match tax_class {
+        1 => ("ZERO", Decimal::ZERO),
+        4 => ("MEDIUM", Decimal::new(12, 0)),
+        5 => ("LOW", Decimal::new(6, 0)),
+        _ => ("HIGH", Decimal::new(25, 0)),
+    }
+}
+
+/// The ERP items matching the BigCommerce demo catalogue
+/// ([`crate::bigcommerce::seed::demo_skus`]): same SKUs, same order. BigCommerce prices include
+/// Swedish VAT; the ERP keeps net prices, so VAT is taken out, and EUR prices use the Finnish
+/// company's SEK→EUR rate and its own VAT rates.
 pub fn demo_skus() -> Vec<DemoSku> {
-    let s = |sku, description, price_sek, price_eur_cents, vat_category| DemoSku {
-        sku,
-        description,
-        price_sek,
-        price_eur_cents,
-        vat_category,
+    use crate::bigcommerce::seed::{SIMPLE_PRODUCTS, VARIANT_PRODUCTS};
+    let eur_rate = Decimal::new(893, 4);
+    let fi_rate = |category: &str| match category {
+        "ZERO" => Decimal::ZERO,
+        "MEDIUM" => Decimal::new(14, 0),
+        "LOW" => Decimal::new(10, 0),
+        _ => Decimal::new(24, 0),
     };
-    vec![
-        s("TSHIRT-BLK-S", "T-shirt black S", 199, 1790, "HIGH"),
-        s("TSHIRT-BLK-M", "T-shirt black M", 199, 1790, "HIGH"),
-        s("TSHIRT-BLK-L", "T-shirt black L", 199, 1790, "HIGH"),
-        s("HOODIE-GRY-M", "Hoodie grey M", 549, 4990, "HIGH"),
-        s("HOODIE-GRY-L", "Hoodie grey L", 549, 4990, "HIGH"),
-        s("MUG-CERAMIC", "Ceramic mug", 129, 1190, "HIGH"),
-        s("COFFEE-500G", "Coffee beans 500 g", 119, 1090, "MEDIUM"),
-        s("TEA-100G", "Loose tea 100 g", 89, 790, "MEDIUM"),
-        s("BOOK-NORDIC", "Nordic cookbook", 299, 2790, "LOW"),
-        s("GIFTCARD-500", "Gift card", 500, 5000, "ZERO"),
-    ]
+    let net = |gross: Decimal, pct: Decimal| {
+        super::wire::round2(gross / (Decimal::ONE + pct / Decimal::ONE_HUNDRED))
+    };
+    let make = |sku: &'static str, description: String, price: i64, class: u64| {
+        let (vat_category, se_pct) = category_of(class);
+        let gross = Decimal::from(price);
+        DemoSku {
+            sku,
+            description,
+            price_sek: net(gross, se_pct),
+            price_eur: net(gross * eur_rate, fi_rate(vat_category)),
+            vat_category,
+            stocked: class != 1,
+        }
+    };
+    let mut out: Vec<DemoSku> = SIMPLE_PRODUCTS
+        .iter()
+        .map(|(sku, name, price, class, _)| make(sku, name.to_string(), *price, *class))
+        .collect();
+    for (_, name, price, option, variants) in VARIANT_PRODUCTS.iter() {
+        for (sku, label) in variants {
+            out.push(make(sku, format!("{name} {option} {label}"), *price, 0));
+        }
+    }
+    out
 }
 
 fn dec(units: i64, scale: u32) -> Decimal {
@@ -67,8 +96,8 @@ pub fn companies(demo: bool) -> Vec<Company> {
     let mut se = sweden();
     let mut fi = finland();
     if demo {
-        demo_data(&mut se, |s| dec(s.price_sek, 0));
-        demo_data(&mut fi, |s| dec(s.price_eur_cents, 2));
+        demo_data(&mut se, |s| s.price_sek);
+        demo_data(&mut fi, |s| s.price_eur);
     }
     vec![se, fi]
 }
@@ -386,14 +415,19 @@ fn demo_data(c: &mut Company, price: impl Fn(&DemoSku) -> Decimal) {
         let item = Item {
             internal_id,
             number: sku.sku.into(),
-            description: sku.description.into(),
+            description: sku.description.clone(),
             status: "Active".into(),
-            item_type: "FinishedGoodItem".into(),
-            item_class: "GOODS".into(),
+            item_type: if sku.stocked {
+                "FinishedGoodItem"
+            } else {
+                "NonStockItem"
+            }
+            .into(),
+            item_class: if sku.stocked { "GOODS" } else { "SERVICE" }.into(),
             vat_category: sku.vat_category.into(),
             default_price: price(sku),
             base_unit: "PCS".into(),
-            default_warehouse: Some(warehouses[0].clone()),
+            default_warehouse: sku.stocked.then(|| warehouses[0].clone()),
             cross_references: Vec::new(),
             attributes: BTreeMap::new(),
             note: None,
@@ -402,7 +436,7 @@ fn demo_data(c: &mut Company, price: impl Fn(&DemoSku) -> Decimal) {
             availability_modified: t,
             version: 1,
         };
-        for (w, warehouse) in warehouses.iter().enumerate() {
+        for (w, warehouse) in warehouses.iter().enumerate().filter(|_| sku.stocked) {
             // Deterministic, varied levels; every item has some stock in the first warehouse.
             let qty = ((i as i64 * 7 + w as i64 * 13) % 40) + if w == 0 { 5 } else { 0 };
             c.stock.insert(
