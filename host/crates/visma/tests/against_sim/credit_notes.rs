@@ -37,7 +37,7 @@ async fn partial_credit_note_is_linked_and_lowers_the_invoice_balance() {
                 customer_number: Some("10000".into()),
                 currency_id: Some("SEK".into()),
                 lines: vec![CreditNoteLineUpdate {
-                    inventory_number: Some("MUG-CERAMIC".into()),
+                    inventory_number: Some(demo_sku().into()),
                     quantity: Some(Decimal::ONE),
                     unit_price_in_currency: Some(Decimal::from(100)),
                     vat_code_id: Some("SE25".into()),

@@ -141,6 +141,15 @@ pub fn fast_settings() -> ClientSettings {
     }
 }
 
+/// A stocked demo SKU with the standard VAT rate (25 % in Sweden).
+pub fn demo_sku() -> &'static str {
+    visma::demo_skus()
+        .into_iter()
+        .find(|s| s.stocked && s.vat_category == "HIGH")
+        .expect("a stocked standard-rate demo SKU")
+        .sku
+}
+
 /// A one-line invoice for the guest customer of the Swedish demo company.
 pub fn se_invoice(qty: i64, price: Decimal) -> InvoiceUpdate {
     InvoiceUpdate {
@@ -149,8 +158,7 @@ pub fn se_invoice(qty: i64, price: Decimal) -> InvoiceUpdate {
         currency_id: Some("SEK".into()),
         invoice_text: Some("Web order".into()),
         invoice_lines: vec![InvoiceLineUpdate {
-            inventory_number: Some("MUG-CERAMIC".into()),
-            description: Some("Ceramic mug".into()),
+            inventory_number: Some(demo_sku().into()),
             quantity: Some(Decimal::from(qty)),
             unit_price_in_currency: Some(price),
             vat_code_id: Some("SE25".into()),
