@@ -74,7 +74,7 @@ async fn store_info(State(s): State<AppState>) -> ApiResult {
             "currency_symbol_location": "right",
             "weight_units": "kg",
             "dimension_units": "Centimeters",
-            "dimension_decimal_places": "2",
+            "dimension_decimal_places": 2,
             "dimension_decimal_token": ",",
             "dimension_thousands_token": " ",
             "plan_name": "Plus",

@@ -159,12 +159,10 @@ pub fn order_line_v2(o: &Order, l: &OrderLine) -> Value {
         "fixed_shipping_cost": "0.0000",
         "ebay_item_id": "",
         "ebay_transaction_id": "",
-        "option_set_id": null,
         "parent_order_product_id": null,
         "is_bundled_product": false,
         "bin_picking_number": "",
         "external_id": null,
-        "fulfillment_source": "",
         "brand": "",
         "gift_certificate_id": null,
         "applied_discounts": applied,
@@ -207,7 +205,7 @@ pub fn shipping_address_v2(o: &Order, s: &ShippingAddress) -> Value {
 pub fn coupon_v2(o: &Order, c: &OrderCoupon) -> Value {
     json!({
         "id": c.id, "coupon_id": c.coupon_id, "order_id": o.id, "code": c.code,
-        "amount": money2(c.amount), "type": c.kind, "discount": c.discount.round_dp(4),
+        "amount": money2(c.amount), "type": c.kind, "discount": super::http::num3(c.discount),
     })
 }
 
@@ -318,10 +316,11 @@ pub fn taxes_v2(o: &Order, store: &Store, details: bool) -> Vec<Value> {
             "order_pickup_method_id": 0,
         });
         if details {
-            v["order_product_id"] = r
-                .product
-                .map(|p| Value::String(p.to_string()))
-                .unwrap_or(Value::Null);
+            // The spec describes `null` for shipping/handling rows but types the field as a
+            // plain string; omitting it satisfies both readings.
+            if let Some(p) = r.product {
+                v["order_product_id"] = Value::String(p.to_string());
+            }
             v["line_item_type"] = json!(r.kind);
         }
         v
@@ -371,7 +370,6 @@ pub fn product_v3(store: &Store, p: &Product, with_variants: bool) -> Value {
         "calculated_price": num3(if p.sale_price.is_zero() { p.price } else { p.sale_price }),
         "categories": p.categories,
         "brand_id": 0,
-        "option_set_id": null,
         "option_set_display": "right",
         "inventory_level": store.product_inventory_level(p),
         "inventory_warning_level": p.inventory_warning_level,
@@ -390,7 +388,6 @@ pub fn product_v3(store: &Store, p: &Product, with_variants: bool) -> Value {
         "upc": "",
         "mpn": "",
         "gtin": "",
-        "date_last_imported": null,
         "search_keywords": "",
         "availability": "available",
         "availability_description": "",
