@@ -113,7 +113,11 @@ async fn recovers_from_injected_5xx_and_connection_resets() {
     }
     let injected = stat(&sim, "injected_errors") + stat(&sim, "injected_resets");
     assert!(stat(&sim, "injected_errors") > 0 && stat(&sim, "injected_resets") > 0);
-    assert!(client.stats().retries >= injected, "{:?} vs {injected}", client.stats());
+    assert!(
+        client.stats().retries >= injected,
+        "{:?} vs {injected}",
+        client.stats()
+    );
     sim.shutdown().await;
 }
 
@@ -129,7 +133,11 @@ async fn writes_are_not_retried_when_they_may_have_happened() {
     let err = client.create_order(&custom_order(1)).await.unwrap_err();
     assert_eq!(err.status(), Some(500));
     assert_eq!(err.class(), ErrorClass::Unknown, "{err}");
-    assert_eq!(stat(&sim, "requests") - before, 1, "a create must not be repeated");
+    assert_eq!(
+        stat(&sim, "requests") - before,
+        1,
+        "a create must not be repeated"
+    );
     // An idempotent read is retried until the budget of retries is spent, then transient.
     let before = stat(&sim, "requests");
     let err = client.get_order(BcOrderId(100)).await.unwrap_err();
@@ -153,7 +161,10 @@ async fn validation_errors_come_back_typed_and_unretried() {
     };
     assert_eq!(api.status, 400);
     assert!(api.title.contains("products"), "{api}");
-    assert!(api.errors.values().any(|v| v.contains("required")) || api.errors.contains_key("products"), "{api:?}");
+    assert!(
+        api.errors.values().any(|v| v.contains("required")) || api.errors.contains_key("products"),
+        "{api:?}"
+    );
     // 404 is permanent and recognisable.
     let err = client.get_order(BcOrderId(999_999)).await.unwrap_err();
     assert!(err.is_not_found(), "{err}");

@@ -585,8 +585,9 @@ pub struct OrderTax {
     pub order_id: Option<BcOrderId>,
     #[serde(default)]
     pub order_address_id: Option<u64>,
-    #[serde(default, deserialize_with = "de::opt_u64_str_or_num")]
-    pub sales_tax_id: Option<u64>,
+    /// The tax rate's id as a string (automatic-tax providers use non-numeric ids).
+    #[serde(default, deserialize_with = "de::string_or_num")]
+    pub sales_tax_id: Option<String>,
     #[serde(default, deserialize_with = "de::opt_u64_str_or_num")]
     pub tax_rate_id: Option<u64>,
     #[serde(default, deserialize_with = "de::opt_u64_str_or_num")]
@@ -601,8 +602,12 @@ pub struct OrderTax {
         serialize_with = "de::ser_opt_decimal_v2"
     )]
     pub rate: Option<Decimal>,
-    #[serde(default)]
-    pub priority: Option<i64>,
+    #[serde(
+        default,
+        deserialize_with = "de::opt_decimal",
+        serialize_with = "de::ser_opt_decimal_v2"
+    )]
+    pub priority: Option<Decimal>,
     #[serde(
         default,
         deserialize_with = "de::opt_decimal",
@@ -614,8 +619,8 @@ pub struct OrderTax {
         serialize_with = "de::ser_decimal_v2"
     )]
     pub line_amount: Decimal,
-    /// Only with `details=true`.
-    #[serde(default)]
+    /// Only with `details=true` (a string in the spec).
+    #[serde(default, deserialize_with = "de::opt_u64_str_or_num")]
     pub order_product_id: Option<u64>,
     /// `item`, `shipping`, `handling` or `gift-wrapping` (with `details=true`).
     #[serde(default)]

@@ -2,10 +2,10 @@
 //! traits in production), and serving a router on 127.0.0.1:0.
 #![allow(dead_code)]
 
-use ledgerlink_core::{BoxFuture, EventSink, InboundEvent, SinkError, StoreOutcome, Watermarks};
 use ledgerlink_bigcommerce::models::{BillingAddress, NewOrder, NewOrderProduct};
 use ledgerlink_bigcommerce::{Client, ClientConfig};
 use ledgerlink_core::Backoff;
+use ledgerlink_core::{BoxFuture, EventSink, InboundEvent, SinkError, StoreOutcome, Watermarks};
 use ledgerlink_sim::Seed;
 use ledgerlink_sim::bigcommerce::{Config, Running};
 use rust_decimal::Decimal;
@@ -117,7 +117,9 @@ pub fn config_for(sim: &Running) -> ClientConfig {
 }
 
 pub fn stat(sim: &Running, name: &str) -> u64 {
-    sim.stats()[name].as_u64().unwrap_or_else(|| panic!("no stat {name}: {}", sim.stats()))
+    sim.stats()[name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no stat {name}: {}", sim.stats()))
 }
 
 /// A simple order of custom lines that the empty store accepts.
