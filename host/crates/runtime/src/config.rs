@@ -36,7 +36,7 @@ impl Default for RuntimeConfig {
 
 /// The bounds of one call into a plugin. Stored with each registered version so an operator can
 /// give a heavy mapping more room without touching the others.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PluginLimits {
     /// Wall-clock budget of one call, instantiation included.
     #[serde(with = "millis")]
