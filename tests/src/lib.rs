@@ -1,1 +1,237 @@
-//! Shared helpers for the end-to-end tests in `tests/tests/`.
+//! Shared harness for the end-to-end tests in `tests/tests/`: both simulators and the host on
+//! 127.0.0.1 ephemeral ports, wired like the sandbox, with helpers to drive BigCommerce and
+//! read what reached Visma.
+
+use anyhow::Context;
+use ledgerlink::app::{App, AppOptions};
+use ledgerlink::cli::sandbox::sandbox_config;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The standard plugin, built by `scripts/wasm-plugins.sh`.
+pub fn standard_plugin() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let p = std::env::var("LEDGERLINK_STANDARD_PLUGIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target/wasm32-wasip2/release/ledgerlink_standard.wasm"));
+    assert!(
+        p.exists(),
+        "the standard plugin {} is missing: run scripts/wasm-plugins.sh first",
+        p.display()
+    );
+    p
+}
+
+pub struct Harness {
+    pub bc: ledgerlink_sim::bigcommerce::Running,
+    pub visma: ledgerlink_sim::visma::Running,
+    pub app: Option<App>,
+    pub http: reqwest::Client,
+    pub dir: tempfile::TempDir,
+}
+
+impl Harness {
+    pub async fn start() -> anyhow::Result<Harness> {
+        Self::start_with(standard_plugin()).await
+    }
+
+    pub async fn start_with(plugin: PathBuf) -> anyhow::Result<Harness> {
+        let bc = ledgerlink_sim::bigcommerce::start(ledgerlink_sim::bigcommerce::Config {
+            quota: None,
+            webhook_time_scale: 0.001,
+            ..Default::default()
+        })
+        .await?;
+        let visma = ledgerlink_sim::visma::start(ledgerlink_sim::visma::Config::default()).await?;
+        let dir = tempfile::tempdir()?;
+        let mut config = sandbox_config(
+            bc.info(),
+            visma.info(),
+            dir.path(),
+            &plugin,
+            "127.0.0.1:0".parse()?,
+            4,
+        );
+        config.host.poll_interval_secs = 1;
+        config.host.stock_interval_secs = 0;
+        let engine = ledgerlink::engine::EngineConfig {
+            poll_interval: Duration::from_millis(50),
+            ..Default::default()
+        };
+        let app = App::start(
+            config,
+            AppOptions {
+                engine: Some(engine),
+                ..Default::default()
+            },
+        )
+        .await?;
+        Ok(Harness {
+            bc,
+            visma,
+            app: Some(app),
+            http: reqwest::Client::new(),
+            dir,
+        })
+    }
+
+    pub fn app(&self) -> &App {
+        self.app.as_ref().expect("app running")
+    }
+
+    fn bc_url(&self, path: &str) -> String {
+        format!("{}{}", self.bc.info().base_url, path)
+    }
+
+    pub async fn bc_send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let mut req = self
+            .http
+            .request(method.clone(), self.bc_url(path))
+            .header("X-Auth-Token", &self.bc.info().auth_token)
+            .header("Accept", "application/json");
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        let text = resp.text().await?;
+        anyhow::ensure!(status.is_success(), "{method} {path}: {status}: {text}");
+        Ok(if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text)?
+        })
+    }
+
+    /// Creates an order through the BigCommerce API (as a storefront would); returns its id.
+    pub async fn create_order(&self, body: Value) -> anyhow::Result<u64> {
+        let v = self
+            .bc_send(reqwest::Method::POST, "/v2/orders", Some(body))
+            .await?;
+        v["id"].as_u64().context("order id in the reply")
+    }
+
+    /// Every document in the Visma simulator for one tenant.
+    pub async fn visma_documents(&self, tenant: &str) -> anyhow::Result<Vec<Value>> {
+        let url = format!(
+            "{}/__admin/documents?tenant_id={tenant}",
+            self.visma.info().erp_base_url
+        );
+        let v: Value = self.http.get(url).send().await?.json().await?;
+        Ok(v.as_array().cloned().unwrap_or_default())
+    }
+
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let app = self.app();
+        let mut req = self
+            .http
+            .request(method, format!("http://{}{path}", app.admin_addr))
+            .bearer_auth(&app.admin_token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        let v: Value = resp.json().await?;
+        anyhow::ensure!(status.is_success(), "{path}: {status}: {v}");
+        Ok(v)
+    }
+
+    /// Polls `check` until it returns `Some`, or fails after `limit` with the last state.
+    pub async fn wait_for<T, F, Fut>(
+        &self,
+        what: &str,
+        limit: Duration,
+        mut check: F,
+    ) -> anyhow::Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<Option<T>>>,
+    {
+        let start = Instant::now();
+        loop {
+            if let Some(v) = check().await? {
+                return Ok(v);
+            }
+            if start.elapsed() > limit {
+                let errors = self
+                    .admin(reqwest::Method::GET, "/api/errors", None)
+                    .await
+                    .ok();
+                anyhow::bail!("timed out waiting for {what}; error queue: {errors:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The Visma document carrying `external_ref` in tenant `tenant`, once it exists.
+    pub async fn wait_document(
+        &self,
+        tenant: &str,
+        pred: impl Fn(&Value) -> bool,
+    ) -> anyhow::Result<Value> {
+        let pred = &pred;
+        self.wait_for("a Visma document", Duration::from_secs(20), || async move {
+            Ok(self
+                .visma_documents(tenant)
+                .await?
+                .into_iter()
+                .find(|d| pred(d)))
+        })
+        .await
+    }
+
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(app) = self.app.take() {
+            app.shutdown().await?;
+        }
+        self.bc.shutdown().await;
+        self.visma.shutdown().await;
+        Ok(())
+    }
+}
+
+/// A simple order body for the BigCommerce simulator.
+pub fn order_body(
+    channel: u64,
+    lines: &[(&str, u64, &str, &str)],
+    shipping_ex: Option<&str>,
+) -> Value {
+    let products: Vec<Value> = lines
+        .iter()
+        .map(|(name, qty, ex, inc)| {
+            serde_json::json!({"name": name, "quantity": qty, "price_ex_tax": ex, "price_inc_tax": inc})
+        })
+        .collect();
+    let mut body = serde_json::json!({
+        "status_id": 11,
+        "channel_id": channel,
+        "customer_id": 0,
+        "billing_address": {
+            "first_name": "Ada", "last_name": "Lovelace", "street_1": "Storgatan 1",
+            "city": "Stockholm", "zip": "11122", "country": "Sweden", "country_iso2": "SE",
+            "email": "ada@example.com"
+        },
+        "products": products,
+    });
+    if let Some(ship) = shipping_ex {
+        body["shipping_addresses"] = serde_json::json!([{
+            "first_name": "Ada", "last_name": "Lovelace", "street_1": "Storgatan 1",
+            "city": "Stockholm", "zip": "11122", "country": "Sweden", "country_iso2": "SE",
+            "email": "ada@example.com"
+        }]);
+        body["shipping_cost_ex_tax"] = serde_json::json!(ship);
+    }
+    body
+}

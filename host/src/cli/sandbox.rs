@@ -1,0 +1,213 @@
+//! `ledgerlink sandbox`: both simulators and the host in one process, wired together.
+//!
+//! Restart behaviour: the simulators keep their state in memory, so every start re-seeds
+//! them deterministically (same `demo` data, same fixed API token, same store hash), while
+//! the host's SQLite under `--data-dir` survives. After a restart the host's identity map
+//! still names Visma documents that the fresh Visma simulator no longer has; nothing is
+//! written twice, because every create first consults the identity map and then looks the
+//! document up by its external reference in Visma. To sync a fresh simulator from scratch,
+//! start with `--reset` (deletes the data directory first).
+
+use crate::app::{App, AppOptions};
+use crate::config::{Config, EntitySection, HostSection, PluginSection, StoreSection};
+use clap::Args;
+use ledgerlink_core::LegalEntityId;
+use ledgerlink_engine::flows::{PostingRules, RouteRule};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const SANDBOX_BC_TOKEN: &str = "ledgerlink-sandbox-bc-token";
+pub const SANDBOX_ADMIN_TOKEN: &str = "ledgerlink-sandbox-admin";
+pub const DEFAULT_PLUGIN: &str = "target/wasm32-wasip2/release/ledgerlink_standard.wasm";
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    #[arg(long, default_value = "127.0.0.1:7300")]
+    pub listen: SocketAddr,
+    #[arg(long, default_value = "127.0.0.1:7301")]
+    pub bigcommerce_listen: SocketAddr,
+    #[arg(long, default_value = "127.0.0.1:7302")]
+    pub visma_listen: SocketAddr,
+    #[arg(long, default_value = "./ledgerlink-data")]
+    pub data_dir: PathBuf,
+    /// The mapping plugin made active for every route.
+    #[arg(long, default_value = DEFAULT_PLUGIN)]
+    pub plugin: PathBuf,
+    /// Delete the data directory before starting.
+    #[arg(long)]
+    pub reset: bool,
+    #[arg(long, default_value_t = 8)]
+    pub workers: usize,
+}
+
+/// Mapping tables for the demo data of both simulators.
+pub fn demo_tables() -> BTreeMap<String, BTreeMap<String, String>> {
+    let t = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    BTreeMap::from([
+        (
+            "tax-class→vat-category".to_owned(),
+            t(&[
+                ("0", "HIGH"),
+                ("1", "HIGH"),
+                ("2", "ZERO"),
+                ("3", "MEDIUM"),
+                ("4", "LOW"),
+            ]),
+        ),
+        (
+            "payment-method".to_owned(),
+            t(&[
+                ("Credit Card", "CARD"),
+                ("Test Payment Gateway", "CARD"),
+                ("Manual", "INVOICE"),
+                ("Klarna", "KLARNA"),
+            ]),
+        ),
+        (
+            "gl-account".to_owned(),
+            t(&[
+                ("freight", "3540"),
+                ("handling", "3540"),
+                ("gift-wrapping", "3540"),
+                ("fee", "3590"),
+                ("rounding", "3740"),
+                ("discount", "3731"),
+            ]),
+        ),
+        (
+            "warehouse→location".to_owned(),
+            t(&[("MAIN", "1"), ("HEL", "1")]),
+        ),
+    ])
+}
+
+/// The configuration the sandbox (and the end-to-end tests) run with, against simulators
+/// already started.
+pub fn sandbox_config(
+    bc: &ledgerlink_sim::bigcommerce::Info,
+    visma: &ledgerlink_sim::visma::Info,
+    data_dir: &Path,
+    plugin: &Path,
+    listen: SocketAddr,
+    workers: usize,
+) -> Config {
+    let posting = PostingRules {
+        guest_customer: Some(ledgerlink_sim::visma::GUEST_CUSTOMER.to_owned()),
+        ..Default::default()
+    };
+    let entity = |id: &str, tenant: &str, currency: &str, branch: &str| EntitySection {
+        id: LegalEntityId::new(id),
+        tenant_id: tenant.to_owned(),
+        client_id: visma.client_id.clone(),
+        client_secret: Some(visma.client_secret.clone()),
+        client_secret_env: None,
+        token_url: visma.token_url.clone(),
+        erp_base_url: visma.erp_base_url.clone(),
+        salesorder_base_url: Some(visma.salesorder_base_url.clone()),
+        scope: String::new(),
+        base_currency: currency.to_owned(),
+        branch: Some(branch.to_owned()),
+        posting: posting.clone(),
+        tables: demo_tables(),
+    };
+    let route = |channel: u64, entity: &str| RouteRule {
+        store: Some(bc.store_hash.clone()),
+        channel: Some(channel),
+        currency: None,
+        entity: LegalEntityId::new(entity),
+        branch: None,
+        plugin: "standard".to_owned(),
+    };
+    Config {
+        host: HostSection {
+            data_dir: data_dir.to_path_buf(),
+            listen,
+            public_url: None,
+            admin_token: Some(SANDBOX_ADMIN_TOKEN.to_owned()),
+            admin_token_env: None,
+            workers,
+            poll_interval_secs: 5,
+            stock_interval_secs: 2,
+            payment_interval_secs: 0,
+        },
+        stores: vec![StoreSection {
+            hash: bc.store_hash.clone(),
+            base_url: bc.base_url.clone(),
+            auth_token: Some(bc.auth_token.clone()),
+            auth_token_env: None,
+            webhook_secret: Some("ledgerlink-sandbox-webhook-secret".to_owned()),
+            webhook_secret_env: None,
+            register_hooks: true,
+            stock_from: Some(LegalEntityId::new("se")),
+        }],
+        entities: vec![
+            entity("se", ledgerlink_sim::visma::SE_TENANT, "SEK", "1"),
+            entity("fi", ledgerlink_sim::visma::FI_TENANT, "EUR", "1"),
+        ],
+        plugins: vec![PluginSection {
+            name: "standard".to_owned(),
+            path: plugin.to_path_buf(),
+        }],
+        routes: vec![route(1, "se"), route(2, "fi")],
+    }
+}
+
+pub async fn run(a: SandboxArgs) -> anyhow::Result<()> {
+    if a.reset && a.data_dir.exists() {
+        std::fs::remove_dir_all(&a.data_dir)?;
+    }
+    anyhow::ensure!(
+        a.plugin.exists(),
+        "plugin {} not found: build it with scripts/wasm-plugins.sh or pass --plugin",
+        a.plugin.display()
+    );
+    let bc = ledgerlink_sim::bigcommerce::start(ledgerlink_sim::bigcommerce::Config {
+        listen: a.bigcommerce_listen,
+        auth_token: Some(SANDBOX_BC_TOKEN.to_owned()),
+        quota: None,
+        webhook_time_scale: 0.01,
+        ..Default::default()
+    })
+    .await?;
+    let visma = ledgerlink_sim::visma::start(ledgerlink_sim::visma::Config {
+        listen: a.visma_listen,
+        ..Default::default()
+    })
+    .await?;
+    println!("{}", serde_json::to_string(bc.info())?);
+    println!("{}", serde_json::to_string(visma.info())?);
+    let config = sandbox_config(
+        bc.info(),
+        visma.info(),
+        &a.data_dir,
+        &a.plugin,
+        a.listen,
+        a.workers,
+    );
+    let app = App::start(config, AppOptions::default()).await?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "service": "ledgerlink",
+            "admin_url": format!("http://{}", app.admin_addr),
+            "admin_token": app.admin_token,
+        })
+    );
+    super::run::shutdown_signal().await;
+    tracing::info!("stopping");
+    app.shutdown().await?;
+    tokio::time::timeout(Duration::from_secs(5), async {
+        bc.shutdown().await;
+        visma.shutdown().await;
+    })
+    .await
+    .ok();
+    Ok(())
+}

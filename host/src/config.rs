@@ -1,0 +1,268 @@
+//! The production configuration: a TOML file (see `examples/ledgerlink.toml`) plus
+//! environment variables for every secret. A secret is given as `<name>_env = "VAR"`; the
+//! variable must be set when the host starts. Literal secrets (`<name> = "..."`) are accepted
+//! too, for local set-ups such as the sandbox.
+
+use anyhow::{Context, bail};
+use ledgerlink_core::LegalEntityId;
+use ledgerlink_engine::flows::{EntitySettings, PostingRules, RouteRule, Routing};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub host: HostSection,
+    #[serde(default)]
+    pub stores: Vec<StoreSection>,
+    #[serde(default)]
+    pub entities: Vec<EntitySection>,
+    #[serde(default)]
+    pub plugins: Vec<PluginSection>,
+    #[serde(default)]
+    pub routes: Vec<RouteRule>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSection {
+    /// SQLite database and compiled-plugin cache live here.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// Admin API and webhook receiver.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// The URL BigCommerce reaches the receiver at (hooks point at `<public_url>/webhooks/bigcommerce`).
+    pub public_url: Option<String>,
+    pub admin_token: Option<String>,
+    pub admin_token_env: Option<String>,
+    #[serde(default = "default_workers")]
+    pub workers: usize,
+    /// Order poller (backstop for missed webhooks); 0 turns it off.
+    #[serde(default = "default_poll")]
+    pub poll_interval_secs: u64,
+    /// Stock deltas from Visma; 0 turns it off.
+    #[serde(default = "default_stock")]
+    pub stock_interval_secs: u64,
+    /// Payment status read-back; 0 turns it off.
+    #[serde(default)]
+    pub payment_interval_secs: u64,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("./ledgerlink-data")
+}
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 7300))
+}
+fn default_workers() -> usize {
+    8
+}
+fn default_poll() -> u64 {
+    60
+}
+fn default_stock() -> u64 {
+    60
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    pub hash: String,
+    /// `https://api.bigcommerce.com/stores/<hash>`.
+    pub base_url: String,
+    pub auth_token: Option<String>,
+    pub auth_token_env: Option<String>,
+    pub webhook_secret: Option<String>,
+    pub webhook_secret_env: Option<String>,
+    #[serde(default = "yes")]
+    pub register_hooks: bool,
+    /// Visma entity whose stock feeds this store, if any.
+    pub stock_from: Option<LegalEntityId>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntitySection {
+    pub id: LegalEntityId,
+    pub tenant_id: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub client_secret_env: Option<String>,
+    pub token_url: String,
+    pub erp_base_url: String,
+    pub salesorder_base_url: Option<String>,
+    #[serde(default)]
+    pub scope: String,
+    pub base_currency: String,
+    pub branch: Option<String>,
+    #[serde(default)]
+    pub posting: PostingRules,
+    #[serde(default)]
+    pub tables: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginSection {
+    pub name: String,
+    pub path: PathBuf,
+}
+
+fn secret(what: &str, literal: &Option<String>, env: &Option<String>) -> anyhow::Result<String> {
+    if let Some(var) = env {
+        return std::env::var(var)
+            .with_context(|| format!("{what}: environment variable {var} is not set"));
+    }
+    match literal {
+        Some(v) if !v.is_empty() => Ok(v.clone()),
+        _ => bail!("{what}: set `{what}_env = \"VAR\"` (or `{what}` for local use)"),
+    }
+}
+
+impl Config {
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("in config {}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> anyhow::Result<Config> {
+        let cfg: Config = toml::from_str(text)?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        for r in &self.routes {
+            if !self.entities.iter().any(|e| e.id == r.entity) {
+                bail!(
+                    "route to entity {:?}, which is not under [[entities]]",
+                    r.entity.as_str()
+                );
+            }
+            if !self.plugins.iter().any(|p| p.name == r.plugin) {
+                bail!(
+                    "route uses plugin {:?}, which is not under [[plugins]]",
+                    r.plugin
+                );
+            }
+            if let Some(s) = &r.store
+                && !self.stores.iter().any(|x| &x.hash == s)
+            {
+                bail!("route names store {s:?}, which is not under [[stores]]");
+            }
+        }
+        Ok(())
+    }
+
+    pub fn admin_token(&self) -> anyhow::Result<String> {
+        secret(
+            "admin_token",
+            &self.host.admin_token,
+            &self.host.admin_token_env,
+        )
+    }
+
+    pub fn routing(&self) -> Routing {
+        Routing {
+            rules: self.routes.clone(),
+            entities: self
+                .entities
+                .iter()
+                .map(|e| {
+                    (
+                        e.id.clone(),
+                        EntitySettings {
+                            id: e.id.clone(),
+                            base_currency: e.base_currency.clone(),
+                            branch: e.branch.clone(),
+                            posting: e.posting.clone(),
+                            tables: e.tables.clone(),
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+impl StoreSection {
+    pub fn auth_token(&self) -> anyhow::Result<String> {
+        secret("auth_token", &self.auth_token, &self.auth_token_env)
+            .with_context(|| format!("store {}", self.hash))
+    }
+    pub fn webhook_secret(&self) -> anyhow::Result<String> {
+        secret(
+            "webhook_secret",
+            &self.webhook_secret,
+            &self.webhook_secret_env,
+        )
+        .with_context(|| format!("store {}", self.hash))
+    }
+}
+
+impl EntitySection {
+    pub fn client_secret(&self) -> anyhow::Result<String> {
+        secret(
+            "client_secret",
+            &self.client_secret,
+            &self.client_secret_env,
+        )
+        .with_context(|| format!("entity {}", self.id.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_parses_and_routes() {
+        let text = include_str!("../../examples/ledgerlink.toml");
+        let cfg = Config::parse(text).expect("example parses");
+        let routing = cfg.routing();
+        assert!(routing.route("ledgerlink01", 1, "SEK").is_some());
+    }
+
+    #[test]
+    fn unknown_plugin_in_route_is_refused() {
+        let text = r#"
+[host]
+[[entities]]
+id = "se"
+tenant_id = "t"
+client_id = "c"
+token_url = "http://x"
+erp_base_url = "http://x"
+base_currency = "SEK"
+[[routes]]
+entity = "se"
+plugin = "nope"
+"#;
+        let e = Config::parse(text).unwrap_err();
+        assert!(format!("{e:#}").contains("nope"), "{e:#}");
+    }
+
+    #[test]
+    fn missing_secret_env_is_a_clear_error() {
+        let s = StoreSection {
+            hash: "h".into(),
+            base_url: "http://x".into(),
+            auth_token: None,
+            auth_token_env: Some("LEDGERLINK_TEST_SURELY_UNSET_VAR".into()),
+            webhook_secret: None,
+            webhook_secret_env: None,
+            register_hooks: true,
+            stock_from: None,
+        };
+        let e = s.auth_token().unwrap_err();
+        assert!(format!("{e:#}").contains("LEDGERLINK_TEST_SURELY_UNSET_VAR"));
+    }
+}
