@@ -1,7 +1,9 @@
 //! Ledgerlink host: the library behind the `ledgerlink` binary. The work lives in the crates
 //! under `host/crates/`; this crate wires them into the command-line interface.
 
+pub mod app;
 pub mod cli;
+pub mod config;
 
 pub use ledgerlink_bigcommerce as bigcommerce;
 pub use ledgerlink_core as core;

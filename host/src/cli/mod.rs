@@ -1,7 +1,14 @@
 //! Command-line interface. Each subcommand has its own module with its arguments beside it;
 //! this module only parses, sets up logging and a tokio runtime, and maps errors to exit codes.
 
+pub mod audit;
+pub mod errors;
+mod ops;
+pub mod replay;
+pub mod run;
+pub mod sandbox;
 pub mod sim;
+pub mod skip;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -28,6 +35,19 @@ pub enum Command {
     /// Run an API simulator (BigCommerce or Visma.net ERP) on its own.
     #[command(subcommand)]
     Sim(sim::SimCommand),
+    /// Run the host with a configuration file (production entry point).
+    Run(run::RunArgs),
+    /// Both simulators and the host in one process, wired together, for trying Ledgerlink.
+    Sandbox(sandbox::SandboxArgs),
+    /// The error queue.
+    #[command(subcommand)]
+    Errors(errors::ErrorsCommand),
+    /// Run failed (or any) jobs again.
+    Replay(replay::ReplayArgs),
+    /// Resolve jobs without running them, with a reason.
+    Skip(skip::SkipArgs),
+    /// Everything recorded for a BigCommerce order id or Visma document number.
+    Audit(audit::AuditArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -52,6 +72,12 @@ pub fn main() -> ExitCode {
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Sim(cmd) => sim::run(cmd).await.map(|()| ExitCode::SUCCESS),
+        Command::Run(a) => run::run(a).await.map(|()| ExitCode::SUCCESS),
+        Command::Sandbox(a) => sandbox::run(a).await.map(|()| ExitCode::SUCCESS),
+        Command::Errors(c) => errors::run(c).await.map(|()| ExitCode::SUCCESS),
+        Command::Replay(a) => replay::run(a).await.map(|()| ExitCode::SUCCESS),
+        Command::Skip(a) => skip::run(a).await.map(|()| ExitCode::SUCCESS),
+        Command::Audit(a) => audit::run(a).await.map(|()| ExitCode::SUCCESS),
     }
 }
 
