@@ -7,6 +7,7 @@
 
 pub mod bindings;
 mod cache;
+pub mod canonical;
 mod config;
 mod engine;
 mod error;
