@@ -2,7 +2,9 @@
 //! watermark and stores one event per (order, date_modified) in the same inbox as webhooks.
 //!
 //! Dedupe keys: a webhook is keyed by its `hash`, a polled change by
-//! `order:<id>:<date_modified>`. The two cannot be made equal without fetching the order
+//! `order:<id>:<date_modified>:<digest>`, where the digest covers the order as listed:
+//! `date_modified` has one-second precision, so two changes within one second would otherwise
+//! share a key and the second would be dropped as a duplicate. The two cannot be made equal without fetching the order
 //! inside the webhook request (which must do nothing but store), so one change seen by both
 //! sources is stored twice, as two events with the same `subject` (`order:<id>`). Both mean
 //! "bring order <id> to its current state": the consumer fetches the order and compares
@@ -17,6 +19,7 @@ use crate::models::{Order, OrderFilter};
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use ledgerlink_core::{EventSink, InboundEvent, SinkError, StoreOutcome, Watermarks};
+use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -77,9 +80,13 @@ pub struct OrderPoller {
 /// alike.
 pub fn order_event(source: &str, order: &Order) -> InboundEvent {
     let modified = order.date_modified.to_rfc3339();
+    // Serialising the typed order is deterministic (fields in declaration order, `extra`
+    // sorted by key), so an unchanged order always yields the same digest.
+    let json = serde_json::to_vec(order).unwrap_or_default();
+    let digest = hex_prefix(&Sha256::digest(&json), 8);
     InboundEvent {
         source: source.to_owned(),
-        dedupe_key: format!("order:{}:{}", order.id, modified),
+        dedupe_key: format!("order:{}:{}:{}", order.id, modified, digest),
         scope: "store/order/updated".to_owned(),
         subject: format!("order:{}", order.id),
         payload: serde_json::json!({
@@ -91,6 +98,10 @@ pub fn order_event(source: &str, order: &Order) -> InboundEvent {
         }),
         received_at: Utc::now(),
     }
+}
+
+fn hex_prefix(bytes: &[u8], n: usize) -> String {
+    bytes.iter().take(n).map(|b| format!("{b:02x}")).collect()
 }
 
 impl OrderPoller {
