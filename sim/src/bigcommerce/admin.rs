@@ -6,6 +6,8 @@
 //!   duplicate_webhooks_ratio, reset_ratio}` (all optional, default 0) → replaces the settings
 //! - `DELETE /__admin/faults` → clears them
 //! - `GET /__admin/stats` → request, 429 and webhook counters
+//! - `POST /__admin/accounts` → a second API account `{auth_token, client_id}` on the same
+//!   store (shares the quota; owns its own hooks and metafields)
 
 use axum::Router;
 use axum::body::Bytes;
@@ -25,6 +27,7 @@ pub fn routes() -> Router<AppState> {
             get(get_faults).post(set_faults).delete(clear_faults),
         )
         .route("/__admin/stats", get(stats))
+        .route("/__admin/accounts", axum::routing::post(create_account))
 }
 
 async fn get_faults(State(s): State<AppState>) -> ApiResult {
@@ -49,4 +52,19 @@ async fn clear_faults(State(s): State<AppState>) -> StatusCode {
 
 async fn stats(State(s): State<AppState>) -> ApiResult {
     Ok(json_response(StatusCode::OK, s.stats.snapshot()))
+}
+
+async fn create_account(State(s): State<AppState>) -> ApiResult {
+    let mut accounts = s.accounts.lock();
+    let n = accounts.len() + 1;
+    let token = format!("{}{n}", uuid::Uuid::new_v4().simple());
+    let client_id = format!("simclient{n}");
+    accounts.push(super::Account {
+        token: token.clone(),
+        client_id: client_id.clone(),
+    });
+    Ok(json_response(
+        StatusCode::CREATED,
+        json!({"auth_token": token, "client_id": client_id}),
+    ))
 }
