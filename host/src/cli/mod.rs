@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod errors;
 mod ops;
+pub mod plugin;
 pub mod replay;
 pub mod run;
 pub mod sandbox;
