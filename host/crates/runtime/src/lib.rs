@@ -13,6 +13,7 @@ mod engine;
 mod error;
 mod plugin;
 pub mod policy;
+pub mod registry;
 mod sandbox;
 mod tables;
 
@@ -22,4 +23,5 @@ pub use config::{PluginLimits, RuntimeConfig};
 pub use engine::Runtime;
 pub use error::{CallError, LoadError};
 pub use plugin::{LoadedPlugin, Mapped, Provenance};
+pub use registry::{PluginRegistry, RegistryError, RegistryStore, VersionRecord};
 pub use tables::MappingTables;
