@@ -127,11 +127,12 @@ impl VismaClient {
             "v1/customerCreditNote/{}/action/release",
             seg(number.as_str())
         ));
-        self.release(
+        self.confirmed_action(
             entity,
             url,
             "credit note release",
-            number,
+            number.as_str(),
+            None,
             || self.get_credit_note(entity, number),
             |c: &CreditNote| c.status.as_ref().is_some_and(DocumentStatus::is_released),
         )

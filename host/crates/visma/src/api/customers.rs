@@ -179,17 +179,31 @@ impl VismaClient {
         };
         match self.execute(ent, &req).await {
             Ok(_) => get().await,
+            Err(e) => self.with_current_etag(Err(e), get).await,
+        }
+    }
+
+    /// Fills in the current ETag of a 412 conflict by re-reading the document.
+    pub(crate) async fn with_current_etag<R, T, Get, GetFut>(
+        &self,
+        result: Result<R, VismaError>,
+        get: Get,
+    ) -> Result<R, VismaError>
+    where
+        Get: Fn() -> GetFut,
+        GetFut: Future<Output = Result<Versioned<T>, VismaError>>,
+    {
+        match result {
             Err(VismaError::Conflict {
-                path, sent_etag, ..
-            }) => {
-                let current = get().await.ok().and_then(|v| v.etag);
-                Err(VismaError::Conflict {
-                    path,
-                    sent_etag,
-                    current_etag: current,
-                })
-            }
-            Err(e) => Err(e),
+                path,
+                sent_etag,
+                current_etag: None,
+            }) => Err(VismaError::Conflict {
+                path,
+                sent_etag,
+                current_etag: get().await.ok().and_then(|v| v.etag),
+            }),
+            other => other,
         }
     }
 }

@@ -129,27 +129,30 @@ impl VismaClient {
             "v1/customerinvoice/{}/action/release",
             seg(number.as_str())
         ));
-        self.release(
+        self.confirmed_action(
             entity,
             url,
             "invoice release",
-            number,
+            number.as_str(),
+            None,
             || self.get_invoice(entity, number),
             |i: &Invoice| i.status.as_ref().is_some_and(DocumentStatus::is_released),
         )
         .await
     }
 
-    /// Runs a release action with confirmation by re-reading the document: a lost reply or
-    /// an "already released" refusal both end with a read that shows the real state.
-    pub(crate) async fn release<T, Get, GetFut>(
+    /// Runs an action (release, cancel) with confirmation by re-reading the document: a lost
+    /// reply or an "already done" refusal both end with a read that shows the real state.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn confirmed_action<T, Get, GetFut>(
         &self,
         entity: &LegalEntityId,
         url: String,
         what: &'static str,
-        number: &VismaDocumentNo,
+        key: &str,
+        if_match: Option<String>,
         get: Get,
-        released: impl Fn(&T) -> bool,
+        done: impl Fn(&T) -> bool,
     ) -> Result<T, VismaError>
     where
         Get: Fn() -> GetFut,
@@ -161,10 +164,10 @@ impl VismaClient {
             url,
             query: Vec::new(),
             body: None,
-            if_match: None,
+            if_match,
             kind: Kind::Action {
                 what,
-                key: number.to_string(),
+                key: key.to_owned(),
             },
         };
         let retry = self.settings().retry;
@@ -173,11 +176,9 @@ impl VismaClient {
             attempt += 1;
             match self.execute(ent, &req).await {
                 Ok(resp) => {
-                    let result: ActionResult = if resp.body.is_empty() {
-                        ActionResult::default()
-                    } else {
-                        resp.json()?
-                    };
+                    // ERP actions answer with an action result; v3 with the document.
+                    let result: ActionResult =
+                        serde_json::from_slice(&resp.body).unwrap_or_default();
                     if result.action_result.as_deref() == Some("Failed") {
                         return Err(VismaError::ActionFailed {
                             action: what.into(),
@@ -188,11 +189,11 @@ impl VismaClient {
                 }
                 Err(e @ VismaError::Validation { .. }) => {
                     let doc = get().await?;
-                    return if released(&doc) { Ok(doc) } else { Err(e) };
+                    return if done(&doc) { Ok(doc) } else { Err(e) };
                 }
                 Err(e @ VismaError::OutcomeUnknown { .. }) => {
                     let doc = get().await?;
-                    if released(&doc) {
+                    if done(&doc) {
                         return Ok(doc);
                     }
                     if attempt >= retry.max_attempts {

@@ -173,6 +173,7 @@ impl VismaClient {
         fetch: Fetch,
     ) -> Result<Created<T>, VismaError>
     where
+        T: DeserializeOwned,
         Find: Fn() -> FindFut,
         FindFut: Future<Output = Result<Option<T>, VismaError>>,
         Fetch: Fn(String) -> FetchFut,
@@ -185,6 +186,17 @@ impl VismaClient {
             attempt += 1;
             match self.execute(ent, &req).await {
                 Ok(resp) => {
+                    // SalesOrders v3 answers with the new order; the ERP with `{}`.
+                    let echoed = serde_json::from_slice::<serde_json::Value>(&resp.body)
+                        .ok()
+                        .filter(|v| v.as_object().is_some_and(|o| !o.is_empty()))
+                        .and_then(|v| serde_json::from_value::<T>(v).ok());
+                    if let Some(doc) = echoed {
+                        return Ok(Created {
+                            doc,
+                            origin: Origin::Created,
+                        });
+                    }
                     let key = resp.location().as_deref().and_then(key_from_location);
                     let fetched = match key {
                         Some(k) => fetch(k).await,

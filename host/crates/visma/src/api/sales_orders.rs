@@ -3,7 +3,9 @@
 use super::invoices::to_json;
 use super::{Created, check_ref, pick_by_ref, seg};
 use crate::client::{Kind, Req, VismaClient};
-use crate::dto::{NewSalesOrder, SalesOrder, SalesOrderFilter, Versioned, fmt_datetime};
+use crate::dto::{
+    NewSalesOrder, SalesOrder, SalesOrderFilter, SalesOrderPatch, Versioned, fmt_datetime,
+};
 use crate::error::VismaError;
 use chrono::Utc;
 use ledgerlink_core::{ExternalRef, LegalEntityId};
@@ -123,6 +125,63 @@ impl VismaClient {
         self.create_once(entity, req, find, |key| async move {
             self.get_sales_order(entity, order_type, &key).await
         })
+        .await
+    }
+
+    /// Cancels an order (`POST …/{type}/{orderId}/cancel`), releasing the stock it booked.
+    /// `etag` guards against cancelling an order that changed since it was read. Cancelling
+    /// an already cancelled order is not an error.
+    pub async fn cancel_sales_order(
+        &self,
+        entity: &LegalEntityId,
+        order_type: &str,
+        order_id: &str,
+        etag: Option<&str>,
+    ) -> Result<SalesOrder, VismaError> {
+        let conn = self.connection(entity)?;
+        let url = conn.so_url(&format!(
+            "{PATH}/{}/{}/cancel",
+            seg(order_type),
+            seg(order_id)
+        ));
+        let key = format!("{order_type}/{order_id}");
+        let result = self
+            .confirmed_action(
+                entity,
+                url,
+                "sales order cancel",
+                &key,
+                etag.map(str::to_owned),
+                || self.get_sales_order(entity, order_type, order_id),
+                |o: &SalesOrder| o.status.as_deref() == Some("Cancelled"),
+            )
+            .await;
+        self.with_current_etag(result, || {
+            self.get_sales_order_versioned(entity, order_type, order_id)
+        })
+        .await
+    }
+
+    /// `PATCH …/{type}/{orderId}` with `If-Match` (required by the service). Returns the
+    /// order as stored afterwards; on 412 [`VismaError::Conflict`] carries the current ETag.
+    pub async fn update_sales_order(
+        &self,
+        entity: &LegalEntityId,
+        order_type: &str,
+        order_id: &str,
+        patch: &SalesOrderPatch,
+        etag: &str,
+    ) -> Result<Versioned<SalesOrder>, VismaError> {
+        let conn = self.connection(entity)?;
+        let url = conn.so_url(&format!("{PATH}/{}/{}", seg(order_type), seg(order_id)));
+        self.update_with_etag(
+            entity,
+            Method::PATCH,
+            url,
+            to_json(patch)?,
+            Some(etag),
+            || self.get_sales_order_versioned(entity, order_type, order_id),
+        )
         .await
     }
 

@@ -166,10 +166,13 @@ pub struct SalesOrder {
     pub payment_settings: Option<PaymentSettings>,
     #[serde(alias = "lines")]
     pub order_lines: Vec<OrderLine>,
+    pub taxes: Vec<OrderTax>,
     #[serde(with = "crate::wrap::opt_dec")]
     pub line_total: Option<Decimal>,
     #[serde(with = "crate::wrap::opt_dec")]
     pub discount_total: Option<Decimal>,
+    #[serde(with = "crate::wrap::opt_dec")]
+    pub freight_total: Option<Decimal>,
     #[serde(with = "crate::wrap::opt_dec")]
     pub tax_total: Option<Decimal>,
     #[serde(with = "crate::wrap::opt_dec")]
@@ -189,4 +192,41 @@ pub struct SalesOrderFilter {
     pub customer_id: Option<String>,
     pub status: Option<String>,
     pub modified_since: Option<DateTime<Utc>>,
+}
+
+/// A tax line of an order as read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct OrderTax {
+    pub tax_id: Option<String>,
+    #[serde(with = "crate::wrap::opt_dec")]
+    pub tax_rate: Option<Decimal>,
+    #[serde(with = "crate::wrap::opt_dec")]
+    pub taxable_amount: Option<Decimal>,
+    #[serde(with = "crate::wrap::opt_dec")]
+    pub tax_amount: Option<Decimal>,
+}
+
+/// `PatchSalesOrderCommand`: the header fields that may change after creation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SalesOrderPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// `Open` or `Hold`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<OrderCustomerPatch>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct OrderCustomerPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ref_no: Option<String>,
 }

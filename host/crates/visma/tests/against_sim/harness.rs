@@ -175,3 +175,62 @@ pub fn r(s: impl Into<String>) -> ExternalRef {
 pub fn json_pretty(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
+
+impl Harness {
+    /// A raw bearer token for `tenant`, for test set-up the client has no operation for
+    /// (registering a payment).
+    pub async fn raw_token(&self, tenant: &str) -> String {
+        let info = self.sim.info();
+        let v: Value = self
+            .admin
+            .post(&info.token_url)
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", info.client_id.as_str()),
+                ("client_secret", info.client_secret.as_str()),
+                ("tenant_id", tenant),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Registers and releases a customer payment of `amount` against `invoice`, as the
+    /// bank reconciliation in the ERP would.
+    pub async fn pay_invoice(&self, tenant: &str, customer: &str, invoice: &str, amount: Decimal) {
+        let token = self.raw_token(tenant).await;
+        let amount: f64 = amount.to_string().parse().unwrap();
+        let body = serde_json::json!({
+            "type": {"value": "Payment"},
+            "customer": {"value": customer},
+            "paymentAmount": {"value": amount},
+            "paymentLines": [{
+                "documentType": {"value": "Invoice"},
+                "refNbr": {"value": invoice},
+                "amountPaid": {"value": amount},
+            }],
+        });
+        let resp = self
+            .admin
+            .post(format!("{}/v1/customerPayment", self.base()))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+        let location = resp.headers()["location"].to_str().unwrap().to_owned();
+        let resp = self
+            .admin
+            .post(format!("{location}/action/release"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
+    }
+}

@@ -4,5 +4,8 @@ mod harness;
 
 mod create_once;
 mod credit_notes;
+mod inventory;
 mod isolation;
+mod payments;
 mod resilience;
+mod sales_orders;
