@@ -24,7 +24,7 @@ fn event(i: u64) -> InboundEvent {
     }
 }
 
-fn noop(_job: &Job, _ctx: &JobContext) -> BoxFuture<'static, Result<JobOutcome, JobError>> {
+fn noop<'a>(_job: &'a Job, _ctx: &'a JobContext) -> BoxFuture<'a, Result<JobOutcome, JobError>> {
     Box::pin(async { Ok(JobOutcome::Done) })
 }
 
