@@ -972,3 +972,114 @@ async fn injected_errors_bursts_and_timeouts() {
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     h.sim.shutdown().await;
 }
+
+/// The fault that makes naive connectors write duplicates, and the pattern that avoids them:
+/// with half of all creates committed but unanswered, retrying blindly duplicates invoices,
+/// while looking the reference up before retrying ends with exactly one each.
+#[tokio::test]
+async fn commit_then_drop_duplicates_blind_retries_but_not_lookups() {
+    let h = demo().await;
+    let se = h.session(0).await;
+    h.admin(
+        Method::POST,
+        "/__admin/faults",
+        Some(json!({"commit_then_drop_ratio": 0.5, "methods": ["POST"],
+                    "path_prefix": "/v2/customerinvoice", "seed": 7})),
+    )
+    .await;
+    let n = 60;
+    let create = |r: String| {
+        let body = invoice_body(GUEST_CUSTOMER, &r, vec![line("LL-MUG-01", 1.0, 10.0)]);
+        let se = &se;
+        async move {
+            se.send(Method::POST, "/v2/customerinvoice", Some(&body), &[])
+                .await
+        }
+    };
+    for i in 0..n {
+        let reference = format!("CAREFUL-{i}");
+        loop {
+            if create(reference.clone()).await.is_ok() {
+                break;
+            }
+            let found = se
+                .get(&format!(
+                    "/v1/customerinvoice?externalReference={reference}"
+                ))
+                .await;
+            if !found.body.as_array().unwrap().is_empty() {
+                break;
+            }
+        }
+    }
+    for i in 0..n {
+        let reference = format!("BLIND-{i}");
+        while create(reference.clone()).await.is_err() {}
+    }
+    let docs = h
+        .admin(
+            Method::GET,
+            &format!("/__admin/documents?tenant_id={}", h.tenant(0)),
+            None,
+        )
+        .await;
+    let count = |prefix: &str| {
+        let mut refs: Vec<String> = docs
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|d| d["external_reference"].as_str())
+            .filter(|r| r.starts_with(prefix))
+            .map(str::to_string)
+            .collect();
+        let total = refs.len();
+        refs.sort();
+        refs.dedup();
+        (total, refs.len())
+    };
+    assert_eq!(count("CAREFUL-"), (n, n));
+    let (blind_total, blind_distinct) = count("BLIND-");
+    assert_eq!(blind_distinct, n);
+    assert!(
+        blind_total > n,
+        "blind retries should duplicate, got {blind_total}"
+    );
+    let stats = h.admin(Method::GET, "/__admin/stats", None).await;
+    assert!(stats["dropped_after_commit"].as_u64().unwrap() > 0);
+    h.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn empty_seed_has_companies_but_no_data() {
+    let h = start(Config {
+        seed: ledgerlink_sim::Seed::Empty,
+        ..Config::default()
+    })
+    .await;
+    let se = h.session(0).await;
+    assert_eq!(se.get("/v1/customer").await.body, json!([]));
+    assert_eq!(se.get("/v1/inventory").await.body, json!([]));
+    assert_eq!(
+        se.get("/v1/warehouse").await.body.as_array().unwrap().len(),
+        3
+    );
+    let r = se
+        .post("/v1/customer", &json!({"name": v("First customer")}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let item = se
+        .post(
+            "/v1/inventory",
+            &json!({"inventoryNumber": v("NEW-SKU"), "itemClass": v("GOODS"), "defaultPrice": v(100)}),
+        )
+        .await;
+    assert_eq!(item.status, StatusCode::CREATED, "{:?}", item.body);
+    let inv = se
+        .post(
+            "/v2/customerinvoice",
+            &invoice_body(&r.location_key(), "E-1", vec![line("NEW-SKU", 1.0, 100.0)]),
+        )
+        .await;
+    assert_eq!(inv.status, StatusCode::CREATED, "{:?}", inv.body);
+    h.sim.shutdown().await;
+}

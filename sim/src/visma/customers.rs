@@ -409,7 +409,7 @@ async fn list(
     let eq = |filter: Option<&String>, value: &Option<String>| {
         filter.is_none_or(|f| value.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(f)))
     };
-    let items: Vec<Value> = company
+    let items: Vec<&Customer> = company
         .customers
         .values()
         .filter(|c| q.get("name").is_none_or(|n| c.name.eq_ignore_ascii_case(n)))
@@ -431,9 +431,8 @@ async fn list(
                     .all(|(k, v)| c.attributes.get(k).map(String::as_str) == v.as_str())
             })
         })
-        .map(|c| dto(company, c))
         .collect();
-    let page = wire::paginate(items, &q, sim.max_page_size)?;
+    let page = wire::paginate_map(items, &q, sim.max_page_size, |c| dto(company, c))?;
     Ok(wire::json_response(
         StatusCode::OK,
         Value::Array(page),

@@ -365,7 +365,7 @@ async fn list_items(
     };
     let state = sim.state.lock();
     let c = &state.companies[ctx.company];
-    let items: Vec<Value> = c
+    let items: Vec<&Item> = c
         .items
         .values()
         .filter(|i| q.get("inventoryNumber").is_none_or(|n| &i.number == n))
@@ -393,9 +393,8 @@ async fn list_items(
                     .all(|(k, v)| i.attributes.get(k).map(String::as_str) == v.as_str())
             })
         })
-        .map(|i| item_dto(c, i, &expand))
         .collect();
-    let page = wire::paginate(items, &q, sim.max_page_size)?;
+    let page = wire::paginate_map(items, &q, sim.max_page_size, |i| item_dto(c, i, &expand))?;
     Ok(wire::json_response(
         StatusCode::OK,
         Value::Array(page),
@@ -740,7 +739,7 @@ fn list_inv_docs(sim: &Sim, ctx: &Ctx, kind: InvDocKind, q: &Query) -> ErpResult
     let date = wire::date_filter(q, "date")?;
     let state = sim.state.lock();
     let c = &state.companies[ctx.company];
-    let items: Vec<Value> = c
+    let items: Vec<&InvDoc> = c
         .inv_docs
         .iter()
         .filter(|((k, _), _)| *k == kind)
@@ -748,9 +747,8 @@ fn list_inv_docs(sim: &Sim, ctx: &Ctx, kind: InvDocKind, q: &Query) -> ErpResult
         .filter(|d| q.get("status").is_none_or(|s| &d.status == s))
         .filter(|d| modified.is_none_or(|(cond, at)| cond.holds(&d.modified, &at)))
         .filter(|d| date.is_none_or(|(cond, at)| cond.holds(&d.date, &at)))
-        .map(|d| inv_doc_dto(c, d))
         .collect();
-    let page = wire::paginate(items, q, sim.max_page_size)?;
+    let page = wire::paginate_map(items, q, sim.max_page_size, |d| inv_doc_dto(c, d))?;
     Ok(wire::json_response(
         StatusCode::OK,
         Value::Array(page),

@@ -377,7 +377,7 @@ fn list(sim: &Sim, ctx: &Ctx, kind: ArKind, q: &Query) -> ErpResult<Response> {
         q.get(param)
             .is_none_or(|f| value.as_deref() == Some(f.as_str()))
     };
-    let items: Vec<Value> = company
+    let items: Vec<&ArDoc> = company
         .ar_docs
         .range((kind, String::new())..)
         .take_while(|((k, _), _)| *k == kind)
@@ -397,9 +397,10 @@ fn list(sim: &Sim, ctx: &Ctx, kind: ArKind, q: &Query) -> ErpResult<Response> {
         .filter(|d| created.is_none_or(|(c, at)| c.holds(&d.created, &at)))
         .filter(|d| doc_date.is_none_or(|(c, at)| c.holds(&d.document_date, &at)))
         .filter(|d| due_date.is_none_or(|(c, at)| c.holds(&d.due_date, &at)))
-        .map(|d| ar::dto(company, d, expand_apps, expand_tax))
         .collect();
-    let page = wire::paginate(items, q, sim.max_page_size)?;
+    let page = wire::paginate_map(items, q, sim.max_page_size, |d| {
+        ar::dto(company, d, expand_apps, expand_tax)
+    })?;
     Ok(wire::json_response(
         StatusCode::OK,
         Value::Array(page),

@@ -232,7 +232,7 @@ async fn list(
     let modified = wire::date_filter(&q, "lastModifiedDateTime")?;
     let state = sim.state.lock();
     let c = &state.companies[ctx.company];
-    let items: Vec<Value> = c
+    let items: Vec<&Payment> = c
         .payments
         .values()
         .filter(|p| q.get("customer").is_none_or(|x| &p.customer == x))
@@ -244,9 +244,8 @@ async fn list(
                 .is_none_or(|x| p.lines.iter().any(|l| &l.ref_nbr == x))
         })
         .filter(|p| modified.is_none_or(|(cond, at)| cond.holds(&p.modified, &at)))
-        .map(|p| dto(c, p))
         .collect();
-    let page = wire::paginate(items, &q, sim.max_page_size)?;
+    let page = wire::paginate_map(items, &q, sim.max_page_size, |p| dto(c, p))?;
     Ok(wire::json_response(
         StatusCode::OK,
         Value::Array(page),

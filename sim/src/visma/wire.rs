@@ -310,6 +310,16 @@ fn query_usize(q: &Query, param: &str) -> ErpResult<Option<usize>> {
 /// `max_page_size`, and every returned item carries `metadata {totalCount, maxPageSize}`.
 /// Without paging parameters the first `max_page_size` items are returned.
 pub fn paginate(items: Vec<Value>, q: &Query, max_page_size: usize) -> ErpResult<Vec<Value>> {
+    paginate_map(items, q, max_page_size, |v| v)
+}
+
+/// [`paginate`] that renders only the records on the requested page.
+pub fn paginate_map<T>(
+    items: Vec<T>,
+    q: &Query,
+    max_page_size: usize,
+    render: impl FnMut(T) -> Value,
+) -> ErpResult<Vec<Value>> {
     let page_number = query_usize(q, "pageNumber")?.unwrap_or(1);
     if page_number == 0 {
         return Err(ErpError::validation("pageNumber starts at 1."));
@@ -323,6 +333,7 @@ pub fn paginate(items: Vec<Value>, q: &Query, max_page_size: usize) -> ErpResult
         .into_iter()
         .skip((page_number - 1).saturating_mul(page_size))
         .take(page_size)
+        .map(render)
         .map(|mut item| {
             if let Value::Object(map) = &mut item {
                 map.insert("metadata".into(), metadata.clone());
