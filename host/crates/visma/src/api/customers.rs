@@ -50,13 +50,11 @@ impl VismaClient {
             .query_opt("vatRegistrationId", f.vat_registration_id.as_deref())
             .query_opt(
                 "status",
-                f.status
-                    .map(|s| {
-                        serde_json::to_value(s)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                    })
-                    .flatten(),
+                f.status.and_then(|s| {
+                    serde_json::to_value(s)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                }),
             );
         req = add_date_filter(req, "lastModifiedDateTime", f.last_modified);
         self.list_all(entity, req).await
@@ -111,25 +109,23 @@ impl VismaClient {
         .await
     }
 
-    fn find_new_customer<'a>(
-        &'a self,
-        entity: &'a LegalEntityId,
-        reference: &'a str,
-        body: &'a CustomerUpdate,
+    async fn find_new_customer(
+        &self,
+        entity: &LegalEntityId,
+        reference: &str,
+        body: &CustomerUpdate,
         since: chrono::DateTime<Utc>,
-    ) -> impl Future<Output = Result<Option<Customer>, VismaError>> + 'a {
-        async move {
-            let mut req = Req::get(self.connection(entity)?.erp_url("v1/customer"))
-                .query_opt("name", body.name.as_deref());
-            req = add_date_filter(req, "createdDateTime", Some(DateFilter::since(since)));
-            let found: Vec<Customer> = self.list_all(entity, req).await?;
-            Ok(pick_by_ref(
-                found,
-                reference,
-                |c| c.account_reference.as_deref(),
-                |c| c.number.clone(),
-            ))
-        }
+    ) -> Result<Option<Customer>, VismaError> {
+        let mut req = Req::get(self.connection(entity)?.erp_url("v1/customer"))
+            .query_opt("name", body.name.as_deref());
+        req = add_date_filter(req, "createdDateTime", Some(DateFilter::since(since)));
+        let found: Vec<Customer> = self.list_all(entity, req).await?;
+        Ok(pick_by_ref(
+            found,
+            reference,
+            |c| c.account_reference.as_deref(),
+            |c| c.number.clone(),
+        ))
     }
 
     /// `PUT /v1/customer/{customerCd}` with `If-Match` when `etag` is given. Returns the
