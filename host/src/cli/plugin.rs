@@ -382,8 +382,14 @@ mod registry_commands {
     use super::*;
 
     fn guest(name: &str) -> PathBuf {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../target/wasm32-wasip2/release")
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+        let target = match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
+            Some(dir) if dir.is_absolute() => dir,
+            Some(dir) => root.join(dir),
+            None => root.join("target"),
+        };
+        let path = target
+            .join("wasm32-wasip2/release")
             .join(format!("{name}.wasm"));
         assert!(
             path.exists(),

@@ -30,9 +30,17 @@ fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..")
 }
 
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir,
+        Some(dir) => workspace().join(dir),
+        None => workspace().join("target"),
+    }
+}
+
 fn guest(name: &str) -> PathBuf {
-    let path = workspace()
-        .join("target/wasm32-wasip2/release")
+    let path = target_dir()
+        .join("wasm32-wasip2/release")
         .join(format!("{name}.wasm"));
     if !path.exists() {
         eprintln!(
@@ -152,7 +160,7 @@ fn main() {
         "p99 ≤ 200 µs (stretch 100)",
     ));
 
-    let standard = workspace().join("target/wasm32-wasip2/release/ledgerlink_standard.wasm");
+    let standard = target_dir().join("wasm32-wasip2/release/ledgerlink_standard.wasm");
     match (standard.exists(), standard_order()) {
         (true, Some((sctx, stables, sorder))) => {
             let plugin = runtime

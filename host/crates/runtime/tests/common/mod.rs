@@ -12,11 +12,20 @@ pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..")
 }
 
+/// The cargo target directory (honours `CARGO_TARGET_DIR`).
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir,
+        Some(dir) => workspace_root().join(dir),
+        None => workspace_root().join("target"),
+    }
+}
+
 /// A test guest built for wasm32-wasip2 (`ledgerlink_test_sandbox_probe`, …). Fails the test
 /// with the command to run when it has not been built.
 pub fn guest(crate_name: &str) -> PathBuf {
-    let path = workspace_root()
-        .join("target/wasm32-wasip2/release")
+    let path = target_dir()
+        .join("wasm32-wasip2/release")
         .join(format!("{crate_name}.wasm"));
     assert!(
         path.exists(),
