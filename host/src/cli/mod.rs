@@ -49,6 +49,9 @@ pub enum Command {
     Skip(skip::SkipArgs),
     /// Everything recorded for a BigCommerce order id or Visma document number.
     Audit(audit::AuditArgs),
+    /// Build, test, push, activate and roll back mapping plugins.
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -79,6 +82,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Replay(a) => replay::run(a).await.map(|()| ExitCode::SUCCESS),
         Command::Skip(a) => skip::run(a).await.map(|()| ExitCode::SUCCESS),
         Command::Audit(a) => audit::run(a).await.map(|()| ExitCode::SUCCESS),
+        Command::Plugin(c) => plugin::run(c).await.map(|()| ExitCode::SUCCESS),
     }
 }
 
