@@ -54,11 +54,11 @@ impl Spec {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading OpenAPI file {}", path.display()))?;
-        Self::from_str(&text).with_context(|| format!("loading OpenAPI file {}", path.display()))
+        Self::from_text(&text).with_context(|| format!("loading OpenAPI file {}", path.display()))
     }
 
     /// Parse a YAML or JSON OpenAPI 3.0 document from text.
-    pub fn from_str(text: &str) -> anyhow::Result<Spec> {
+    pub fn from_text(text: &str) -> anyhow::Result<Spec> {
         // JSON is YAML, but YAML keys may be integers (response codes `200:`) that serde_json
         // maps cannot hold; go through the YAML value and stringify keys.
         let mut yaml: serde_yaml_ng::Value =
@@ -403,11 +403,12 @@ fn convert_schema(v: &mut Value) {
     }
 
     obj.retain(|k, _| {
-        !(k.starts_with("x-") && k != "x-nullable")
-            && !matches!(
-                k.as_str(),
-                "example" | "examples" | "xml" | "externalDocs" | "deprecated" | "discriminator"
-            )
+        let vendor_extension = k.starts_with("x-") && k != "x-nullable";
+        let annotation = matches!(
+            k.as_str(),
+            "example" | "examples" | "xml" | "externalDocs" | "deprecated" | "discriminator"
+        );
+        !vendor_extension && !annotation
     });
 
     if let Some(one_of) = obj.remove("oneOf") {
@@ -568,7 +569,7 @@ components:
 
     #[test]
     fn valid_body_passes_and_nullables_accept_null() {
-        let spec = Spec::from_str(DOC).unwrap();
+        let spec = Spec::from_text(DOC).unwrap();
         let body = json!({"id": 1, "status": null, "price": null, "date": "Tue, 05 Mar 2019 21:40:11 +0000",
                           "owner": null, "external": [1, 2]});
         spec.validate_response("GET", "/orders/{id}", 200, &body)
@@ -579,7 +580,7 @@ components:
 
     #[test]
     fn wrong_types_missing_required_and_bad_enum_fail() {
-        let spec = Spec::from_str(DOC).unwrap();
+        let spec = Spec::from_text(DOC).unwrap();
         let errs = spec
             .validate_response(
                 "GET",
@@ -604,7 +605,7 @@ components:
 
     #[test]
     fn response_refs_write_only_and_one_of_overlap() {
-        let spec = Spec::from_str(DOC).unwrap();
+        let spec = Spec::from_text(DOC).unwrap();
         // `secret` is writeOnly so not required in a response; `kind` matches both oneOf branches.
         let body = json!({"data": [{"name": "n", "kind": {}}]});
         spec.validate_response("GET", "/things", 200, &body)
@@ -617,7 +618,7 @@ components:
 
     #[test]
     fn bodiless_responses_and_unknown_operations() {
-        let spec = Spec::from_str(DOC).unwrap();
+        let spec = Spec::from_text(DOC).unwrap();
         spec.validate_response("GET", "/orders/{id}", 204, &Value::Null)
             .unwrap();
         assert!(
@@ -637,6 +638,6 @@ components:
                 .is_err()
         );
         assert!(spec.validate_schema("Nope", &json!({})).is_err());
-        assert!(Spec::from_str("swagger: '2.0'").is_err());
+        assert!(Spec::from_text("swagger: '2.0'").is_err());
     }
 }

@@ -46,17 +46,22 @@ impl Specs {
     }
 }
 
+struct Ctx<'a> {
+    sim: &'a Sim,
+    specs: &'a Specs,
+    failures: Vec<String>,
+}
+
 /// Call, then validate the answer against `spec › method template status`.
 async fn check(
-    sim: &Sim,
-    specs: &Specs,
-    failures: &mut Vec<String>,
+    c: &mut Ctx<'_>,
     spec: &str,
     method: &str,
     template: &str,
     path: &str,
     body: Option<Value>,
 ) -> Value {
+    let sim = c.sim;
     let req = match method {
         "GET" => sim.http.get(sim.url(path)),
         "POST" => sim.http.post(sim.url(path)),
@@ -78,7 +83,8 @@ async fn check(
         serde_json::from_slice(&bytes).unwrap()
     };
     if !(200..300).contains(&status) {
-        failures.push(format!("{method} {path}: status {status}: {value}"));
+        c.failures
+            .push(format!("{method} {path}: status {status}: {value}"));
         return value;
     }
     // Empty v2 collections answer 204 without a body (NOTES §3), also where the spec only
@@ -86,8 +92,8 @@ async fn check(
     if status == 204 && value.is_null() {
         return value;
     }
-    if let Err(errs) = specs.0[spec].validate_response(method, template, status, &value) {
-        failures.push(format!(
+    if let Err(errs) = c.specs.0[spec].validate_response(method, template, status, &value) {
+        c.failures.push(format!(
             "{method} {path} ({spec} {template} {status}):\n    {}",
             errs.join("\n    ")
         ));
@@ -103,39 +109,20 @@ async fn demo_store_answers_match_the_official_schemas() {
         ..demo()
     })
     .await;
-    let mut f = Vec::new();
-    let f = &mut f;
+    let mut c = Ctx {
+        sim: &sim,
+        specs: &specs,
+        failures: Vec::new(),
+    };
     let o2 = "orders.v2.oas2.yml";
     let o3 = "orders.v3.yml";
 
-    let orders = check(
-        &sim,
-        &specs,
-        f,
-        o2,
-        "GET",
-        "/orders",
-        "/v2/orders?limit=250",
-        None,
-    )
-    .await;
+    let orders = check(&mut c, o2, "GET", "/orders", "/v2/orders?limit=250", None).await;
     let orders = orders.as_array().expect("orders");
     assert!(orders.len() >= 30);
+    check(&mut c, o2, "GET", "/orders/count", "/v2/orders/count", None).await;
     check(
-        &sim,
-        &specs,
-        f,
-        o2,
-        "GET",
-        "/orders/count",
-        "/v2/orders/count",
-        None,
-    )
-    .await;
-    check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         o2,
         "GET",
         "/order_statuses",
@@ -144,9 +131,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         o2,
         "GET",
         "/order_statuses/{status_id}",
@@ -158,9 +143,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     for o in orders {
         let id = o["id"].as_u64().unwrap();
         check(
-            &sim,
-            &specs,
-            f,
+            &mut c,
             o2,
             "GET",
             "/orders/{order_id}",
@@ -169,9 +152,7 @@ async fn demo_store_answers_match_the_official_schemas() {
         )
         .await;
         let lines = check(
-            &sim,
-            &specs,
-            f,
+            &mut c,
             o2,
             "GET",
             "/orders/{order_id}/products",
@@ -179,13 +160,14 @@ async fn demo_store_answers_match_the_official_schemas() {
             None,
         )
         .await;
-        let lid = lines[0]["id"]
-            .as_u64()
-            .unwrap_or_else(|| panic!("order {id} lines: {lines}; failures so far: {f:#?}"));
+        let lid = lines[0]["id"].as_u64().unwrap_or_else(|| {
+            panic!(
+                "order {id} lines: {lines}; failures so far: {:#?}",
+                c.failures
+            )
+        });
         check(
-            &sim,
-            &specs,
-            f,
+            &mut c,
             o2,
             "GET",
             "/orders/{order_id}/products/{product_id}",
@@ -194,9 +176,7 @@ async fn demo_store_answers_match_the_official_schemas() {
         )
         .await;
         let addrs = check(
-            &sim,
-            &specs,
-            f,
+            &mut c,
             o2,
             "GET",
             "/orders/{order_id}/shipping_addresses",
@@ -206,9 +186,7 @@ async fn demo_store_answers_match_the_official_schemas() {
         .await;
         let aid = addrs[0]["id"].as_u64().unwrap();
         check(
-            &sim,
-            &specs,
-            f,
+            &mut c,
             o2,
             "GET",
             "/orders/{order_id}/shipping_addresses/{id}",
@@ -217,9 +195,7 @@ async fn demo_store_answers_match_the_official_schemas() {
         )
         .await;
         check(
-            &sim,
-            &specs,
-            f,
+            &mut c,
             o2,
             "GET",
             "/orders/{order_id}/coupons",
@@ -228,9 +204,7 @@ async fn demo_store_answers_match_the_official_schemas() {
         )
         .await;
         check(
-            &sim,
-            &specs,
-            f,
+            &mut c,
             o2,
             "GET",
             "/orders/{order_id}/taxes",
@@ -239,9 +213,7 @@ async fn demo_store_answers_match_the_official_schemas() {
         )
         .await;
         check(
-            &sim,
-            &specs,
-            f,
+            &mut c,
             o2,
             "GET",
             "/orders/{order_id}/taxes",
@@ -250,9 +222,7 @@ async fn demo_store_answers_match_the_official_schemas() {
         )
         .await;
         let ships = check(
-            &sim,
-            &specs,
-            f,
+            &mut c,
             o2,
             "GET",
             "/orders/{order_id}/shipments",
@@ -262,9 +232,7 @@ async fn demo_store_answers_match_the_official_schemas() {
         .await;
         if let Some(sid) = ships.get(0).and_then(|s| s["id"].as_u64()) {
             check(
-                &sim,
-                &specs,
-                f,
+                &mut c,
                 o2,
                 "GET",
                 "/orders/{order_id}/shipments/{shipment_id}",
@@ -274,9 +242,7 @@ async fn demo_store_answers_match_the_official_schemas() {
             .await;
         }
         check(
-            &sim,
-            &specs,
-            f,
+            &mut c,
             o3,
             "GET",
             "/orders/{order_id}/payment_actions/refunds",
@@ -285,9 +251,7 @@ async fn demo_store_answers_match_the_official_schemas() {
         )
         .await;
         check(
-            &sim,
-            &specs,
-            f,
+            &mut c,
             o3,
             "GET",
             "/orders/{order_id}/transactions",
@@ -297,9 +261,7 @@ async fn demo_store_answers_match_the_official_schemas() {
         .await;
     }
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         o2,
         "GET",
         "/orders/{order_id}/shipments/count",
@@ -308,9 +270,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     let refunds = check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         o3,
         "GET",
         "/orders/payment_actions/refunds",
@@ -320,9 +280,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     .await;
     let rid = refunds["data"][0]["id"].as_u64().expect("demo has refunds");
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         o3,
         "GET",
         "/orders/payment_actions/refunds/{refund_id}",
@@ -333,9 +291,7 @@ async fn demo_store_answers_match_the_official_schemas() {
 
     // Writes: create an order, update it, ship, quote, refund, metafields.
     let p = check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         "products_catalog.v3.yml",
         "GET",
         "/catalog/products",
@@ -346,22 +302,10 @@ async fn demo_store_answers_match_the_official_schemas() {
     let pid = p["data"][0]["id"].as_u64().unwrap();
     let body = json!({"billing_address": billing(), "shipping_addresses": [shipping()], "status_id": 11,
                       "products": [{"product_id": pid, "quantity": 2}], "shipping_cost_inc_tax": 49});
-    let o = check(
-        &sim,
-        &specs,
-        f,
-        o2,
-        "POST",
-        "/orders",
-        "/v2/orders",
-        Some(body),
-    )
-    .await;
+    let o = check(&mut c, o2, "POST", "/orders", "/v2/orders", Some(body)).await;
     let oid = o["id"].as_u64().unwrap();
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         o2,
         "PUT",
         "/orders/{order_id}",
@@ -386,9 +330,7 @@ async fn demo_store_answers_match_the_official_schemas() {
         addrs[0]["id"].as_u64().unwrap(),
     );
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         o2,
         "POST",
         "/orders/{order_id}/shipments",
@@ -398,9 +340,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     .await;
     let items = json!([{"item_type": "PRODUCT", "item_id": lid, "quantity": 1}]);
     let q = check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         o3,
         "POST",
         "/orders/{order_id}/payment_actions/refund_quotes",
@@ -410,15 +350,13 @@ async fn demo_store_answers_match_the_official_schemas() {
     .await;
     let amount = q["data"]["total_refund_amount"].clone();
     let provider = q["data"]["refund_methods"][0][0]["provider_id"].clone();
-    check(&sim, &specs, f, o3, "POST", "/orders/{order_id}/payment_actions/refunds", &format!("/v3/orders/{oid}/payment_actions/refunds"),
+    check(&mut c, o3, "POST", "/orders/{order_id}/payment_actions/refunds", &format!("/v3/orders/{oid}/payment_actions/refunds"),
           Some(json!({"items": items, "payments": [{"provider_id": provider, "amount": amount, "offline": false}]}))).await;
-    let m = check(&sim, &specs, f, o3, "POST", "/orders/{order_id}/metafields", &format!("/v3/orders/{oid}/metafields"),
+    let m = check(&mut c, o3, "POST", "/orders/{order_id}/metafields", &format!("/v3/orders/{oid}/metafields"),
                   Some(json!({"namespace": "visma", "key": "invoice", "value": "1001", "permission_set": "app_only"}))).await;
     let mid = m["data"]["id"].as_u64().unwrap();
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         o3,
         "GET",
         "/orders/{order_id}/metafields",
@@ -427,9 +365,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         o3,
         "PUT",
         "/orders/{order_id}/metafields/{metafield_id}",
@@ -438,9 +374,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         o3,
         "GET",
         "/orders/{order_id}/metafields/{metafield_id}",
@@ -453,9 +387,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     let pc = "products_catalog.v3.yml";
     let pv = "product-variants_catalog.v3.yml";
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         pc,
         "GET",
         "/catalog/products/{product_id}",
@@ -464,9 +396,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         pc,
         "GET",
         "/catalog/products",
@@ -475,9 +405,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         pc,
         "PUT",
         "/catalog/products/{product_id}",
@@ -485,13 +413,11 @@ async fn demo_store_answers_match_the_official_schemas() {
         Some(json!({"price": 199})),
     )
     .await;
-    let np = check(&sim, &specs, f, pc, "POST", "/catalog/products", "/v3/catalog/products",
+    let np = check(&mut c, pc, "POST", "/catalog/products", "/v3/catalog/products",
                    Some(json!({"name": "Contract Product", "type": "physical", "price": 10, "weight": 1, "sku": "CT-1"}))).await;
     let npid = np["data"]["id"].as_u64().unwrap();
     let vs = check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         pv,
         "GET",
         "/catalog/products/{product_id}/variants",
@@ -501,9 +427,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     .await;
     let vid = vs["data"][0]["id"].as_u64().unwrap();
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         pv,
         "GET",
         "/catalog/products/{product_id}/variants/{variant_id}",
@@ -512,9 +436,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         pv,
         "PUT",
         "/catalog/products/{product_id}/variants/{variant_id}",
@@ -522,12 +444,10 @@ async fn demo_store_answers_match_the_official_schemas() {
         Some(json!({"upc": "123"})),
     )
     .await;
-    check(&sim, &specs, f, pv, "POST", "/catalog/products/{product_id}/variants", &format!("/v3/catalog/products/{npid}/variants"),
+    check(&mut c, pv, "POST", "/catalog/products/{product_id}/variants", &format!("/v3/catalog/products/{npid}/variants"),
           Some(json!({"sku": "CT-1-RED", "price": 12, "option_values": [{"option_display_name": "Colour", "label": "Red"}]}))).await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         pv,
         "GET",
         "/catalog/variants",
@@ -536,21 +456,9 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     let pl = "price_lists.v3.yml";
+    check(&mut c, pl, "GET", "/pricelists", "/v3/pricelists", None).await;
     check(
-        &sim,
-        &specs,
-        f,
-        pl,
-        "GET",
-        "/pricelists",
-        "/v3/pricelists",
-        None,
-    )
-    .await;
-    check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         pl,
         "GET",
         "/pricelists/{price_list_id}",
@@ -559,9 +467,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         pl,
         "GET",
         "/pricelists/{price_list_id}/records",
@@ -570,9 +476,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         pl,
         "PUT",
         "/pricelists/{price_list_id}/records/{variant_id}/{currency_code}",
@@ -584,9 +488,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     // Inventory and locations.
     let inv = "inventory.v3.yml";
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         inv,
         "GET",
         "/inventory/items",
@@ -595,9 +497,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         inv,
         "GET",
         "/inventory/locations/{location_id}/items",
@@ -605,12 +505,10 @@ async fn demo_store_answers_match_the_official_schemas() {
         None,
     )
     .await;
-    check(&sim, &specs, f, inv, "PUT", "/inventory/adjustments/absolute", "/v3/inventory/adjustments/absolute",
+    check(&mut c, inv, "PUT", "/inventory/adjustments/absolute", "/v3/inventory/adjustments/absolute",
           Some(json!({"reason": "Visma sync", "items": [{"location_id": 1, "sku": "LL-MUG-01", "quantity": 50}]}))).await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         inv,
         "POST",
         "/inventory/adjustments/relative",
@@ -619,9 +517,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         "locations.v3.yml",
         "GET",
         "/inventory/locations",
@@ -632,9 +528,7 @@ async fn demo_store_answers_match_the_official_schemas() {
 
     // Customers, channels, currencies, tax, store.
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         "customers.v3.yml",
         "GET",
         "/customers",
@@ -643,9 +537,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         "customers.v3.yml",
         "GET",
         "/customers/addresses",
@@ -654,9 +546,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         "customers.v3.yml",
         "POST",
         "/customers",
@@ -665,9 +555,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         "customers.v2.yml",
         "GET",
         "/customer_groups",
@@ -676,9 +564,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         "customers.v2.yml",
         "GET",
         "/customer_groups/{customer_group_id}",
@@ -687,9 +573,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         "channels.v3.yml",
         "GET",
         "/channels",
@@ -698,9 +582,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         "channels.v3.yml",
         "GET",
         "/channels/{channel_id}",
@@ -709,9 +591,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         "channels.v3.yml",
         "GET",
         "/channels/currency-assignments",
@@ -720,9 +600,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         "channels.v3.yml",
         "GET",
         "/channels/{channel_id}/currency-assignments",
@@ -731,9 +609,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         "currencies.v2.yml",
         "GET",
         "/currencies",
@@ -742,9 +618,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         "currencies.v2.yml",
         "GET",
         "/currencies/{id}",
@@ -753,9 +627,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         "tax_classes.v2.yml",
         "GET",
         "/tax_classes",
@@ -764,9 +636,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         "tax_classes.v2.yml",
         "GET",
         "/tax_classes/{id}",
@@ -775,9 +645,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         "tax_settings.v3.yml",
         "GET",
         "/tax/settings",
@@ -786,9 +654,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         "store_information.v2.yml",
         "GET",
         "/store",
@@ -797,9 +663,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         "store_information.v2.yml",
         "GET",
         "/time",
@@ -808,9 +672,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         "settings.v3.yml",
         "GET",
         "/settings/inventory",
@@ -821,14 +683,12 @@ async fn demo_store_answers_match_the_official_schemas() {
 
     // Webhooks.
     let wh = "webhooks.v3.yml";
-    check(&sim, &specs, f, wh, "GET", "/hooks", "/v3/hooks", None).await;
-    let h = check(&sim, &specs, f, wh, "POST", "/hooks", "/v3/hooks",
+    check(&mut c, wh, "GET", "/hooks", "/v3/hooks", None).await;
+    let h = check(&mut c, wh, "POST", "/hooks", "/v3/hooks",
                   Some(json!({"scope": "store/order/*", "destination": "https://example.com:443/hook", "headers": {"x-secret": "s"}}))).await;
     let hid = h["data"]["id"].as_u64().unwrap();
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         wh,
         "GET",
         "/hooks/{webhook_id}",
@@ -837,9 +697,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         wh,
         "PUT",
         "/hooks/{webhook_id}",
@@ -847,11 +705,9 @@ async fn demo_store_answers_match_the_official_schemas() {
         Some(json!({"is_active": false})),
     )
     .await;
-    check(&sim, &specs, f, wh, "GET", "/hooks", "/v3/hooks", None).await;
+    check(&mut c, wh, "GET", "/hooks", "/v3/hooks", None).await;
     check(
-        &sim,
-        &specs,
-        f,
+        &mut c,
         wh,
         "DELETE",
         "/hooks/{webhook_id}",
@@ -860,6 +716,7 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
 
+    let f = std::mem::take(&mut c.failures);
     sim.stop().await;
     assert!(
         f.is_empty(),

@@ -54,7 +54,7 @@ async fn quota_exhaustion_answers_429_with_headers() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(retry >= 1 && retry <= 30);
+    assert!((1..=30).contains(&retry));
     let stats = sim.stats().await;
     assert_eq!(stats["rate_limited"], 1);
     sim.stop().await;

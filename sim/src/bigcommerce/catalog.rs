@@ -1017,18 +1017,21 @@ async fn list_records(
     ))
 }
 
-fn parse_record(
-    store: &Store,
-    v: &Value,
-    vid: Option<u64>,
-    cur: Option<&str>,
-) -> ApiResult<(
+/// (variant id, currency) and the record's price, sale, retail and MAP prices.
+type ParsedRecord = (
     (u64, String),
     Decimal,
     Option<Decimal>,
     Option<Decimal>,
     Option<Decimal>,
-)> {
+);
+
+fn parse_record(
+    store: &Store,
+    v: &Value,
+    vid: Option<u64>,
+    cur: Option<&str>,
+) -> ApiResult<ParsedRecord> {
     let vid = match vid {
         Some(v) => v,
         None => v

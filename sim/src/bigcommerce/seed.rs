@@ -62,7 +62,16 @@ pub const SIMPLE_PRODUCTS: [(&str, &str, i64, u64, &str); 30] = [
 ];
 
 /// Products with three option variants: (product sku, name, price in SEK incl. VAT, option name, [(variant sku, option label); 3]).
-pub const VARIANT_PRODUCTS: [(&str, &str, i64, &str, [(&str, &str); 3]); 20] = [
+/// (product sku, name, price, option name, [(variant sku, option label); 3]).
+pub type VariantProduct = (
+    &'static str,
+    &'static str,
+    i64,
+    &'static str,
+    [(&'static str, &'static str); 3],
+);
+
+pub const VARIANT_PRODUCTS: [VariantProduct; 20] = [
     (
         "LL-JKT-ARCTIC",
         "Arctic Down Jacket",
@@ -297,7 +306,19 @@ pub fn demo_skus() -> Vec<&'static str> {
 
 const EUR_RATE: &str = "0.0870";
 
-const CUSTOMERS: [(&str, &str, &str, &str, &str, &str, &str, u64); 12] = [
+/// (email, first name, last name, company, street, city, postcode, customer group).
+type DemoCustomer = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    u64,
+);
+
+const CUSTOMERS: [DemoCustomer; 12] = [
     (
         "anna.lindqvist@example.se",
         "Anna",
