@@ -73,9 +73,23 @@ base_currency = "{cur}"
 branch = "1"
 [entities.posting]
 guest_customer = "10000"
-[entities.tables."tax-class→vat-category"]
+[entities.posting.settings]
+rounding-account = "3740"
+rounding-vat-category = "HIGH"
+freight-account = "3540"
+handling-account = "3540"
+gift-wrapping-account = "3540"
+discount-account = "3731"
+fee-account = "3590"
+refund-account = "3010"
+order-refund-vat-category = "HIGH"
+guest-customer-number = "10000"
+[entities.tables.vat-category]
 "0" = "HIGH"
 "1" = "HIGH"
+"rate:25" = "HIGH"
+"rate:24" = "HIGH"
+"rate:0" = "ZERO"
 "#,
             cid = visma["client_id"].as_str().unwrap(),
             secret = visma["client_secret"].as_str().unwrap(),

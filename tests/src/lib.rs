@@ -55,8 +55,16 @@ impl Harness {
         );
         config.host.poll_interval_secs = 1;
         config.host.stock_interval_secs = 0;
+        // Fast retries so storms and waits stay within a test's seconds.
         let engine = ledgerlink::engine::EngineConfig {
             poll_interval: Duration::from_millis(50),
+            retry: ledgerlink::engine::RetryPolicy {
+                backoff: ledgerlink::core::Backoff {
+                    base: Duration::from_millis(50),
+                    max_delay: Duration::from_millis(500),
+                },
+                max_attempts: 10_000,
+            },
             ..Default::default()
         };
         let app = App::start(
@@ -202,17 +210,11 @@ impl Harness {
     }
 }
 
-/// A simple order body for the BigCommerce simulator.
-pub fn order_body(
-    channel: u64,
-    lines: &[(&str, u64, &str, &str)],
-    shipping_ex: Option<&str>,
-) -> Value {
+/// An order body for the BigCommerce simulator: catalogue products by id, guest buyer.
+pub fn order_body(channel: u64, lines: &[(u64, u64)], shipping_ex: Option<&str>) -> Value {
     let products: Vec<Value> = lines
         .iter()
-        .map(|(name, qty, ex, inc)| {
-            serde_json::json!({"name": name, "quantity": qty, "price_ex_tax": ex, "price_inc_tax": inc})
-        })
+        .map(|(product_id, qty)| serde_json::json!({"product_id": product_id, "quantity": qty}))
         .collect();
     let mut body = serde_json::json!({
         "status_id": 11,
@@ -225,6 +227,9 @@ pub fn order_body(
         },
         "products": products,
     });
+    if channel == 2 {
+        body["default_currency_code"] = "EUR".into();
+    }
     if let Some(ship) = shipping_ex {
         body["shipping_addresses"] = serde_json::json!([{
             "first_name": "Ada", "last_name": "Lovelace", "street_1": "Storgatan 1",
@@ -234,4 +239,82 @@ pub fn order_body(
         body["shipping_cost_ex_tax"] = serde_json::json!(ship);
     }
     body
+}
+
+impl Harness {
+    /// The catalogue product id of a (simple) demo SKU.
+    pub async fn product_id(&self, sku: &str) -> anyhow::Result<u64> {
+        let v = self
+            .bc_send(
+                reqwest::Method::GET,
+                &format!("/v3/catalog/products?sku={sku}"),
+                None,
+            )
+            .await?;
+        v["data"][0]["id"]
+            .as_u64()
+            .with_context(|| format!("no product with SKU {sku}: {v}"))
+    }
+}
+
+impl Harness {
+    /// The order's product lines (`/v2/orders/{id}/products`).
+    pub async fn order_lines(&self, order: u64) -> anyhow::Result<Vec<Value>> {
+        let v = self
+            .bc_send(
+                reqwest::Method::GET,
+                &format!("/v2/orders/{order}/products"),
+                None,
+            )
+            .await?;
+        Ok(v.as_array().cloned().unwrap_or_default())
+    }
+
+    /// Refunds `items` (`[{"item_type": "PRODUCT", "item_id": …, "quantity": …}]`) through the
+    /// quote → refund flow a merchant's admin uses, paid back offline. Returns the refund.
+    pub async fn refund(&self, order: u64, items: Value) -> anyhow::Result<Value> {
+        let quote = self
+            .bc_send(
+                reqwest::Method::POST,
+                &format!("/v3/orders/{order}/payment_actions/refund_quotes"),
+                Some(serde_json::json!({"items": items.clone()})),
+            )
+            .await?;
+        let q = if quote.get("data").is_some() {
+            &quote["data"]
+        } else {
+            &quote
+        };
+        let total = q["total_refund_amount"].clone();
+        let body = serde_json::json!({
+            "items": items,
+            "payments": [{"provider_id": "custom", "amount": total, "offline": true}],
+        });
+        let r = self
+            .bc_send(
+                reqwest::Method::POST,
+                &format!("/v3/orders/{order}/payment_actions/refunds"),
+                Some(body),
+            )
+            .await?;
+        Ok(if r.get("data").is_some() {
+            r["data"].clone()
+        } else {
+            r
+        })
+    }
+
+    /// Documents of a tenant whose external reference ends with `suffix`.
+    pub async fn documents_ending(&self, tenant: &str, suffix: &str) -> anyhow::Result<Vec<Value>> {
+        Ok(self
+            .visma_documents(tenant)
+            .await?
+            .into_iter()
+            .filter(|d| {
+                d["external_reference"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with(suffix))
+            })
+            .collect())
+    }
 }

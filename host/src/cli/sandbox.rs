@@ -42,7 +42,8 @@ pub struct SandboxArgs {
     pub workers: usize,
 }
 
-/// Mapping tables for the demo data of both simulators.
+/// Mapping tables for the demo data of both simulators, with the table names the standard
+/// plugin reads (see `plugins/standard/README.md`).
 pub fn demo_tables() -> BTreeMap<String, BTreeMap<String, String>> {
     let t = |pairs: &[(&str, &str)]| {
         pairs
@@ -52,13 +53,16 @@ pub fn demo_tables() -> BTreeMap<String, BTreeMap<String, String>> {
     };
     BTreeMap::from([
         (
-            "tax-class→vat-category".to_owned(),
+            "vat-category".to_owned(),
+            // By rate: the same rate is the same category whatever the tax class.
             t(&[
-                ("0", "HIGH"),
-                ("1", "HIGH"),
-                ("2", "ZERO"),
-                ("3", "MEDIUM"),
-                ("4", "LOW"),
+                ("rate:25", "HIGH"),
+                ("rate:24", "HIGH"),
+                ("rate:12", "MEDIUM"),
+                ("rate:14", "MEDIUM"),
+                ("rate:6", "LOW"),
+                ("rate:10", "LOW"),
+                ("rate:0", "ZERO"),
             ]),
         ),
         (
@@ -70,22 +74,30 @@ pub fn demo_tables() -> BTreeMap<String, BTreeMap<String, String>> {
                 ("Klarna", "KLARNA"),
             ]),
         ),
-        (
-            "gl-account".to_owned(),
-            t(&[
-                ("freight", "3540"),
-                ("handling", "3540"),
-                ("gift-wrapping", "3540"),
-                ("fee", "3590"),
-                ("rounding", "3740"),
-                ("discount", "3731"),
-            ]),
-        ),
-        (
-            "warehouse→location".to_owned(),
-            t(&[("MAIN", "1"), ("HEL", "1")]),
-        ),
+        ("warehouse".to_owned(), t(&[("MAIN", "1"), ("HEL", "1")])),
     ])
+}
+
+/// Posting-rule settings the standard plugin needs (accounts for non-stock lines).
+pub fn demo_settings() -> BTreeMap<String, String> {
+    [
+        ("rounding-account", "3740"),
+        ("rounding-vat-category", "HIGH"),
+        ("freight-account", "3540"),
+        ("handling-account", "3540"),
+        ("gift-wrapping-account", "3540"),
+        ("discount-account", "3731"),
+        ("fee-account", "3590"),
+        ("refund-account", "3010"),
+        ("order-refund-vat-category", "HIGH"),
+        (
+            "guest-customer-number",
+            ledgerlink_sim::visma::GUEST_CUSTOMER,
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
 }
 
 /// The configuration the sandbox (and the end-to-end tests) run with, against simulators
@@ -100,6 +112,7 @@ pub fn sandbox_config(
 ) -> Config {
     let posting = PostingRules {
         guest_customer: Some(ledgerlink_sim::visma::GUEST_CUSTOMER.to_owned()),
+        settings: demo_settings(),
         ..Default::default()
     };
     let entity = |id: &str, tenant: &str, currency: &str, branch: &str| EntitySection {

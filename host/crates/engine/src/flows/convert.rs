@@ -134,7 +134,7 @@ fn line(
         amount = (amount / factor).round_dp(digits);
     }
     Ok(Line {
-        inventory_number: l.item_number.clone(),
+        inventory_number: l.item_number.clone().filter(|n| !n.trim().is_empty()),
         description: opt(&l.description),
         quantity,
         unit_price,

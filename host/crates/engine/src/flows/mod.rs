@@ -54,6 +54,34 @@ pub const ORDER_SCOPES: &[&str] = &[
     KIND_ORDER_SYNC,
 ];
 
+/// Webhook scopes delivered by the hook families we register but that need no work (our own
+/// metafield writes, messages, carts, deletions); recorded and skipped, never failed.
+pub const IGNORED_SCOPES: &[&str] = &[
+    "store/order/metafield/created",
+    "store/order/metafield/updated",
+    "store/order/metafield/deleted",
+    "store/order/message/created",
+    "store/order/transaction/created",
+    "store/order/transaction/updated",
+    "store/order/email/created",
+    "store/product/deleted",
+    "store/product/inventory/updated",
+    "store/product/inventory/order/updated",
+    "store/product/metafield/created",
+    "store/product/metafield/updated",
+    "store/product/metafield/deleted",
+    "store/sku/deleted",
+    "store/sku/inventory/updated",
+    "store/sku/inventory/order/updated",
+    "store/customer/created",
+    "store/customer/updated",
+    "store/customer/deleted",
+    "store/customer/address/created",
+    "store/customer/address/updated",
+    "store/customer/address/deleted",
+    "store/customer/payment/instrument/default/updated",
+];
+
 pub const PRODUCT_SCOPES: &[&str] = &[
     "store/product/created",
     "store/product/updated",
@@ -148,9 +176,12 @@ impl FlowDeps {
             ));
         }
         if let Some(g) = &entity.posting.guest_customer
-            && !entity.posting.settings.contains_key("guest-customer")
+            && !entity
+                .posting
+                .settings
+                .contains_key("guest-customer-number")
         {
-            settings.push(("guest-customer".into(), g.clone()));
+            settings.push(("guest-customer-number".into(), g.clone()));
         }
         wit::Context {
             legal_entity: entity.id.as_str().to_owned(),
@@ -206,12 +237,30 @@ pub fn register(engine: &mut Engine, deps: Arc<FlowDeps>, stock: StockSettings) 
     for kind in PRODUCT_SCOPES {
         engine.register(*kind, products.clone());
     }
+    let ignore: Arc<dyn crate::JobHandler> = Arc::new(Ignore);
+    for kind in IGNORED_SCOPES {
+        engine.register(*kind, ignore.clone());
+    }
     engine.register(KIND_WRITE_BACK, Arc::new(WriteBackFlow::new(deps.clone())));
     engine.register(
         KIND_PAYMENT_STATUS,
         Arc::new(PaymentStatusFlow::new(deps.clone())),
     );
     engine.register(KIND_STOCK_SYNC, Arc::new(StockFlow::new(deps, stock)));
+}
+
+/// Records and skips events that need no work.
+struct Ignore;
+
+impl crate::JobHandler for Ignore {
+    fn handle<'a>(
+        &'a self,
+        job: &'a crate::Job,
+        _ctx: &'a crate::JobContext,
+    ) -> ledgerlink_core::BoxFuture<'a, Result<crate::JobOutcome, JobError>> {
+        let reason = format!("{} needs no work", job.kind);
+        Box::pin(async move { Ok(crate::JobOutcome::Skipped { reason }) })
+    }
 }
 
 // --- error classification ----------------------------------------------------------------

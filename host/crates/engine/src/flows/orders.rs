@@ -417,12 +417,19 @@ impl OrderFlow {
         ctx.complete_write(&key, &number).await?;
         ctx.tag_document(&VismaDocumentNo::new(number.clone()));
 
-        // The totals check: Visma must come to BigCommerce's total, to the cent.
+        // The totals check: Visma must come to BigCommerce's total, to the cent. A company
+        // with cash rounding (e.g. whole kronor) rounds the document total itself and says
+        // by how much in `roundingDiff`; the total before that rounding must match.
         let visma_total = doc
             .amount_in_currency
             .or(doc.amount)
             .and_then(|a| convert::to_minor(a, &currency));
-        if visma_total != Some(inv.expected_total) {
+        let before_rounding = doc
+            .amount_in_currency
+            .or(doc.amount)
+            .map(|a| a - doc.rounding_diff.unwrap_or_default())
+            .and_then(|a| convert::to_minor(a, &currency));
+        if visma_total != Some(inv.expected_total) && before_rounding != Some(inv.expected_total) {
             return Err(JobError::permanent(
                 "totals_mismatch",
                 format!(
@@ -465,6 +472,51 @@ impl OrderFlow {
             });
         }
         Ok(number)
+    }
+
+    /// The Visma customer an invoiced order was booked on: the identity map, else the
+    /// invoice itself.
+    async fn known_customer(
+        &self,
+        ctx: &JobContext,
+        entity: &EntitySettings,
+        bundle: &OrderBundle,
+        store: &str,
+        invoice: &str,
+    ) -> Result<String, JobError> {
+        let o = &bundle.order;
+        if o.customer_id.0 == 0
+            && let Some(g) = &entity.posting.guest_customer
+        {
+            return Ok(g.clone());
+        }
+        let bc_key = if o.customer_id.0 == 0 {
+            format!(
+                "guest:{}",
+                o.billing_address
+                    .as_ref()
+                    .map(|b| b.email.to_ascii_lowercase())
+                    .unwrap_or_default()
+            )
+        } else {
+            format!("{store}:{}", o.customer_id.0)
+        };
+        let key = IdentityKey::new(entity.id.clone(), ID_CUSTOMER, &bc_key);
+        if let Some(n) = ctx.identity(&key).await? {
+            return Ok(n);
+        }
+        let inv = self
+            .deps
+            .visma
+            .get_invoice(&entity.id, &VismaDocumentNo::new(invoice))
+            .await
+            .map_err(visma_err)?;
+        inv.customer.and_then(|c| c.number).ok_or_else(|| {
+            JobError::permanent(
+                "missing_customer",
+                format!("Visma invoice {invoice} names no customer"),
+            )
+        })
     }
 
     /// Credits already made for an order: (order line, quantity) and the total in minor units.
@@ -515,7 +567,10 @@ impl OrderFlow {
             return Ok(false);
         }
         let (credited, _) = self.already_credited(&entity.id, bundle, ctx).await?;
-        let order = canonical::order(bundle, None).map_err(canonical_err)?;
+        let customer = self
+            .known_customer(ctx, entity, bundle, store, invoice)
+            .await?;
+        let order = canonical::order(bundle, Some(customer)).map_err(canonical_err)?;
         let wrefund = canonical::refund(
             refund,
             order,
@@ -549,7 +604,10 @@ impl OrderFlow {
             return Ok(false);
         }
         let (credited, credited_total) = self.already_credited(&entity.id, bundle, ctx).await?;
-        let order = canonical::order(bundle, None).map_err(canonical_err)?;
+        let customer = self
+            .known_customer(ctx, entity, bundle, store, invoice)
+            .await?;
+        let order = canonical::order(bundle, Some(customer)).map_err(canonical_err)?;
         if order.total_inc_tax - credited_total <= 0 {
             return Ok(false);
         }

@@ -1,0 +1,233 @@
+//! Refunds and cancellations end to end: credit notes linked to the original invoice, the
+//! invoice balance right, each credit note referencing the BigCommerce refund id.
+
+use ledgerlink_sim::visma::SE_TENANT;
+use ledgerlink_tests::{Harness, order_body};
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+fn cents(v: &Value) -> i64 {
+    let s = match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let neg = s.starts_with('-');
+    let s = s.trim_start_matches('-');
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let frac = format!("{frac:0<2}");
+    let c: i64 = format!("{int}{}", &frac[..2]).parse().unwrap();
+    if neg { -c } else { c }
+}
+
+async fn invoiced_order(h: &Harness) -> (u64, Value) {
+    let mug = h.product_id("LL-MUG-01").await.unwrap();
+    let bottle = h.product_id("LL-BOTTLE-075").await.unwrap();
+    let id = h
+        .create_order(order_body(1, &[(mug, 2), (bottle, 1)], None))
+        .await
+        .unwrap();
+    let inv = h
+        .wait_document(SE_TENANT, |d| {
+            d["kind"] == "customer_invoice"
+                && d["external_reference"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with(&format!(":{id}")))
+                && d["status"] == "Open"
+        })
+        .await
+        .unwrap();
+    (id, inv)
+}
+
+async fn invoice_now(h: &Harness, number: &str) -> Value {
+    h.visma_documents(SE_TENANT)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d["kind"] == "customer_invoice" && d["number"] == number)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_then_full_refund_credit_the_invoice_down_to_zero() {
+    let h = Harness::start().await.unwrap();
+    let (id, inv) = invoiced_order(&h).await;
+    let number = inv["number"].as_str().unwrap().to_owned();
+    let lines = h.order_lines(id).await.unwrap();
+    let mug_line = lines.iter().find(|l| l["sku"] == "LL-MUG-01").unwrap()["id"]
+        .as_u64()
+        .unwrap();
+
+    // Partial: one of the two mugs.
+    let r1 = h
+        .refund(
+            id,
+            json!([{"item_type": "PRODUCT", "item_id": mug_line, "quantity": 1}]),
+        )
+        .await
+        .unwrap();
+    let r1_id = r1["id"].as_u64().unwrap();
+    let cn1 = h
+        .wait_document(SE_TENANT, |d| {
+            d["kind"] == "customer_credit_note"
+                && d["external_reference"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with(&format!("-{r1_id}")))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        cents(&cn1["amount"]),
+        cents(&r1["total_amount"]),
+        "{cn1} vs {r1}"
+    );
+    let after1 = h
+        .wait_for(
+            "the invoice balance to drop",
+            Duration::from_secs(10),
+            || {
+                let (h, number, inv) = (&h, &number, &inv);
+                async move {
+                    let i = invoice_now(h, number).await;
+                    Ok((cents(&i["balance"]) < cents(&inv["amount"])).then_some(i))
+                }
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        cents(&after1["balance"]),
+        cents(&inv["amount"]) - cents(&r1["total_amount"]),
+        "balance = invoice − credit note"
+    );
+
+    // Full: everything left.
+    let remaining: Vec<Value> = lines
+        .iter()
+        .map(|l| {
+            let q = l["quantity"].as_u64().unwrap()
+                - if l["id"].as_u64() == Some(mug_line) {
+                    1
+                } else {
+                    0
+                };
+            json!({"item_type": "PRODUCT", "item_id": l["id"], "quantity": q})
+        })
+        .filter(|i| i["quantity"].as_u64() != Some(0))
+        .collect();
+    let r2 = h.refund(id, Value::Array(remaining)).await.unwrap();
+    let r2_id = r2["id"].as_u64().unwrap();
+    h.wait_document(SE_TENANT, |d| {
+        d["kind"] == "customer_credit_note"
+            && d["external_reference"]
+                .as_str()
+                .is_some_and(|r| r.ends_with(&format!("-{r2_id}")))
+    })
+    .await
+    .unwrap();
+    let after2 = h
+        .wait_for(
+            "the invoice to be fully credited",
+            Duration::from_secs(10),
+            || {
+                let (h, number) = (&h, &number);
+                async move {
+                    let i = invoice_now(h, number).await;
+                    Ok((cents(&i["balance"]) == 0).then_some(i))
+                }
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(cents(&after2["balance"]), 0);
+    // Exactly two credit notes for the order.
+    let notes = h.visma_documents(SE_TENANT).await.unwrap();
+    let n = notes
+        .iter()
+        .filter(|d| {
+            d["kind"] == "customer_credit_note"
+                && d["external_reference"].as_str().is_some_and(|r| {
+                    r.ends_with(&format!("-{r1_id}")) || r.ends_with(&format!("-{r2_id}"))
+                })
+        })
+        .count();
+    assert_eq!(n, 2);
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancellation_after_invoicing_credits_the_invoice_and_before_does_nothing() {
+    let h = Harness::start().await.unwrap();
+    // After: the invoice exists, the order is cancelled.
+    let (id, inv) = invoiced_order(&h).await;
+    let number = inv["number"].as_str().unwrap().to_owned();
+    h.bc_send(
+        Method::PUT,
+        &format!("/v2/orders/{id}"),
+        Some(json!({"status_id": 5})),
+    )
+    .await
+    .unwrap();
+    let cn = h
+        .wait_document(SE_TENANT, |d| {
+            d["kind"] == "customer_credit_note"
+                && d["external_reference"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with(&format!(":{id}")))
+        })
+        .await
+        .unwrap();
+    assert_eq!(cents(&cn["amount"]), cents(&inv["amount"]), "{cn} vs {inv}");
+    let after = invoice_now(&h, &number).await;
+    assert_eq!(cents(&after["balance"]), 0, "{after}");
+
+    // Before: an unpaid order (not posted) is cancelled; nothing reaches Visma.
+    let mug = h.product_id("LL-MUG-01").await.unwrap();
+    let mut body = order_body(1, &[(mug, 1)], None);
+    body["status_id"] = 7.into();
+    let early = h.create_order(body).await.unwrap();
+    h.bc_send(
+        Method::PUT,
+        &format!("/v2/orders/{early}"),
+        Some(json!({"status_id": 5})),
+    )
+    .await
+    .unwrap();
+    // The job for the cancellation finishes as skipped (nothing to undo).
+    h.wait_for(
+        "the cancellation to be handled",
+        Duration::from_secs(10),
+        || {
+            let h = &h;
+            async move {
+                let jobs = h
+                    .admin(
+                        Method::GET,
+                        &format!("/api/jobs?subject=order:{early}&state=skipped"),
+                        None,
+                    )
+                    .await?;
+                Ok(jobs["jobs"]
+                    .as_array()
+                    .is_some_and(|a| {
+                        a.iter().any(|j| {
+                            j["resolution"]
+                                .as_str()
+                                .is_some_and(|r| r.contains("cancelled"))
+                        })
+                    })
+                    .then_some(()))
+            }
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        h.documents_ending(SE_TENANT, &format!(":{early}"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    h.shutdown().await.unwrap();
+}
