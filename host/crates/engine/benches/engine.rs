@@ -44,7 +44,7 @@ async fn wait_done(store: &Store, n: u64) {
         if c.done >= n {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 

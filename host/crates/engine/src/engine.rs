@@ -15,7 +15,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 #[derive(Debug, Clone)]
@@ -71,8 +71,12 @@ pub struct EngineReport {
     pub released: u64,
 }
 
+type FinishReply = oneshot::Sender<Result<bool, String>>;
+
 struct Shared {
     store: Store,
+    /// Attempt results go through one task that writes them in batches, one commit each.
+    finisher: mpsc::Sender<(Finish, FinishReply)>,
     handlers: HashMap<String, Arc<dyn JobHandler>>,
     config: EngineConfig,
     owner: String,
@@ -115,7 +119,9 @@ impl Engine {
     /// Starts the workers on the current runtime.
     pub fn start(self) -> EngineHandle {
         let owner = self.config.worker_id.clone().unwrap_or_else(default_owner);
+        let (finish_tx, finish_rx) = mpsc::channel(1024);
         let shared = Arc::new(Shared {
+            finisher: finish_tx,
             store: self.store,
             handlers: self.handlers,
             config: self.config,
@@ -123,7 +129,7 @@ impl Engine {
             inflight: Mutex::new(HashSet::new()),
         });
         let (stop_tx, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(dispatch(shared, stop_rx));
+        let task = tokio::spawn(dispatch(shared, stop_rx, finish_rx));
         EngineHandle {
             stop: stop_tx,
             task,
@@ -180,10 +186,21 @@ fn default_owner() -> String {
     )
 }
 
+/// Aborts the task when dropped, so an aborted dispatcher takes its helper tasks with it.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 async fn dispatch(
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
+    finish_rx: mpsc::Receiver<(Finish, FinishReply)>,
 ) -> Result<EngineReport, EngineError> {
+    let _finisher = AbortOnDrop(tokio::spawn(finisher(shared.store.clone(), finish_rx)));
     let cfg = &shared.config;
     let workers = cfg.workers.max(1);
     let ready = shared.store.job_ready();
@@ -192,6 +209,9 @@ async fn dispatch(
         tokio::time::interval((cfg.lease_duration / 3).max(Duration::from_millis(10)));
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut report = EngineReport::default();
+    // Expired leases (crashed workers) are looked for this often, not on every lease.
+    let reclaim_every = (cfg.lease_duration / 4).max(cfg.poll_interval);
+    let mut next_reclaim = Instant::now();
     tracing::info!(owner = %shared.owner, workers, "engine started");
 
     while !*stop.borrow() {
@@ -199,9 +219,13 @@ async fn dispatch(
         let want = free.min(cfg.lease_batch.max(1));
         let mut got_all = false;
         if want > 0 {
+            let reclaim = Instant::now() >= next_reclaim;
+            if reclaim {
+                next_reclaim = Instant::now() + reclaim_every;
+            }
             match shared
                 .store
-                .lease(&shared.owner, want, cfg.lease_duration)
+                .lease_with(&shared.owner, want, cfg.lease_duration, reclaim)
                 .await
             {
                 Ok(jobs) => {
@@ -247,6 +271,41 @@ async fn dispatch(
         tracing::info!(released = report.released, "released unfinished leases");
     }
     Ok(report)
+}
+
+/// Most results written in one transaction.
+const FINISH_BATCH: usize = 256;
+
+async fn finisher(store: Store, mut rx: mpsc::Receiver<(Finish, FinishReply)>) {
+    let mut finishes = Vec::with_capacity(FINISH_BATCH);
+    let mut replies = Vec::with_capacity(FINISH_BATCH);
+    while let Some((finish, reply)) = rx.recv().await {
+        finishes.push(finish);
+        replies.push(reply);
+        while finishes.len() < FINISH_BATCH {
+            match rx.try_recv() {
+                Ok((finish, reply)) => {
+                    finishes.push(finish);
+                    replies.push(reply);
+                }
+                Err(_) => break,
+            }
+        }
+        match store.finish_many(&finishes).await {
+            Ok(results) => {
+                for (reply, result) in replies.drain(..).zip(results) {
+                    let _ = reply.send(result.map_err(|e| e.to_string()));
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for reply in replies.drain(..) {
+                    let _ = reply.send(Err(msg.clone()));
+                }
+            }
+        }
+        finishes.clear();
+    }
 }
 
 async fn renew(shared: &Shared) {
@@ -345,7 +404,14 @@ async fn run_job(shared: Arc<Shared>, job: Job) {
     // runs out and the job is attempted again: slower, but nothing is lost.
     let mut pause = Duration::from_millis(50);
     for _ in 0..6 {
-        match shared.store.finish(&finish).await {
+        let (reply, answer) = oneshot::channel();
+        let result = match shared.finisher.send((finish.clone(), reply)).await {
+            Ok(()) => answer
+                .await
+                .unwrap_or_else(|_| Err("the result writer stopped".to_owned())),
+            Err(_) => Err("the result writer stopped".to_owned()),
+        };
+        match result {
             Ok(true) => break,
             Ok(false) => {
                 tracing::warn!(job = %job.id, "lease lost before the attempt finished; result discarded");

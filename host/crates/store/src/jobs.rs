@@ -109,57 +109,74 @@ impl Store {
         limit: usize,
         lease_for: Duration,
     ) -> Result<Vec<Job>, StoreError> {
+        self.lease_with(owner, limit, lease_for, true).await
+    }
+
+    /// [`Store::lease`], optionally without looking for expired leases: they cannot become
+    /// due faster than a lease lasts, so a busy engine checks for them only now and then and
+    /// leases fresh jobs with a single statement.
+    pub async fn lease_with(
+        &self,
+        owner: &str,
+        limit: usize,
+        lease_for: Duration,
+        reclaim_expired: bool,
+    ) -> Result<Vec<Job>, StoreError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
         let now = now_us();
         let expires = now.saturating_add(dur_us(lease_for));
-        let mut tx = self.writer.begin().await?;
-        let reclaim = format!(
-            "UPDATE jobs SET lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, updated_at = ?
+        let fresh_sql = format!(
+            "UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?,
+                 attempts = attempts + 1, updated_at = ?
              WHERE id IN (
-                 SELECT id FROM jobs
-                 WHERE state = 'running' AND lease_expires_at <= ?
-                 ORDER BY lease_expires_at LIMIT ?)
+                 SELECT j.id FROM jobs j
+                 WHERE j.state = 'pending' AND j.next_run_at <= ?
+                   AND NOT EXISTS (
+                       SELECT 1 FROM jobs e
+                       WHERE e.subject = j.subject
+                         AND e.state IN ('pending', 'running', 'failed')
+                         AND e.id <> j.id
+                         AND (e.id < j.id OR e.state = 'running'))
+                 ORDER BY j.id LIMIT ?)
              RETURNING {JOB_COLUMNS}"
         );
-        let mut rows = sqlx::query(&reclaim)
-            .bind(owner)
-            .bind(expires)
-            .bind(now)
-            .bind(now)
-            .bind(limit as i64)
-            .fetch_all(&mut *tx)
-            .await?;
-        let left = limit - rows.len();
-        if left > 0 {
-            let fresh = format!(
-                "UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?,
-                     attempts = attempts + 1, updated_at = ?
+        let fresh = |n: usize| {
+            sqlx::query(&fresh_sql)
+                .bind(owner)
+                .bind(expires)
+                .bind(now)
+                .bind(now)
+                .bind(n as i64)
+        };
+        let rows = if reclaim_expired {
+            let reclaim_sql = format!(
+                "UPDATE jobs SET lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, updated_at = ?
                  WHERE id IN (
-                     SELECT j.id FROM jobs j
-                     WHERE j.state = 'pending' AND j.next_run_at <= ?
-                       AND NOT EXISTS (
-                           SELECT 1 FROM jobs e
-                           WHERE e.subject = j.subject
-                             AND e.state IN ('pending', 'running', 'failed')
-                             AND e.id <> j.id
-                             AND (e.id < j.id OR e.state = 'running'))
-                     ORDER BY j.id LIMIT ?)
+                     SELECT id FROM jobs
+                     WHERE state = 'running' AND lease_expires_at <= ?
+                     ORDER BY lease_expires_at LIMIT ?)
                  RETURNING {JOB_COLUMNS}"
             );
-            rows.extend(
-                sqlx::query(&fresh)
-                    .bind(owner)
-                    .bind(expires)
-                    .bind(now)
-                    .bind(now)
-                    .bind(left as i64)
-                    .fetch_all(&mut *tx)
-                    .await?,
-            );
-        }
-        tx.commit().await?;
+            let mut tx = self.writer.begin().await?;
+            let mut rows = sqlx::query(&reclaim_sql)
+                .bind(owner)
+                .bind(expires)
+                .bind(now)
+                .bind(now)
+                .bind(limit as i64)
+                .fetch_all(&mut *tx)
+                .await?;
+            let left = limit - rows.len();
+            if left > 0 {
+                rows.extend(fresh(left).fetch_all(&mut *tx).await?);
+            }
+            tx.commit().await?;
+            rows
+        } else {
+            fresh(limit).fetch_all(&self.writer).await?
+        };
         let mut jobs = rows
             .iter()
             .map(job_from_row)
@@ -223,77 +240,52 @@ impl Store {
     /// Records the end of an attempt. Returns `false` when the lease had been lost, in which
     /// case only the audit row was written.
     pub async fn finish(&self, finish: &Finish) -> Result<bool, StoreError> {
-        let now = now_us();
         let mut tx = self.writer.begin().await?;
-        let set = match &finish.outcome {
-            FinishOutcome::Done => {
-                "state = 'done', error_class = NULL, error_code = NULL, error_message = NULL,
-                 error_field_path = NULL, error_payloads = NULL, exhausted = 0, finished_at = ?"
-            }
-            FinishOutcome::Skipped { .. } => "state = 'skipped', resolution = ?, finished_at = ?",
-            FinishOutcome::Retry { .. } => {
-                "state = 'pending', next_run_at = ?, error_class = ?, error_code = ?,
-                 error_message = ?, error_field_path = ?, error_payloads = ?, exhausted = ?"
-            }
-            FinishOutcome::Failed { .. } => {
-                "state = 'failed', error_class = ?, error_code = ?, error_message = ?,
-                 error_field_path = ?, error_payloads = ?, exhausted = ?"
-            }
-            FinishOutcome::Released => {
-                "state = 'pending', attempts = MAX(attempts - 1, 0), next_run_at = ?"
-            }
-        };
-        // The fence: only the holder of this attempt's lease may finish it.
-        let sql = format!(
-            "UPDATE jobs SET {set}, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
-             WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ?"
-        );
-        let query = sqlx::query(&sql);
-        let query = match &finish.outcome {
-            FinishOutcome::Done => query.bind(now),
-            FinishOutcome::Skipped { reason } => query.bind(reason.clone()).bind(now),
-            FinishOutcome::Retry { at, error } => bind_error(query.bind(to_us(*at)), error),
-            FinishOutcome::Failed { error } => bind_error(query, error),
-            FinishOutcome::Released => query.bind(now),
-        };
-        let updated = query
-            .bind(now)
-            .bind(finish.job_id.0)
-            .bind(&finish.owner)
-            .bind(finish.attempt as i64)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-
-        if updated {
-            if let Some(snapshot) = &finish.snapshot {
-                sqlx::query("UPDATE jobs SET snapshot = ? WHERE id = ?")
-                    .bind(snapshot.to_string())
-                    .bind(finish.job_id.0)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            if matches!(
-                finish.outcome,
-                FinishOutcome::Done | FinishOutcome::Skipped { .. }
-            ) {
-                for job in &finish.follow_ups {
-                    insert_job(&mut tx, job, Some(finish.job_id), now).await?;
-                }
-            }
-        }
-        let label = if updated {
-            finish.outcome.label()
-        } else {
-            "lease_lost"
-        };
-        insert_attempt(&mut tx, finish, label).await?;
+        let updated = finish_in(&mut tx, finish).await?;
         tx.commit().await?;
         if updated && !matches!(finish.outcome, FinishOutcome::Retry { .. }) {
             self.signal_ready();
         }
         Ok(updated)
+    }
+
+    /// Records several attempts in one transaction (one commit instead of many: the engine
+    /// batches results this way under load); the result of each, in order. If one fails,
+    /// the rest are still written.
+    pub async fn finish_many(
+        &self,
+        finishes: &[Finish],
+    ) -> Result<Vec<Result<bool, StoreError>>, StoreError> {
+        let batch: Result<Vec<bool>, StoreError> = async {
+            let mut tx = self.writer.begin().await?;
+            let mut results = Vec::with_capacity(finishes.len());
+            for finish in finishes {
+                results.push(finish_in(&mut tx, finish).await?);
+            }
+            tx.commit().await?;
+            Ok(results)
+        }
+        .await;
+        let results = match batch {
+            Ok(results) => results.into_iter().map(Ok).collect::<Vec<_>>(),
+            // One of them failed and rolled the batch back: write them one by one, so only
+            // the failing one fails.
+            Err(_) if finishes.len() > 1 => {
+                let mut results = Vec::with_capacity(finishes.len());
+                for finish in finishes {
+                    results.push(self.finish(finish).await);
+                }
+                return Ok(results);
+            }
+            Err(e) => return Err(e),
+        };
+        let unblocked = finishes.iter().zip(&results).any(|(f, r)| {
+            matches!(r, Ok(true)) && !matches!(f.outcome, FinishOutcome::Retry { .. })
+        });
+        if unblocked {
+            self.signal_ready();
+        }
+        Ok(results)
     }
 
     /// Jobs per state.
@@ -409,4 +401,74 @@ pub(crate) fn job_from_row(row: &SqliteRow) -> Result<Job, StoreError> {
         updated_at: from_us(row.try_get("updated_at")?),
         finished_at: row.try_get::<Option<i64>, _>("finished_at")?.map(from_us),
     })
+}
+
+/// Applies one attempt's result inside `tx`; `false` when the lease was lost.
+async fn finish_in(tx: &mut Transaction<'_, Sqlite>, finish: &Finish) -> Result<bool, StoreError> {
+    let now = now_us();
+    let set = match &finish.outcome {
+        FinishOutcome::Done => {
+            "state = 'done', error_class = NULL, error_code = NULL, error_message = NULL,
+             error_field_path = NULL, error_payloads = NULL, exhausted = 0, finished_at = ?"
+        }
+        FinishOutcome::Skipped { .. } => "state = 'skipped', resolution = ?, finished_at = ?",
+        FinishOutcome::Retry { .. } => {
+            "state = 'pending', next_run_at = ?, error_class = ?, error_code = ?,
+             error_message = ?, error_field_path = ?, error_payloads = ?, exhausted = ?"
+        }
+        FinishOutcome::Failed { .. } => {
+            "state = 'failed', error_class = ?, error_code = ?, error_message = ?,
+             error_field_path = ?, error_payloads = ?, exhausted = ?"
+        }
+        FinishOutcome::Released => {
+            "state = 'pending', attempts = MAX(attempts - 1, 0), next_run_at = ?"
+        }
+    };
+    // The fence: only the holder of this attempt's lease may finish it.
+    let sql = format!(
+        "UPDATE jobs SET {set}, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+         WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ?"
+    );
+    let query = sqlx::query(&sql);
+    let query = match &finish.outcome {
+        FinishOutcome::Done => query.bind(now),
+        FinishOutcome::Skipped { reason } => query.bind(reason.clone()).bind(now),
+        FinishOutcome::Retry { at, error } => bind_error(query.bind(to_us(*at)), error),
+        FinishOutcome::Failed { error } => bind_error(query, error),
+        FinishOutcome::Released => query.bind(now),
+    };
+    let updated = query
+        .bind(now)
+        .bind(finish.job_id.0)
+        .bind(&finish.owner)
+        .bind(finish.attempt as i64)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+        == 1;
+
+    if updated {
+        if let Some(snapshot) = &finish.snapshot {
+            sqlx::query("UPDATE jobs SET snapshot = ? WHERE id = ?")
+                .bind(snapshot.to_string())
+                .bind(finish.job_id.0)
+                .execute(&mut **tx)
+                .await?;
+        }
+        if matches!(
+            finish.outcome,
+            FinishOutcome::Done | FinishOutcome::Skipped { .. }
+        ) {
+            for job in &finish.follow_ups {
+                insert_job(tx, job, Some(finish.job_id), now).await?;
+            }
+        }
+    }
+    let label = if updated {
+        finish.outcome.label()
+    } else {
+        "lease_lost"
+    };
+    insert_attempt(tx, finish, label).await?;
+    Ok(updated)
 }
