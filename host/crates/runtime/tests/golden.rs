@@ -14,12 +14,21 @@ use ledgerlink_runtime::{LoadedPlugin, MappingTables, PluginLimits, Runtime, Run
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..").canonicalize().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 fn component() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
-    let target = if target.is_absolute() { target } else { root().join(target) };
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let target = if target.is_absolute() {
+        target
+    } else {
+        root().join(target)
+    };
     target.join("wasm32-wasip2/release/ledgerlink_standard.wasm")
 }
 
@@ -32,7 +41,9 @@ fn plugin() -> LoadedPlugin {
         path.display()
     );
     let runtime = Runtime::new(RuntimeConfig::default()).expect("runtime");
-    runtime.load_file(&path, PluginLimits::default()).expect("the standard plugin loads")
+    runtime
+        .load_file(&path, PluginLimits::default())
+        .expect("the standard plugin loads")
 }
 
 fn fixtures() -> Vec<Fixture> {
@@ -43,8 +54,15 @@ fn fixtures() -> Vec<Fixture> {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     paths.sort();
-    assert!(paths.len() >= 10, "expected the fixture set in {}", dir.display());
-    paths.iter().map(|p| Fixture::load(p).unwrap_or_else(|e| panic!("{e}"))).collect()
+    assert!(
+        paths.len() >= 10,
+        "expected the fixture set in {}",
+        dir.display()
+    );
+    paths
+        .iter()
+        .map(|p| Fixture::load(p).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
 }
 
 fn sum(lines: &[DocumentLine]) -> i64 {
@@ -53,73 +71,173 @@ fn sum(lines: &[DocumentLine]) -> i64 {
 
 /// Lines (+ VAT unless VAT-inclusive) come to the expected total, to the cent.
 fn check_document(name: &str, lines: &[DocumentLine], inclusive: bool, total: i64, vat: i64) {
-    let computed = if inclusive { sum(lines) } else { sum(lines) + vat };
-    assert_eq!(computed, total, "{name}: lines {} + VAT {vat} (inclusive {inclusive}) != expected total {total}", sum(lines));
+    let computed = if inclusive {
+        sum(lines)
+    } else {
+        sum(lines) + vat
+    };
+    assert_eq!(
+        computed,
+        total,
+        "{name}: lines {} + VAT {vat} (inclusive {inclusive}) != expected total {total}",
+        sum(lines)
+    );
     for l in lines {
-        assert!(!l.vat_category_id.is_empty(), "{name}: line {:?} has no VAT category", l.description);
+        assert!(
+            !l.vat_category_id.is_empty(),
+            "{name}: line {:?} has no VAT category",
+            l.description
+        );
         let has_target = l.item_number.is_some() || l.account.is_some();
-        assert!(has_target, "{name}: line {:?} has neither an item nor an account", l.description);
+        assert!(
+            has_target,
+            "{name}: line {:?} has neither an item nor an account",
+            l.description
+        );
     }
-    let rounding: i64 = lines.iter().filter(|l| l.kind == LineKind::Rounding).map(|l| l.line_amount).sum();
-    assert!(rounding.abs() <= lines.len() as i64, "{name}: rounding line of {rounding} is more than rounding");
+    let rounding: i64 = lines
+        .iter()
+        .filter(|l| l.kind == LineKind::Rounding)
+        .map(|l| l.line_amount)
+        .sum();
+    assert!(
+        rounding.abs() <= lines.len() as i64,
+        "{name}: rounding line of {rounding} is more than rounding"
+    );
 }
 
 /// The invariants of one outcome, computed from the typed input, not from the golden file.
-fn check_invariants(f: &Fixture, call: &FixtureCall, plugin: &LoadedPlugin, tables: &MappingTables) {
+fn check_invariants(
+    f: &Fixture,
+    call: &FixtureCall,
+    plugin: &LoadedPlugin,
+    tables: &MappingTables,
+) {
     let name = &f.name;
     match call {
-        FixtureCall::MapOrder { ctx, order, shipment } => {
-            let Ok(m) = plugin.map_order(ctx, tables, order, shipment.as_ref()) else { return };
+        FixtureCall::MapOrder {
+            ctx,
+            order,
+            shipment,
+        } => {
+            let Ok(m) = plugin.map_order(ctx, tables, order, shipment.as_ref()) else {
+                return;
+            };
             let (lines, inclusive, total, vat) = match &m.value {
-                SalesDocument::Invoice(i) => (&i.lines, i.vat_inclusive, i.expected_total, i.expected_vat),
-                SalesDocument::SalesOrder(s) => (&s.lines, s.vat_inclusive, s.expected_total, s.expected_vat),
+                SalesDocument::Invoice(i) => {
+                    (&i.lines, i.vat_inclusive, i.expected_total, i.expected_vat)
+                }
+                SalesDocument::SalesOrder(s) => {
+                    (&s.lines, s.vat_inclusive, s.expected_total, s.expected_vat)
+                }
             };
             check_document(name, lines, inclusive, total, vat);
             if shipment.is_none() {
-                assert_eq!(total, order.total_inc_tax, "{name}: a whole-order document must come to the BigCommerce total");
-                assert!((vat - order.total_tax).abs() <= lines.len() as i64, "{name}: VAT {vat} far from BigCommerce's {}", order.total_tax);
+                assert_eq!(
+                    total, order.total_inc_tax,
+                    "{name}: a whole-order document must come to the BigCommerce total"
+                );
+                assert!(
+                    (vat - order.total_tax).abs() <= lines.len() as i64,
+                    "{name}: VAT {vat} far from BigCommerce's {}",
+                    order.total_tax
+                );
             }
             // Every non-child order line with a shipped (or ordered) quantity is on the document.
             let expected_items = match shipment {
-                None => order.lines.iter().filter(|l| l.parent_line_id.is_none() && l.quantity.digits != 0).count(),
+                None => order
+                    .lines
+                    .iter()
+                    .filter(|l| l.parent_line_id.is_none() && l.quantity.digits != 0)
+                    .count(),
                 Some(s) => s.items.len(),
             };
-            assert_eq!(lines.iter().filter(|l| l.kind == LineKind::Item).count(), expected_items, "{name}: item lines");
+            assert_eq!(
+                lines.iter().filter(|l| l.kind == LineKind::Item).count(),
+                expected_items,
+                "{name}: item lines"
+            );
         }
         FixtureCall::MapCreditNote { ctx, refund } => {
-            let Ok(m) = plugin.map_credit_note(ctx, tables, refund) else { return };
+            let Ok(m) = plugin.map_credit_note(ctx, tables, refund) else {
+                return;
+            };
             let c = &m.value;
-            check_document(name, &c.lines, c.vat_inclusive, c.expected_total, c.expected_vat);
-            assert_eq!(Some(c.original_invoice_number.as_str()), refund.original_document.as_ref().map(|d| d.number.as_str()));
+            check_document(
+                name,
+                &c.lines,
+                c.vat_inclusive,
+                c.expected_total,
+                c.expected_vat,
+            );
+            assert_eq!(
+                Some(c.original_invoice_number.as_str()),
+                refund.original_document.as_ref().map(|d| d.number.as_str())
+            );
             if refund.kind == RefundKind::Refund || refund.kind == RefundKind::Return {
-                assert_eq!(c.expected_total, refund.total, "{name}: a refund's credit note must come to the refund total");
+                assert_eq!(
+                    c.expected_total, refund.total,
+                    "{name}: a refund's credit note must come to the refund total"
+                );
             }
             if refund.kind == RefundKind::Cancellation {
                 // What was credited before plus this note covers each line exactly once.
-                for line in refund.order.lines.iter().filter(|l| l.parent_line_id.is_none()) {
-                    let before: i64 = refund.already_credited.iter().filter(|(id, _)| *id == line.id).map(|(_, q)| q.digits).sum();
-                    let now: i64 = c.lines.iter().filter(|l| l.bc_line_id == Some(line.id)).map(|l| l.quantity.digits).sum();
-                    assert_eq!(before + now, line.quantity.digits, "{name}: line {} credited {before} + {now}", line.id);
+                for line in refund
+                    .order
+                    .lines
+                    .iter()
+                    .filter(|l| l.parent_line_id.is_none())
+                {
+                    let before: i64 = refund
+                        .already_credited
+                        .iter()
+                        .filter(|(id, _)| *id == line.id)
+                        .map(|(_, q)| q.digits)
+                        .sum();
+                    let now: i64 = c
+                        .lines
+                        .iter()
+                        .filter(|l| l.bc_line_id == Some(line.id))
+                        .map(|l| l.quantity.digits)
+                        .sum();
+                    assert_eq!(
+                        before + now,
+                        line.quantity.digits,
+                        "{name}: line {} credited {before} + {now}",
+                        line.id
+                    );
                 }
             }
         }
         FixtureCall::MapStock { ctx, levels } => {
-            let Ok(m) = plugin.map_stock(ctx, tables, levels) else { return };
+            let Ok(m) = plugin.map_stock(ctx, tables, levels) else {
+                return;
+            };
             for a in &m.value {
                 assert!(a.quantity >= 0, "{name}: negative stock");
-                assert!(a.product_id.is_some() != a.variant_id.is_some(), "{name}: exactly one identifier");
+                assert!(
+                    a.product_id.is_some() != a.variant_id.is_some(),
+                    "{name}: exactly one identifier"
+                );
             }
-            let untracked: Vec<_> = levels.iter().filter(|l| l.tracking == InventoryTracking::None).collect();
+            let untracked: Vec<_> = levels
+                .iter()
+                .filter(|l| l.tracking == InventoryTracking::None)
+                .collect();
             for u in untracked {
                 assert!(m.value.iter().all(|a| a.product_id != u.bc_product_id && a.variant_id != u.bc_variant_id), "{name}: untracked item synced");
             }
         }
         FixtureCall::MapItem { ctx, product } => {
-            let Ok(m) = plugin.map_item(ctx, tables, product) else { return };
+            let Ok(m) = plugin.map_item(ctx, tables, product) else {
+                return;
+            };
             assert_eq!(m.value.number, product.sku, "{name}: item number");
         }
         FixtureCall::MapCustomer { ctx, order } => {
-            let Ok(m) = plugin.map_customer(ctx, tables, order) else { return };
+            let Ok(m) = plugin.map_customer(ctx, tables, order) else {
+                return;
+            };
             assert!(!m.value.name.is_empty(), "{name}: customer name");
         }
     }
@@ -132,8 +250,12 @@ fn standard_plugin_matches_golden_files() {
     let golden_dir = root().join("tests/golden");
     let mut mismatches = Vec::new();
     for f in fixtures() {
-        let call = f.input().unwrap_or_else(|e| panic!("fixture {}: {e}", f.name));
-        let outcome = call.run(&plugin, &f.tables).unwrap_or_else(|e| panic!("fixture {}: {e}", f.name));
+        let call = f
+            .input()
+            .unwrap_or_else(|e| panic!("fixture {}: {e}", f.name));
+        let outcome = call
+            .run(&plugin, &f.tables)
+            .unwrap_or_else(|e| panic!("fixture {}: {e}", f.name));
         check_invariants(&f, &call, &plugin, &f.tables);
         let text = serde_json::to_string_pretty(&outcome).expect("json") + "\n";
         let path = golden_dir.join(format!("{}.json", f.name));
@@ -143,7 +265,11 @@ fn standard_plugin_matches_golden_files() {
         }
         match std::fs::read_to_string(&path) {
             Ok(expected) if expected == text => {}
-            Ok(_) => mismatches.push(format!("{}: output differs from {}", f.name, path.display())),
+            Ok(_) => mismatches.push(format!(
+                "{}: output differs from {}",
+                f.name,
+                path.display()
+            )),
             Err(_) => mismatches.push(format!("{}: no golden file {}", f.name, path.display())),
         }
     }
@@ -161,7 +287,10 @@ fn missing_vat_mapping_is_reported_not_guessed() {
     match f.input().unwrap().run(&plugin, &f.tables).unwrap() {
         FixtureOutcome::MappingErrors(errors) => {
             assert_eq!(errors.len(), 1, "{errors:?}");
-            assert_eq!((errors[0].path.as_str(), errors[0].code.as_str()), ("lines[1].tax-class-id", "missing-vat-mapping"));
+            assert_eq!(
+                (errors[0].path.as_str(), errors[0].code.as_str()),
+                ("lines[1].tax-class-id", "missing-vat-mapping")
+            );
         }
         FixtureOutcome::Ok(v) => panic!("a document was made without a VAT mapping: {v}"),
     }
@@ -173,6 +302,11 @@ fn every_fixture_maps_without_errors_except_the_error_fixture() {
     for f in fixtures() {
         let outcome = f.input().unwrap().run(&plugin, &f.tables).unwrap();
         let is_error = matches!(outcome, FixtureOutcome::MappingErrors(_));
-        assert_eq!(is_error, f.name.contains("missing"), "{}: {outcome:?}", f.name);
+        assert_eq!(
+            is_error,
+            f.name.contains("missing"),
+            "{}: {outcome:?}",
+            f.name
+        );
     }
 }
