@@ -144,6 +144,14 @@ impl VatSummary {
         }
     }
 
+    /// The rate a category has on this document, if any line used it.
+    pub fn rate_of(&self, category: &str) -> Option<Decimal> {
+        self.groups
+            .iter()
+            .find(|g| g.category == category)
+            .map(|g| g.rate)
+    }
+
     /// The categories in the order they were first added.
     pub fn groups(&self) -> &[VatGroup] {
         &self.groups

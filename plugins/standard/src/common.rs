@@ -203,20 +203,44 @@ impl DocLines {
                 errors,
             ),
         };
+        // The rounding category should be VAT-free. When the entity points it at a category
+        // this document taxes, Visma taxes the rounding line too: pick the amount whose total
+        // with that VAT still hits the target.
+        let (amount, vat) = match self.vat.rate_of(&category).filter(|r| !r.is_zero()) {
+            None => (diff, totals.vat),
+            Some(rate) => {
+                let x0 = if self.inclusive {
+                    diff
+                } else {
+                    money::round(
+                        Decimal::from(diff) * Decimal::ONE_HUNDRED / (Decimal::ONE_HUNDRED + rate),
+                    )
+                };
+                let (x, t) = (x0 - 2..=x0 + 2)
+                    .map(|x| {
+                        let mut s = self.vat.clone();
+                        s.add(&category, rate, x);
+                        (x, s.totals())
+                    })
+                    .min_by_key(|(x, t)| ((target - t.total).abs(), (x - x0).abs()))
+                    .expect("five candidates");
+                self.vat.add(&category, rate, x);
+                (x, t.vat)
+            }
+        };
         host.log(
             LogLevel::Debug,
-            &format!("rounding line of {diff} minor units"),
+            &format!("rounding line of {amount} minor units"),
         );
-        // Not added to the VAT summary: the rounding category must be VAT-free.
         self.lines.push(DocumentLine {
             kind: LineKind::Rounding,
             item_number: None,
             description: "Rounding".into(),
             quantity: decimal::integer(1),
             uom: None,
-            unit_price: money::to_wit(diff, currency),
+            unit_price: money::to_wit(amount, currency),
             discount_amount: 0,
-            line_amount: diff,
+            line_amount: amount,
             vat_category_id: category,
             warehouse_id: None,
             account: account.map(str::to_owned),
@@ -224,7 +248,7 @@ impl DocLines {
             bc_line_id: None,
             note: String::new(),
         });
-        (target, totals.vat)
+        (target, vat)
     }
 }
 

@@ -546,3 +546,34 @@ fn stock_goes_to_mapped_locations_by_tracking() {
             .is_empty()
     );
 }
+
+#[test]
+fn a_taxed_rounding_category_still_hits_the_total() {
+    // As order-rounding-line: BigCommerce 0.01 above Visma; the entity books rounding to the
+    // 12 % category the lines use, so the rounding line carries VAT too.
+    let o = order(
+        12,
+        vec![
+            line(1, "A", 1, 13, 12, 2),
+            line(2, "B", 1, 13, 12, 2),
+            line(3, "C", 1, 13, 12, 2),
+        ],
+    );
+    let mut settings = SETTINGS.to_vec();
+    settings.push(("rounding-vat-category", "SE12"));
+    let inv = invoice(order_map::map_order(&host(), &context(&settings), &o, None).unwrap());
+    let r = inv
+        .lines
+        .iter()
+        .find(|l| l.kind == LineKind::Rounding)
+        .expect("rounding line");
+    assert_eq!(r.vat_category_id, "SE12");
+    assert_eq!(inv.expected_total, o.total_inc_tax);
+    // Visma: VAT on 0.39 + rounding, per category.
+    let net: Minor = inv.lines.iter().map(|l| l.line_amount).sum();
+    assert_eq!(
+        inv.expected_vat,
+        ledgerlink_sdk::tax::vat_on_net(net, Decimal::from(12))
+    );
+    amounts_add_up(&inv.lines, inv.expected_vat, inv.expected_total, false);
+}
