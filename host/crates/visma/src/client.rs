@@ -177,6 +177,8 @@ struct Failure {
     retry_after: Option<Duration>,
     /// The request may have been processed by the server.
     maybe_applied: bool,
+    /// Hand the failure back at once instead of waiting to retry.
+    give_up: bool,
 }
 
 impl VismaClient {
@@ -310,7 +312,8 @@ impl VismaClient {
                     Kind::Read | Kind::Update => {}
                 }
             }
-            if !is_retryable(&failure.error)
+            if failure.give_up
+                || !is_retryable(&failure.error)
                 || attempt >= settings.retry.max_attempts
                 || failure
                     .retry_after
@@ -338,6 +341,7 @@ impl VismaClient {
             error,
             retry_after: None,
             maybe_applied: false,
+            give_up: false,
         };
         loop {
             let _probe = if ent.rate.seen.load(Ordering::Acquire) {
@@ -347,7 +351,22 @@ impl VismaClient {
                 // Another worker's probe may have answered while we waited.
                 (!ent.rate.seen.load(Ordering::Acquire)).then_some(guard)
             };
-            ent.budget.acquire().await;
+            let max_wait = self.inner.settings.max_inline_wait;
+            if tokio::time::timeout(max_wait, ent.budget.acquire())
+                .await
+                .is_err()
+            {
+                // The quota is spent for longer than a worker should idle (Visma windows
+                // are an hour): hand the job back to be scheduled later.
+                return Err(Failure {
+                    error: VismaError::RateLimited {
+                        retry_after: Some(max_wait),
+                    },
+                    retry_after: Some(max_wait),
+                    maybe_applied: false,
+                    give_up: true,
+                });
+            }
             let token = ent
                 .token
                 .get(&self.inner.http, &ent.conn, &self.inner.settings)
@@ -381,6 +400,7 @@ impl VismaClient {
                         maybe_applied: !e.is_connect(),
                         error: VismaError::Transport(describe(&e)),
                         retry_after: None,
+                        give_up: false,
                     });
                 }
             };
@@ -391,10 +411,12 @@ impl VismaClient {
             let body = match res.bytes().await {
                 Ok(b) => b.to_vec(),
                 Err(e) => {
+                    // A 4xx was refused whatever its body; anything else may have happened.
                     return Err(Failure {
-                        maybe_applied: true,
+                        maybe_applied: !(400..500).contains(&status),
                         error: VismaError::Transport(format!("reading response: {}", describe(&e))),
                         retry_after: None,
+                        give_up: false,
                     });
                 }
             };
@@ -407,6 +429,7 @@ impl VismaClient {
                 error,
                 retry_after: hint,
                 maybe_applied,
+                give_up: false,
             };
             return Err(match status {
                 401 if !*auth_retried => {

@@ -159,3 +159,36 @@ async fn the_budget_keeps_a_busy_client_under_the_quota() {
     assert_eq!(stats["rate_limited"], 0, "{}", json_pretty(&stats));
     assert_eq!(client.stats().throttled, 0);
 }
+
+#[tokio::test]
+async fn a_spent_quota_hands_the_call_back_instead_of_blocking_a_worker() {
+    let h = Harness::with(visma::Config {
+        quota: Some(5),
+        window: Duration::from_secs(30),
+        ..Default::default()
+    })
+    .await;
+    let client = h.client_with(ledgerlink_visma::ClientSettings {
+        rate_window: Duration::from_secs(30),
+        max_inline_wait: Duration::from_millis(300),
+        ..fast_settings()
+    });
+    let all = InvoiceFilter::default();
+    for _ in 0..5 {
+        client.list_invoices(&se(), &all).await.unwrap();
+    }
+    let started = tokio::time::Instant::now();
+    let err = client
+        .list_invoices(&se(), &all)
+        .await
+        .expect_err("the window is spent for 30 s");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(matches!(err, VismaError::RateLimited { .. }), "{err:?}");
+    assert!(matches!(
+        err.class(),
+        ErrorClass::Transient { retry_after: Some(_) }
+    ));
+    let stats = h.stats().await;
+    assert_eq!(stats["rate_limited"], 0, "nothing was sent past the quota");
+    assert_eq!(stats["requests"], 5);
+}
