@@ -2,6 +2,7 @@
 //! this module only parses, sets up logging and a tokio runtime, and maps errors to exit codes.
 
 pub mod audit;
+pub mod backfill;
 pub mod errors;
 mod ops;
 pub mod plugin;
@@ -49,6 +50,8 @@ pub enum Command {
     Skip(skip::SkipArgs),
     /// Everything recorded for a BigCommerce order id or Visma document number.
     Audit(audit::AuditArgs),
+    /// Queue every order/product changed since a date (resumable, with a progress bar).
+    Backfill(backfill::BackfillArgs),
     /// Build, test, push, activate and roll back mapping plugins.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
@@ -82,6 +85,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Replay(a) => replay::run(a).await.map(|()| ExitCode::SUCCESS),
         Command::Skip(a) => skip::run(a).await.map(|()| ExitCode::SUCCESS),
         Command::Audit(a) => audit::run(a).await.map(|()| ExitCode::SUCCESS),
+        Command::Backfill(a) => backfill::run(a).await.map(|()| ExitCode::SUCCESS),
         Command::Plugin(c) => plugin::run(c).await.map(|()| ExitCode::SUCCESS),
     }
 }

@@ -75,6 +75,19 @@ pub fn demo_tables() -> BTreeMap<String, BTreeMap<String, String>> {
             ]),
         ),
         ("warehouse".to_owned(), t(&[("MAIN", "1"), ("HEL", "1")])),
+        // For plugins keyed by tax class (the simulator's classes: 0 default 25 %,
+        // 1 non-taxable, 2 shipping, 3 gift wrapping, 4 food 12 %, 5 books 6 %).
+        (
+            "tax-class→vat-category".to_owned(),
+            t(&[
+                ("0", "HIGH"),
+                ("1", "ZERO"),
+                ("2", "HIGH"),
+                ("3", "HIGH"),
+                ("4", "MEDIUM"),
+                ("5", "LOW"),
+            ]),
+        ),
     ])
 }
 

@@ -41,7 +41,16 @@ pub fn echo_resource(store: &str, order: BcOrderId) -> String {
 }
 
 pub fn modified_hash(order: &Order) -> String {
-    order.date_modified.to_rfc3339()
+    // `date_modified` has one-second resolution: a merchant's change in the same second as our
+    // write-back must still count, so the fields our sync acts on are part of the marker.
+    format!(
+        "{}|{}|{}|{}|{}",
+        order.date_modified.to_rfc3339(),
+        order.status_id,
+        order.refunded_amount.unwrap_or_default(),
+        order.items_shipped.unwrap_or_default(),
+        order.total_inc_tax,
+    )
 }
 
 impl JobHandler for OrderFlow {
