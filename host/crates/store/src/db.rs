@@ -2,6 +2,7 @@
 //! the two pools and the embedded migrations).
 
 use crate::error::StoreError;
+use crate::inbox::{InboxRequest, inbox_writer};
 use crate::time::now_us;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -11,7 +12,7 @@ use sqlx::sqlite::{
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 
 /// Migrations for the SQLite backend, applied in order on every start.
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
@@ -58,6 +59,8 @@ pub struct Store {
     pub(crate) writer: SqlitePool,
     pub(crate) reader: SqlitePool,
     ready: Arc<Notify>,
+    /// Requests for the group-commit task of `store_event`.
+    pub(crate) inbox: mpsc::Sender<InboxRequest>,
     path: PathBuf,
 }
 
@@ -112,10 +115,14 @@ impl Store {
             .connect_with(base.read_only(true))
             .await
             .map_err(open_err)?;
+        let ready = Arc::new(Notify::new());
+        let (inbox, requests) = mpsc::channel(4096);
+        tokio::spawn(inbox_writer(writer.clone(), ready.clone(), requests));
         Ok(Self {
             writer,
             reader,
-            ready: Arc::new(Notify::new()),
+            ready,
+            inbox,
             path,
         })
     }

@@ -25,6 +25,8 @@ pub enum StoreError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("could not store the event: {0}")]
+    Inbox(String),
     #[error("identity conflict: {0}")]
     IdentityConflict(String),
     #[error("job {0} not found")]

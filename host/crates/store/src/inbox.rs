@@ -6,63 +6,35 @@ use crate::error::StoreError;
 use crate::time::{now_us, to_us};
 use ledgerlink_core::{BoxFuture, EventSink, InboundEvent, SinkError, StoreOutcome, Watermarks};
 use sqlx::Row;
+use sqlx::sqlite::SqlitePool;
+use std::sync::Arc;
+use tokio::sync::{Notify, mpsc, oneshot};
 
 impl Store {
     /// Stores one event and its job. Returns `Duplicate` (storing nothing) when an event with
     /// the same source and dedupe key is already there. The job's kind is the event's scope.
+    ///
+    /// Concurrent calls share transactions (group commit): each call still returns only after
+    /// its event is committed, but a burst of webhooks costs a few commits, not one each.
     pub async fn store_event(&self, event: &InboundEvent) -> Result<StoreOutcome, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        if self.inbox.send((event.clone(), reply)).await.is_ok() {
+            if let Ok(result) = answer.await {
+                return result.map_err(StoreError::Inbox);
+            }
+        }
+        // The group-commit task is gone (runtime shutting down): store directly.
         let mut outcomes = self.store_events(std::slice::from_ref(event)).await?;
         Ok(outcomes.pop().unwrap_or(StoreOutcome::Duplicate))
     }
 
-    /// Stores several events in one transaction (cheaper per event under load); the outcome
-    /// of each, in order. Duplicates inside the batch count as duplicates too.
+    /// Stores several events in one transaction; the outcome of each, in order. Duplicates
+    /// inside the batch count as duplicates too.
     pub async fn store_events(
         &self,
         events: &[InboundEvent],
     ) -> Result<Vec<StoreOutcome>, StoreError> {
-        let now = now_us();
-        let mut outcomes = Vec::with_capacity(events.len());
-        let mut tx = self.writer.begin().await?;
-        for event in events {
-            let payload = event.payload.to_string();
-            let inserted = sqlx::query(
-                "INSERT INTO events (source, dedupe_key, scope, subject, payload, received_at, stored_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (source, dedupe_key) DO NOTHING
-                 RETURNING id",
-            )
-            .bind(&event.source)
-            .bind(&event.dedupe_key)
-            .bind(&event.scope)
-            .bind(&event.subject)
-            .bind(&payload)
-            .bind(to_us(event.received_at))
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(row) = inserted else {
-                outcomes.push(StoreOutcome::Duplicate);
-                continue;
-            };
-            let event_id: i64 = row.try_get("id")?;
-            sqlx::query(
-                "INSERT INTO jobs (kind, subject, source, payload, event_id, state, next_run_at, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
-            )
-            .bind(&event.scope)
-            .bind(&event.subject)
-            .bind(&event.source)
-            .bind(&payload)
-            .bind(event_id)
-            .bind(now)
-            .bind(now)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            outcomes.push(StoreOutcome::Stored);
-        }
-        tx.commit().await?;
+        let outcomes = insert_events(&self.writer, events).await?;
         if outcomes.contains(&StoreOutcome::Stored) {
             self.signal_ready();
         }
@@ -129,4 +101,108 @@ impl Watermarks for Store {
         let (name, value) = (name.to_owned(), value.to_owned());
         Box::pin(async move { self.set_watermark(&name, &value).await.map_err(sink_err) })
     }
+}
+
+pub(crate) type InboxRequest = (InboundEvent, oneshot::Sender<Result<StoreOutcome, String>>);
+
+/// Most events stored in one transaction by the group-commit task.
+const INBOX_BATCH: usize = 256;
+
+/// The group-commit task behind [`Store::store_event`]: takes every request waiting and stores
+/// them in one transaction.
+pub(crate) async fn inbox_writer(
+    pool: SqlitePool,
+    ready: Arc<Notify>,
+    mut rx: mpsc::Receiver<InboxRequest>,
+) {
+    let mut events = Vec::with_capacity(INBOX_BATCH);
+    let mut replies = Vec::with_capacity(INBOX_BATCH);
+    while let Some((event, reply)) = rx.recv().await {
+        events.push(event);
+        replies.push(reply);
+        while events.len() < INBOX_BATCH {
+            match rx.try_recv() {
+                Ok((event, reply)) => {
+                    events.push(event);
+                    replies.push(reply);
+                }
+                Err(_) => break,
+            }
+        }
+        let results: Vec<Result<StoreOutcome, String>> = match insert_events(&pool, &events).await {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            // Store one by one so one failure does not fail the others.
+            Err(_) if events.len() > 1 => {
+                let mut results = Vec::with_capacity(events.len());
+                for event in &events {
+                    let r = insert_events(&pool, std::slice::from_ref(event)).await;
+                    results.push(
+                        r.map(|mut o| o.pop().unwrap_or(StoreOutcome::Duplicate))
+                            .map_err(|e| e.to_string()),
+                    );
+                }
+                results
+            }
+            Err(e) => vec![Err(e.to_string())],
+        };
+        if results
+            .iter()
+            .any(|r| matches!(r, Ok(StoreOutcome::Stored)))
+        {
+            ready.notify_one();
+        }
+        for (reply, result) in replies.drain(..).zip(results) {
+            let _ = reply.send(result);
+        }
+        events.clear();
+    }
+}
+
+async fn insert_events(
+    pool: &SqlitePool,
+    events: &[InboundEvent],
+) -> Result<Vec<StoreOutcome>, StoreError> {
+    let now = now_us();
+    let mut outcomes = Vec::with_capacity(events.len());
+    let mut tx = pool.begin().await?;
+    for event in events {
+        let payload = event.payload.to_string();
+        let inserted = sqlx::query(
+                "INSERT INTO events (source, dedupe_key, scope, subject, payload, received_at, stored_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (source, dedupe_key) DO NOTHING
+                 RETURNING id",
+            )
+            .bind(&event.source)
+            .bind(&event.dedupe_key)
+            .bind(&event.scope)
+            .bind(&event.subject)
+            .bind(&payload)
+            .bind(to_us(event.received_at))
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = inserted else {
+            outcomes.push(StoreOutcome::Duplicate);
+            continue;
+        };
+        let event_id: i64 = row.try_get("id")?;
+        sqlx::query(
+                "INSERT INTO jobs (kind, subject, source, payload, event_id, state, next_run_at, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+            )
+            .bind(&event.scope)
+            .bind(&event.subject)
+            .bind(&event.source)
+            .bind(&payload)
+            .bind(event_id)
+            .bind(now)
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        outcomes.push(StoreOutcome::Stored);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
 }

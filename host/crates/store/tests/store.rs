@@ -670,3 +670,30 @@ async fn audit_is_searchable_redacted_and_append_only() {
         "done"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_events_share_commits_and_stay_deduplicated() {
+    let (_dir, store) = open().await;
+    // 100 distinct events, each delivered twice, all at once (webhook retries racing).
+    let mut calls = Vec::new();
+    for i in 0..200u32 {
+        let store = store.clone();
+        calls.push(tokio::spawn(async move {
+            store
+                .store_event(&event(
+                    &format!("h{}", i % 100),
+                    &format!("order:{}", i % 100),
+                ))
+                .await
+        }));
+    }
+    let mut stored = 0;
+    for c in calls {
+        if c.await.unwrap().unwrap() == StoreOutcome::Stored {
+            stored += 1;
+        }
+    }
+    assert_eq!(stored, 100);
+    assert_eq!(store.event_count().await.unwrap(), 100);
+    assert_eq!(store.state_counts().await.unwrap().pending, 100);
+}
