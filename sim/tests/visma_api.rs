@@ -62,6 +62,26 @@ async fn token_is_bound_to_one_company() {
     assert!(again.body.get("invoiceText").is_none());
     assert_eq!(again.body["status"], "Balanced");
 
+    // SalesOrders v3 is just as separate.
+    let so_base = format!("{}/api/v3/SalesOrders", h.sim.info().salesorder_base_url);
+    let order = json!({"type": "SO", "customer": {"id": GUEST_CUSTOMER},
+                       "orderLines": [{"inventoryId": "LL-MUG-01", "quantity": 1}]});
+    let so = se
+        .send(Method::POST, &so_base, Some(&order), &[])
+        .await
+        .unwrap();
+    assert_eq!(so.status, StatusCode::CREATED, "{:?}", so.body);
+    let so_url = so.header("location").unwrap();
+    let foreign = fi.send(Method::GET, &so_url, None, &[]).await.unwrap();
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    let listed = fi.send(Method::GET, &so_base, None, &[]).await.unwrap();
+    assert_eq!(listed.body["totalCount"], 0);
+    let cancel = fi
+        .send(Method::POST, &format!("{so_url}/cancel"), None, &[])
+        .await
+        .unwrap();
+    assert_eq!(cancel.status, StatusCode::NOT_FOUND);
+
     // Documents, customers and items of one company are separate.
     let fi_customer = fi
         .post("/v1/customer", &json!({"name": v("Only in Finland")}))
