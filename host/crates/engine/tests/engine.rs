@@ -144,7 +144,7 @@ async fn two_engines_run_each_job_once_in_subject_order() {
         subjects * per_subject as u32,
         "each job exactly once"
     );
-    let seen = checker.seen.lock().unwrap();
+    let seen = checker.seen.lock().unwrap().clone();
     for s in 0..subjects {
         assert_eq!(
             seen[&format!("order:{s}")],
@@ -260,7 +260,7 @@ async fn transient_errors_back_off_with_growing_delays_and_honour_retry_after() 
     wait_idle(&store).await;
     engine.shutdown().await.unwrap();
 
-    let calls = calls.lock().unwrap();
+    let calls = calls.lock().unwrap().clone();
     let times = |s: &str| {
         calls
             .iter()

@@ -18,10 +18,10 @@ impl Store {
     /// its event is committed, but a burst of webhooks costs a few commits, not one each.
     pub async fn store_event(&self, event: &InboundEvent) -> Result<StoreOutcome, StoreError> {
         let (reply, answer) = oneshot::channel();
-        if self.inbox.send((event.clone(), reply)).await.is_ok() {
-            if let Ok(result) = answer.await {
-                return result.map_err(StoreError::Inbox);
-            }
+        if self.inbox.send((event.clone(), reply)).await.is_ok()
+            && let Ok(result) = answer.await
+        {
+            return result.map_err(StoreError::Inbox);
         }
         // The group-commit task is gone (runtime shutting down): store directly.
         let mut outcomes = self.store_events(std::slice::from_ref(event)).await?;
