@@ -137,3 +137,67 @@ async fn reset_ratio_drops_the_connection_without_a_response() {
     assert_eq!(sim.stats().await["injected_resets"], 1);
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn admin_can_change_the_quota_and_generate_orders_outside_it() {
+    let sim = Sim::start(empty()).await;
+    let admin = |path: &str| sim.admin_url(path);
+    let r = sim
+        .http
+        .post(admin("/__admin/orders/generate"))
+        .header("x-auth-token", &sim.token)
+        .json(&json!({"count": 120}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let g: Value = r.json().await.unwrap();
+    assert_eq!(g["count"], 120);
+    let r = sim
+        .http
+        .put(admin("/__admin/quota"))
+        .header("x-auth-token", &sim.token)
+        .json(&json!({"quota": 2, "window_ms": 60000}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = sim.get("/v2/orders/count").await;
+    assert_eq!(r.headers()["x-rate-limit-requests-quota"], "2");
+    let count: Value = r.json().await.unwrap();
+    assert_eq!(count["count"], 120);
+    assert_eq!(sim.get("/v2/time").await.status(), 200);
+    assert_eq!(sim.get("/v2/time").await.status(), 429);
+    let r = sim
+        .http
+        .put(admin("/__admin/quota"))
+        .header("x-auth-token", &sim.token)
+        .json(&json!({"quota": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = sim.get("/v2/time").await;
+    assert_eq!(r.status(), 200);
+    assert!(!r.headers().contains_key("x-rate-limit-requests-left"));
+    let r = sim
+        .http
+        .put(admin("/__admin/quota"))
+        .header("x-auth-token", &sim.token)
+        .json(&json!({"quota": -1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    // An unencoded `+0000` (arriving as a space) is still understood.
+    let o: Value = sim.get("/v2/orders?limit=1").await.json().await.unwrap();
+    let raw = o[0]["date_created"].as_str().unwrap().replace(' ', "%20");
+    let r = sim
+        .get(&format!(
+            "/v2/orders?limit=1&min_date_created={}",
+            raw.replace("%20+0000", "+0000")
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+    sim.stop().await;
+}

@@ -6,6 +6,11 @@
 //!   duplicate_webhooks_ratio, reset_ratio}` (all optional, default 0) → replaces the settings
 //! - `DELETE /__admin/faults` → clears them
 //! - `GET /__admin/stats` → request, 429 and webhook counters
+//! - `PUT /__admin/quota` with `{quota: n | null, window_ms?}` → changes the store quota at
+//!   run time (the current window restarts)
+//! - `POST /__admin/orders/generate` with `{count, status_id?, channel_id?}` → creates `count`
+//!   orders (custom product, 2 × 125.00 incl. VAT + 49.00 shipping) without using the quota;
+//!   fires `store/order/created` for each, like `POST /v2/orders`
 //! - `POST /__admin/accounts` → a second API account `{auth_token, client_id}` on the same
 //!   store (shares the quota; owns its own hooks and metafields)
 
@@ -28,6 +33,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/__admin/stats", get(stats))
         .route("/__admin/accounts", axum::routing::post(create_account))
+        .route("/__admin/quota", axum::routing::put(set_quota))
+        .route(
+            "/__admin/orders/generate",
+            axum::routing::post(generate_orders),
+        )
 }
 
 async fn get_faults(State(s): State<AppState>) -> ApiResult {
@@ -66,5 +76,81 @@ async fn create_account(State(s): State<AppState>) -> ApiResult {
     Ok(json_response(
         StatusCode::CREATED,
         json!({"auth_token": token, "client_id": client_id}),
+    ))
+}
+
+async fn set_quota(State(s): State<AppState>, body: Bytes) -> ApiResult {
+    let v = parse_body(Api::V3, &body)?;
+    let quota = match v.get("quota") {
+        Some(serde_json::Value::Null) => None,
+        Some(q) => Some(
+            q.as_u64()
+                .filter(|q| *q > 0 && *q <= u64::from(u32::MAX))
+                .ok_or_else(|| {
+                    ApiError::unprocessable(Api::V3, "quota must be a positive integer or null.")
+                        .field("quota", "invalid")
+                })? as u32,
+        ),
+        None => {
+            return Err(
+                ApiError::unprocessable(Api::V3, "quota is required (null = unlimited).")
+                    .field("quota", "required"),
+            );
+        }
+    };
+    let mut w = s.window.lock();
+    let window = match v.get("window_ms") {
+        None => w.length,
+        Some(ms) => {
+            std::time::Duration::from_millis(ms.as_u64().filter(|m| *m > 0).ok_or_else(|| {
+                ApiError::unprocessable(Api::V3, "window_ms must be a positive integer.")
+                    .field("window_ms", "invalid")
+            })?)
+        }
+    };
+    *w = super::limits::Window::new(quota, window);
+    Ok(json_response(
+        StatusCode::OK,
+        json!({"quota": quota, "window_ms": window.as_millis() as u64}),
+    ))
+}
+
+async fn generate_orders(State(s): State<AppState>, body: Bytes) -> ApiResult {
+    let v = parse_body(Api::V3, &body)?;
+    let count = v
+        .get("count")
+        .and_then(serde_json::Value::as_u64)
+        .filter(|c| *c > 0 && *c <= 100_000)
+        .ok_or_else(|| {
+            ApiError::unprocessable(Api::V3, "count must be between 1 and 100000.")
+                .field("count", "invalid")
+        })?;
+    let status = v
+        .get("status_id")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(11);
+    let channel = v
+        .get("channel_id")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(1);
+    let mut store = s.data.lock();
+    let mut ids = Vec::new();
+    let mut events = super::orders::Events::new();
+    for i in 0..count {
+        let addr = json!({"first_name": "Gen", "last_name": format!("Buyer {i}"), "street_1": "Testgatan 1", "city": "Stockholm",
+                          "zip": "11122", "country": "Sweden", "country_iso2": "SE", "email": format!("gen{i}@example.se")});
+        let order = json!({"status_id": status, "channel_id": channel, "billing_address": addr, "shipping_addresses": [addr],
+                           "products": [{"name": "Generated item", "sku": "GEN-1", "quantity": 2, "price_inc_tax": "125.00", "price_ex_tax": "100.00"}],
+                           "shipping_cost_inc_tax": "49.00", "shipping_cost_ex_tax": "39.20"});
+        ids.push(
+            super::orders::create(&mut store, &order, chrono::Utc::now(), &mut events)
+                .map_err(|e| ApiError::unprocessable(Api::V3, format!("order {i}: {}", e.title)))?,
+        );
+    }
+    drop(store);
+    super::orders::emit_all(&s, events);
+    Ok(json_response(
+        StatusCode::CREATED,
+        json!({"count": ids.len(), "first_id": ids.first(), "last_id": ids.last()}),
     ))
 }

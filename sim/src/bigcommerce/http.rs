@@ -158,6 +158,12 @@ pub fn rfc3339(dt: &DateTime<Utc>) -> String {
 /// Date filters accept RFC-2822, ISO-8601/RFC-3339, a plain date, or unix seconds.
 pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
+    // An unencoded `+0000` in a query string arrives as ` 0000`.
+    if let Some(head) = s.strip_suffix(" 0000")
+        && let Ok(d) = DateTime::parse_from_rfc2822(&format!("{head} +0000"))
+    {
+        return Some(d.with_timezone(&Utc));
+    }
     if let Ok(d) = DateTime::parse_from_rfc2822(s) {
         return Some(d.with_timezone(&Utc));
     }

@@ -115,6 +115,10 @@ impl Running {
     pub fn set_faults(&self, faults: Faults) {
         *self.shared.faults.lock() = faults;
     }
+    /// Change the quota at run time (same as `PUT /__admin/quota`); the window restarts.
+    pub fn set_quota(&self, quota: Option<u32>, window: Duration) {
+        *self.shared.window.lock() = Window::new(quota, window);
+    }
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(());
         let _ = self.task.await;

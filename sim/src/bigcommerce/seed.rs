@@ -294,8 +294,9 @@ pub const VARIANT_PRODUCTS: [VariantProduct; 20] = [
     ),
 ];
 
-/// Every stock-keeping SKU of the demo store (simple products, then variants), in catalog
-/// order. Stable across releases: the Visma simulator seeds matching inventory items.
+/// Every SKU of the demo store (simple products, then variants), in catalog order; all but
+/// `LL-GIFTCARD-500` (digital, untracked) keep stock. Stable across releases: the Visma
+/// simulator seeds matching items from [`SIMPLE_PRODUCTS`] and [`VARIANT_PRODUCTS`].
 pub fn demo_skus() -> Vec<&'static str> {
     let mut v: Vec<&'static str> = SIMPLE_PRODUCTS.iter().map(|p| p.0).collect();
     for p in VARIANT_PRODUCTS.iter() {
@@ -517,9 +518,8 @@ pub(crate) fn demo(store: &mut Store, now: DateTime<Utc>, seed: u64) {
     for (sku, name, price, option, variants) in VARIANT_PRODUCTS {
         let vs: Vec<Value> = variants
             .iter()
-            .enumerate()
-            .map(|(i, (vsku, label))| {
-                json!({"sku": vsku, "price": if i == 2 && option == "Length" { price + 200 } else { price },
+            .map(|(vsku, label)| {
+                json!({"sku": vsku, "price": price,
                        "option_values": [{"option_display_name": option, "label": label}],
                        "inventory_level": rng.random_range(40..250)})
             })
