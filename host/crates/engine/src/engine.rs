@@ -10,7 +10,7 @@ use futures::FutureExt;
 use ledgerlink_store::{
     AttemptRecord, Finish, FinishOutcome, Job, JobId, REF_BC_ORDER, Store, StoreError,
 };
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
@@ -214,11 +214,18 @@ async fn dispatch(
     let mut next_reclaim = Instant::now();
     tracing::info!(owner = %shared.owner, workers, "engine started");
 
+    // Jobs leased but not started yet. Leasing ahead in batches (instead of one job per
+    // freed worker) keeps the lease queries few under load; an idle engine still leases as
+    // soon as anything arrives. Queued jobs are renewed and released like running ones.
+    let batch = cfg.lease_batch.max(1);
+    let capacity = workers + batch;
+    let mut queue: VecDeque<Job> = VecDeque::new();
+
     while !*stop.borrow() {
-        let free = workers.saturating_sub(tasks.len());
-        let want = free.min(cfg.lease_batch.max(1));
+        let room = capacity.saturating_sub(tasks.len() + queue.len());
         let mut got_all = false;
-        if want > 0 {
+        if room > 0 && (queue.is_empty() || room >= batch.div_ceil(2)) {
+            let want = room.min(batch);
             let reclaim = Instant::now() >= next_reclaim;
             if reclaim {
                 next_reclaim = Instant::now() + reclaim_every;
@@ -230,17 +237,23 @@ async fn dispatch(
             {
                 Ok(jobs) => {
                     got_all = jobs.len() == want;
+                    let mut inflight = shared.inflight();
                     for job in jobs {
-                        report.attempts += 1;
-                        shared.inflight().insert(job.id);
-                        tasks.spawn(run_job(shared.clone(), job));
+                        inflight.insert(job.id);
+                        queue.push_back(job);
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "leasing jobs failed; trying again shortly"),
             }
         }
+        while tasks.len() < workers
+            && let Some(job) = queue.pop_front()
+        {
+            report.attempts += 1;
+            tasks.spawn(run_job(shared.clone(), job));
+        }
         // More may be waiting and there is room: lease again at once.
-        if got_all && tasks.len() < workers {
+        if got_all && tasks.len() + queue.len() < capacity {
             continue;
         }
         tokio::select! {
