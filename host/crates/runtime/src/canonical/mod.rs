@@ -58,3 +58,6 @@ impl CanonicalError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
