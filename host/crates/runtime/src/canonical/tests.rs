@@ -156,7 +156,7 @@ fn stock_rows_of_one_warehouse_add_up() {
         ]
     }))
     .unwrap();
-    let levels = build_stock_levels(&[bundle.clone()]).unwrap();
+    let levels = build_stock_levels(std::slice::from_ref(&bundle)).unwrap();
     assert_eq!(levels.len(), 2);
     assert_eq!(
         (
