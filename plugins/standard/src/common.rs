@@ -139,6 +139,20 @@ pub(crate) fn share(amount: Minor, part: Decimal, whole: Decimal) -> Minor {
     money::mul_round(amount, part / whole)
 }
 
+/// The share of a line amount for units `before..before + part` of `whole`: the difference of
+/// two cumulative shares, so partial documents (shipments, refunds) add up to the line amount
+/// exactly instead of drifting a cent per document.
+pub(crate) fn share_of_range(
+    amount: Minor,
+    before: Decimal,
+    part: Decimal,
+    whole: Decimal,
+) -> Minor {
+    let before = before.max(Decimal::ZERO).min(whole);
+    let upto = (before + part).min(whole);
+    share(amount, upto, whole) - share(amount, before, whole)
+}
+
 /// The lines of a document being built, with the VAT Visma will compute for them.
 pub(crate) struct DocLines {
     pub inclusive: bool,

@@ -114,7 +114,7 @@ fn credited(refund: &Refund, line_id: u64) -> Decimal {
 fn unit_credit(
     host: &impl Host,
     settings: &Settings,
-    order: &Order,
+    refund: &Refund,
     index: usize,
     quantity: Decimal,
     discounts: &[Minor],
@@ -122,6 +122,7 @@ fn unit_credit(
     doc: &mut DocLines,
     errors: &mut Errors,
 ) {
+    let order = &refund.order;
     let line = &order.lines[index];
     let qty = dec(&line.quantity);
     let rate = rate_of(line.tax_rate.as_ref(), line.total_ex_tax, line.total_tax);
@@ -143,17 +144,20 @@ fn unit_credit(
     } else {
         (line.unit_price_ex_tax, line.total_ex_tax)
     };
-    let discount = share(
+    // Units credited before this note: the cumulative shares make all notes add up exactly.
+    let before = credited(refund, line.id);
+    let discount = share_of_range(
         on_basis(
             discounts[index],
             order.prices_include_tax,
             doc.inclusive,
             rate,
         ),
+        before,
         quantity,
         qty,
     );
-    let gross = share(gross, quantity, qty);
+    let gross = share_of_range(gross, before, quantity, qty);
     doc.push(
         DocumentLine {
             kind: LineKind::Item,
@@ -194,7 +198,7 @@ fn cancellation_lines(
         let remaining = dec(&line.quantity) - credited(refund, line.id);
         if remaining > Decimal::ZERO {
             unit_credit(
-                host, settings, order, i, remaining, &discounts, None, doc, errors,
+                host, settings, refund, i, remaining, &discounts, None, doc, errors,
             );
         }
     }
@@ -261,7 +265,7 @@ fn refund_lines(
                             None
                         };
                         unit_credit(
-                            host, settings, order, i, q, &discounts, warehouse, doc, errors,
+                            host, settings, refund, i, q, &discounts, warehouse, doc, errors,
                         );
                     }
                     None => {

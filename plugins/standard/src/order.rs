@@ -331,13 +331,19 @@ fn item_lines(
         } else {
             (line.unit_price_ex_tax, line.total_ex_tax)
         };
+        // Units shipped before this shipment (by the order's shipped quantities fetched with it).
+        let before = match shipped {
+            Some(_) => (dec(&line.quantity_shipped) - part).max(Decimal::ZERO),
+            None => Decimal::ZERO,
+        };
         let discount_store = per_line[i];
-        let discount = share(
+        let discount = share_of_range(
             on_basis(discount_store, store_inc, doc.inclusive, rate),
+            before,
             part,
             qty,
         );
-        let gross = share(gross, part, qty);
+        let gross = share_of_range(gross, before, part, qty);
         let mut names: Vec<String> = line
             .discounts
             .iter()

@@ -577,3 +577,45 @@ fn a_taxed_rounding_category_still_hits_the_total() {
     );
     amounts_add_up(&inv.lines, inv.expected_vat, inv.expected_total, false);
 }
+
+#[test]
+fn partial_documents_add_up_to_the_line_exactly() {
+    // 3 units of 10.00 with a 1.00 discount: thirds of 100 would round to 33 + 33 + 33.
+    let mut o = order(13, vec![line(1, "A", 3, 1000, 25, 1)]);
+    o.lines[0].discounts.push(LineDiscount {
+        name: "Coupon".into(),
+        code: None,
+        amount: 100,
+    });
+    o.discount_amount = 100;
+    recompute_totals(&mut o);
+    let mut discounts = 0;
+    for n in 1..=3 {
+        o.lines[0].quantity_shipped = decimal::integer(n);
+        let s = Shipment {
+            id: 100 + n as u64,
+            created_at: "2026-11-03T08:00:00Z".into(),
+            tracking_number: String::new(),
+            shipping_method: String::new(),
+            items: vec![ShipmentItem {
+                order_line_id: 1,
+                quantity: decimal::integer(1),
+            }],
+        };
+        let inv = invoice(order_map::map_order(&host(), &context(SETTINGS), &o, Some(&s)).unwrap());
+        discounts += inv.lines[0].discount_amount;
+    }
+    assert_eq!(discounts, 100);
+
+    let mut credited = 0;
+    let mut r = refund(&o, RefundKind::Refund, 0, vec![product_item(1, 1, 0)]);
+    for n in 0..3 {
+        r.already_credited = vec![(1, decimal::integer(n))];
+        r.total = 0;
+        let mut settings = SETTINGS.to_vec();
+        settings.push(("rounding-tolerance", "100000"));
+        let cn = credit::map_credit_note(&host(), &context(&settings), &r).unwrap();
+        credited += cn.lines[0].line_amount;
+    }
+    assert_eq!(credited, 3000 - 100);
+}
