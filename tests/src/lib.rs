@@ -177,7 +177,27 @@ impl Harness {
                     .admin(reqwest::Method::GET, "/api/errors", None)
                     .await
                     .ok();
-                anyhow::bail!("timed out waiting for {what}; error queue: {errors:?}");
+                let recent = self
+                    .admin(reqwest::Method::GET, "/api/jobs?limit=12", None)
+                    .await
+                    .ok()
+                    .and_then(|v| v["jobs"].as_array().cloned())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|j| {
+                        format!(
+                            "{} {} {} {} {}",
+                            j["kind"],
+                            j["subject"],
+                            j["state"],
+                            j["resolution"],
+                            j["error"]["message"]
+                        )
+                    })
+                    .collect::<Vec<_>>();
+                anyhow::bail!(
+                    "timed out waiting for {what}; recent jobs: {recent:#?}; error queue: {errors:?}"
+                );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

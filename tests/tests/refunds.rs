@@ -176,8 +176,17 @@ async fn cancellation_after_invoicing_credits_the_invoice_and_before_does_nothin
                     .as_str()
                     .is_some_and(|r| r.ends_with(&format!(":{id}")))
         })
-        .await
-        .unwrap();
+        .await;
+    let cn = match cn {
+        Ok(cn) => cn,
+        Err(e) => {
+            let jobs = h
+                .admin(Method::GET, &format!("/api/jobs?subject=order:{id}"), None)
+                .await
+                .unwrap();
+            panic!("{e}\njobs of the order: {jobs:#}");
+        }
+    };
     assert_eq!(cents(&cn["amount"]), cents(&inv["amount"]), "{cn} vs {inv}");
     let after = invoice_now(&h, &number).await;
     assert_eq!(cents(&after["balance"]), 0, "{after}");

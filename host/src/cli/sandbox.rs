@@ -74,7 +74,11 @@ pub fn demo_tables() -> BTreeMap<String, BTreeMap<String, String>> {
                 ("Klarna", "KLARNA"),
             ]),
         ),
-        ("warehouse".to_owned(), t(&[("MAIN", "1"), ("HEL", "1")])),
+        // Visma warehouses → BigCommerce locations (1 Stockholm, 2 Göteborg).
+        (
+            "warehouse".to_owned(),
+            t(&[("MAIN", "1"), ("GBG", "2"), ("HEL", "1")]),
+        ),
         // For plugins keyed by tax class (the simulator's classes: 0 default 25 %,
         // 1 non-taxable, 2 shipping, 3 gift wrapping, 4 food 12 %, 5 books 6 %).
         (

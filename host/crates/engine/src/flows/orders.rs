@@ -35,6 +35,9 @@ pub struct OrderFlow {
     deps: Arc<FlowDeps>,
 }
 
+/// Echo-marker target for "the order flow has acted on this state of the order".
+pub const SYNCED_TARGET: &str = "ledgerlink-synced";
+
 /// Echo marker key for an order's `date_modified` after our own write-back.
 pub fn echo_resource(store: &str, order: BcOrderId) -> String {
     format!("{store}:order:{order}")
@@ -251,6 +254,14 @@ impl OrderFlow {
             });
         }
 
+        // Remember the state acted on, so a write-back made from exactly this state can mark
+        // its own change as an echo (and one made after a merchant's change does not).
+        ctx.record_echo(
+            SYNCED_TARGET,
+            &echo_resource(&store, id),
+            &modified_hash(&bundle.order),
+        )
+        .await?;
         if did.is_empty() {
             let reason = if invoice_no.is_some() {
                 "already in Visma; nothing new".to_owned()

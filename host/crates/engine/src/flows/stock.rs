@@ -10,10 +10,12 @@ use crate::error::JobError;
 use crate::handler::{JobHandler, JobOutcome};
 use crate::{Job, JobContext};
 use chrono::{DateTime, Utc};
+use ledgerlink_bigcommerce::models::ProductFilter;
 use ledgerlink_bigcommerce::models::{AdjustmentItem, ItemRef};
 use ledgerlink_core::{BcProductId, BcVariantId, BoxFuture, LegalEntityId, LocationId};
 use ledgerlink_runtime::types as wit;
 use ledgerlink_visma::dto::{DateFilter, InventoryFilter};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -84,12 +86,54 @@ impl JobHandler for StockFlow {
                     .list_inventory_items(&entity.id, &filter)
                     .await
                     .map_err(visma_err)?;
+                if items.is_empty() {
+                    ctx.store()
+                        .set_watermark(&mark, &pass_started.to_rfc3339())
+                        .await?;
+                    continue;
+                }
+                // The BigCommerce twin of each Visma item (same SKU) and how it is tracked.
+                let bc = self.deps.bc(store)?;
+                let products = bc
+                    .list_products(&ProductFilter {
+                        include_variants: true,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(bc_err)?;
+                let mut twins: HashMap<String, (u64, Option<u64>, wit::InventoryTracking)> =
+                    HashMap::new();
+                for p in &products {
+                    let tracking = match p.inventory_tracking.as_deref() {
+                        Some("product") => wit::InventoryTracking::Product,
+                        Some("variant") => wit::InventoryTracking::Variant,
+                        _ => wit::InventoryTracking::None,
+                    };
+                    if !p.sku.is_empty() {
+                        let variant = p
+                            .base_variant_id
+                            .map(|v| v.0)
+                            .or_else(|| p.variants.iter().flatten().next().map(|v| v.id.0));
+                        twins.insert(p.sku.clone(), (p.id.0, variant, tracking));
+                    }
+                    for v in p.variants.iter().flatten() {
+                        if !v.sku.is_empty() {
+                            twins.insert(v.sku.clone(), (p.id.0, Some(v.id.0), tracking));
+                        }
+                    }
+                }
                 let mut levels = Vec::new();
                 for item in &items {
+                    // Items BigCommerce does not have, or does not track, are left alone.
+                    let Some((bc_product, bc_variant, tracking)) =
+                        twins.get(&item.inventory_number).cloned()
+                    else {
+                        continue;
+                    };
                     let tracking = if item.stock_item == Some(false) {
                         wit::InventoryTracking::None
                     } else {
-                        wit::InventoryTracking::Variant
+                        tracking
                     };
                     for w in &item.warehouse_details {
                         levels.push(wit::StockLevel {
@@ -101,8 +145,8 @@ impl JobHandler for StockFlow {
                                 .last_modified_date_time
                                 .map(|d| d.to_rfc3339())
                                 .unwrap_or_default(),
-                            bc_product_id: None,
-                            bc_variant_id: None,
+                            bc_product_id: Some(bc_product),
+                            bc_variant_id: bc_variant,
                             tracking,
                         });
                     }
@@ -133,7 +177,6 @@ impl JobHandler for StockFlow {
                         })
                         .collect();
                     if !items.is_empty() {
-                        let bc = self.deps.bc(store)?;
                         let started = Instant::now();
                         let r = bc
                             .set_absolute_inventory(Some("Ledgerlink: stock from Visma"), &items)

@@ -3,7 +3,7 @@
 //! marker with the order's new `date_modified`, so the webhook our own write causes is
 //! recognised and does no work.
 
-use super::orders::{ID_INVOICE, echo_resource, modified_hash};
+use super::orders::{ID_INVOICE, SYNCED_TARGET, echo_resource, modified_hash};
 use super::{FlowDeps, audit, bc_err, store_of, visma_err};
 use crate::error::JobError;
 use crate::handler::{JobHandler, JobOutcome};
@@ -81,6 +81,17 @@ impl JobHandler for WriteBackFlow {
             set_metafield(&self.deps, ctx, &store, order, KEY_INVOICE, &invoice).await?;
             let bc = self.deps.bc(&store)?;
             let current = bc.get_order(order).await.map_err(bc_err)?;
+            // Only a write made from a state the order flow already acted on is a pure echo;
+            // if the merchant changed the order meanwhile, its webhook must still do its work.
+            let resource = echo_resource(&store, order);
+            let from_synced = ctx
+                .is_echo(
+                    SYNCED_TARGET,
+                    &resource,
+                    Some(&modified_hash(&current)),
+                    std::time::Duration::from_secs(24 * 3600),
+                )
+                .await?;
             let note = format!("Visma invoice {invoice}");
             let notes = current.staff_notes.clone().unwrap_or_default();
             let after = if notes.contains(&note) {
@@ -108,12 +119,12 @@ impl JobHandler for WriteBackFlow {
                 );
                 r?
             };
-            ctx.record_echo(
-                "bigcommerce",
-                &echo_resource(&store, order),
-                &modified_hash(&after),
-            )
-            .await?;
+            if from_synced {
+                ctx.record_echo("bigcommerce", &resource, &modified_hash(&after))
+                    .await?;
+                ctx.record_echo(SYNCED_TARGET, &resource, &modified_hash(&after))
+                    .await?;
+            }
             Ok(JobOutcome::Done)
         })
     }
