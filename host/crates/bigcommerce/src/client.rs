@@ -45,6 +45,9 @@ struct Inner {
     base: String,
     cfg: ClientConfig,
     budget: Arc<RequestBudget>,
+    in_flight: tokio::sync::Semaphore,
+    /// Requests sent and not yet answered, to judge how stale a response's quota count is.
+    sent_unanswered: AtomicU64,
     counters: Counters,
 }
 
@@ -116,6 +119,7 @@ impl Client {
             .timeout(cfg.timeout)
             .build()
             .map_err(|e| Error::Invalid(format!("cannot build HTTP client: {e}")))?;
+        let cfg_in_flight = cfg.max_in_flight.max(1);
         let budget = cfg
             .budget
             .clone()
@@ -126,6 +130,8 @@ impl Client {
                 base,
                 cfg,
                 budget,
+                in_flight: tokio::sync::Semaphore::new(cfg_in_flight),
+                sent_unanswered: AtomicU64::new(0),
                 counters: Counters::default(),
             }),
         })
@@ -157,6 +163,8 @@ impl Client {
         let mut failures = 0u32;
         let mut limited = 0u32;
         loop {
+            // Held for one attempt (not across backoff sleeps); never closed.
+            let permit = self.inner.in_flight.acquire().await;
             self.inner.budget.acquire().await;
             self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
             let mut rb = self
@@ -169,10 +177,14 @@ impl Client {
                     .header("Content-Type", "application/json")
                     .body(body.clone());
             }
-            let outcome = match rb.send().await {
+            self.inner.sent_unanswered.fetch_add(1, Ordering::SeqCst);
+            let sent = rb.send().await;
+            // Other requests of ours still unanswered when this answer arrived.
+            let others = self.inner.sent_unanswered.fetch_sub(1, Ordering::SeqCst) - 1;
+            let outcome = match sent {
                 Ok(resp) => {
                     let status = resp.status();
-                    let snap = rate_limit_snapshot(resp.headers());
+                    let snap = self.fresh_snapshot(rate_limit_snapshot(resp.headers()), others);
                     let retry_after = retry_after(resp.headers(), &snap, status);
                     let content_type = resp
                         .headers()
@@ -190,6 +202,7 @@ impl Client {
                 }
                 Err(e) => Err(self.transport_error(req, &method, e)),
             };
+            drop(permit);
             let err = match outcome {
                 Ok((status, snap, retry_after, content_type, body)) => {
                     if let Some(obs) = &cfg.observer {
@@ -261,6 +274,24 @@ impl Client {
             tracing::debug!(path = %req.path, %err, ?delay, attempt = failures, "retrying");
             tokio::time::sleep(delay).await;
         }
+    }
+
+    /// A response's `X-Rate-Limit-Requests-Left` was true when the server processed it; with
+    /// other requests of ours in flight it may already be too high (they were counted locally
+    /// but not yet by the server). `RequestBudget::observe` adopts the server's count
+    /// outright when the server's reset looks later than ours, which a slow response also
+    /// causes, so a stale count would hand out units twice and end in 429s (seen under load
+    /// in `benches/client.rs`). The local count stays in charge while others are in flight;
+    /// the server's count is used when it is exact (nothing else in flight) or when there is
+    /// no local count yet (then minus the requests that count cannot include).
+    fn fresh_snapshot(&self, mut snap: RateLimitSnapshot, others: u64) -> RateLimitSnapshot {
+        if others > 0 {
+            snap.remaining = match (snap.remaining, self.inner.budget.remaining()) {
+                (Some(r), None) => Some(r.saturating_sub(others)),
+                _ => None,
+            };
+        }
+        snap
     }
 
     fn transport_error(&self, req: &Request, method: &str, e: reqwest::Error) -> Error {
