@@ -97,7 +97,7 @@ async fn token_is_bound_to_one_company() {
 #[tokio::test]
 async fn tokens_expire_and_bad_credentials_are_refused() {
     let h = start(Config {
-        token_ttl: Duration::from_millis(300),
+        token_ttl: Duration::from_millis(1000),
         ..Config::default()
     })
     .await;
@@ -124,7 +124,7 @@ async fn tokens_expire_and_bad_credentials_are_refused() {
 
     let s = h.session(0).await;
     assert_eq!(s.get("/v1/customer").await.status, StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let expired = s.get("/v1/customer").await;
     assert_eq!(expired.status, StatusCode::UNAUTHORIZED);
     assert!(
@@ -433,7 +433,7 @@ async fn etag_if_match_and_412() {
 async fn quota_per_company_and_client_gives_429() {
     let h = start(Config {
         quota: Some(3),
-        window: Duration::from_millis(800),
+        window: Duration::from_millis(1500),
         ..Config::default()
     })
     .await;
@@ -482,7 +482,7 @@ async fn quota_per_company_and_client_gives_429() {
     assert_eq!(other_session.get("/v1/branch").await.status, StatusCode::OK);
 
     // The window resets.
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    tokio::time::sleep(Duration::from_millis(1600)).await;
     assert_eq!(se.get("/v1/branch").await.status, StatusCode::OK);
     let stats = h.admin(Method::GET, "/__admin/stats", None).await;
     assert_eq!(stats["rate_limited"], 1);
