@@ -54,8 +54,16 @@ pub fn demo_tables() -> BTreeMap<String, BTreeMap<String, String>> {
     BTreeMap::from([
         (
             "vat-category".to_owned(),
-            // By rate: the same rate is the same category whatever the tax class.
             t(&[
+                // The simulator's tax classes (0 default 25 %, 1 non-taxable, 2 shipping,
+                // 3 gift wrapping, 4 food 12 %, 5 books 6 %) ...
+                ("0", "HIGH"),
+                ("1", "ZERO"),
+                ("2", "HIGH"),
+                ("3", "HIGH"),
+                ("4", "MEDIUM"),
+                ("5", "LOW"),
+                // ... and rates, for lines without a class.
                 ("rate:25", "HIGH"),
                 ("rate:24", "HIGH"),
                 ("rate:12", "MEDIUM"),
@@ -111,6 +119,10 @@ pub fn demo_settings() -> BTreeMap<String, String> {
             "guest-customer-number",
             ledgerlink_sim::visma::GUEST_CUSTOMER,
         ),
+        // The returns warehouse has no shop location: its stock is not for sale.
+        ("unmapped-warehouses", "skip"),
+        ("default-uom", "PCS"),
+        ("item-class", "GOODS"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
