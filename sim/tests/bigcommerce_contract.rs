@@ -485,6 +485,34 @@ async fn demo_store_answers_match_the_official_schemas() {
     )
     .await;
 
+    check(
+        &mut c,
+        pl,
+        "PUT",
+        "/pricelists/{price_list_id}/records",
+        "/v3/pricelists/2/records",
+        Some(json!([{"variant_id": vid, "currency": "sek", "price": 99.5}])),
+    )
+    .await;
+    check(
+        &mut c,
+        "tax_settings.v3.yml",
+        "PUT",
+        "/tax/settings",
+        "/v3/tax/settings",
+        Some(json!({"tax_entered_with_prices": true})),
+    )
+    .await;
+    check(
+        &mut c,
+        o3,
+        "DELETE",
+        "/orders/{order_id}/metafields/{metafield_id}",
+        &format!("/v3/orders/{oid}/metafields/{mid}"),
+        None,
+    )
+    .await;
+
     // Inventory and locations.
     let inv = "inventory.v3.yml";
     check(
