@@ -91,7 +91,10 @@ async fn v2_empty_pages_are_204_and_end_pagination() {
 async fn recovers_from_injected_5xx_and_connection_resets() {
     // Retries spend quota too; a 1 s window keeps the test from waiting out a 30 s one.
     let sim = start_sim(Duration::from_secs(1)).await;
-    let client = client_for(&sim);
+    // A third of attempts fail; 10 retries make giving up on any of ~125 requests ~1e-4 likely.
+    let mut cfg = common::config_for(&sim);
+    cfg.max_retries = 10;
+    let client = ledgerlink_bigcommerce::Client::new(cfg).unwrap();
     let ids = create_orders(&client, 40).await;
     sim.set_faults(Faults {
         error_ratio: 0.25,

@@ -310,3 +310,16 @@ async fn hooks_are_repaired_after_deactivation_deletion_and_redirection() {
     }
     s.sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_default_scopes_register_once() {
+    let s = setup(0.001, &[]).await;
+    let spec = HookSpec::new(s.spec.destination.clone(), HEADER, SECRET);
+    let report = s.client.ensure_hooks(&spec).await.unwrap();
+    assert_eq!(report.created.len(), spec.scopes.len());
+    assert_eq!(s.client.hooks().await.unwrap().len(), spec.scopes.len());
+    let again = s.client.ensure_hooks(&spec).await.unwrap();
+    assert_eq!(again.unchanged.len(), spec.scopes.len());
+    assert!(!again.changed());
+    s.sim.shutdown().await;
+}
