@@ -84,6 +84,9 @@ fee-account = "3590"
 refund-account = "3010"
 order-refund-vat-category = "HIGH"
 guest-customer-number = "10000"
+default-payment-method = "CARD"
+default-uom = "PCS"
+item-class = "GOODS"
 [entities.tables.vat-category]
 "0" = "HIGH"
 "1" = "HIGH"
@@ -142,26 +145,33 @@ plugin = "standard"
 }
 
 fn start_host(config: &Path) -> Proc {
+    // Each start appends its warnings to host.log beside the config, shown on failure.
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(config.with_file_name("host.log"))
+        .unwrap();
     Proc(
         Command::new(BIN)
             .args(["--log", "warn", "run", "--config"])
             .arg(config)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("spawn host"),
     )
 }
 
-fn order(i: usize) -> Value {
+fn order(i: usize, product: u64) -> Value {
     serde_json::json!({
         "status_id": 11,
-        "channel_id": if i % 3 == 0 { 2 } else { 1 },
+        // The empty store has one channel.
+        "channel_id": 1,
         "customer_id": 0,
         "billing_address": {"first_name": "Crash", "last_name": format!("Test {i}"), "street_1": "Gatan 1",
             "city": "Stockholm", "zip": "11122", "country": "Sweden", "country_iso2": "SE",
             "email": format!("crash{i}@example.com")},
-        "products": [{"name": "Ceramic mug", "quantity": 1 + (i % 3), "price_ex_tax": "103.20", "price_inc_tax": "129.00"}],
+        "products": [{"product_id": product, "quantity": 1 + (i % 3)}],
     })
 }
 
@@ -197,6 +207,23 @@ async fn crash_run(orders: usize, kills: usize) {
     let port = free_port();
     let config = write_config(dir.path(), &bc, &visma, port);
     let http = reqwest::Client::new();
+    // An empty store with one product the Visma demo company also has.
+    let resp = http
+        .post(format!("{}/v3/catalog/products", bc["base_url"].as_str().unwrap()))
+        .header("X-Auth-Token", bc["auth_token"].as_str().unwrap())
+        .json(&serde_json::json!({"name": "Enamel Camp Mug", "type": "physical", "sku": "LL-MUG-01",
+                                  "price": 149, "weight": 0.3, "tax_class_id": 0, "inventory_tracking": "none"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resp.status().is_success(),
+        "creating the product: {}",
+        resp.status()
+    );
+    let product = resp.json::<Value>().await.unwrap()["data"]["id"]
+        .as_u64()
+        .unwrap();
     let mut host = start_host(&config);
 
     let mut ids = Vec::new();
@@ -206,16 +233,14 @@ async fn crash_run(orders: usize, kills: usize) {
         let resp = http
             .post(format!("{}/v2/orders", bc["base_url"].as_str().unwrap()))
             .header("X-Auth-Token", bc["auth_token"].as_str().unwrap())
-            .json(&order(i))
+            .json(&order(i, product))
             .send()
             .await
             .unwrap();
-        assert!(
-            resp.status().is_success(),
-            "creating order {i}: {}",
-            resp.status()
-        );
-        let v: Value = resp.json().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        assert!(status.is_success(), "creating order {i}: {status}: {text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
         ids.push(v["id"].as_u64().unwrap());
         if kill_every > 0 && i % kill_every == kill_every - 1 && killed < kills {
             // A random moment inside the work the order just caused.
@@ -256,7 +281,14 @@ async fn crash_run(orders: usize, kills: usize) {
                         .is_some_and(|r| r.ends_with(&format!(":{id}")))
             })
             .count();
-        assert_eq!(n, 1, "order {id} must have exactly one invoice, has {n}");
+        if n != 1 {
+            let log = std::fs::read_to_string(dir.path().join("host.log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(30).collect();
+            panic!(
+                "order {id} must have exactly one invoice, has {n}; host log (last lines, newest first):\n{}",
+                tail.join("\n")
+            );
+        }
     }
 
     let store = ledgerlink_store::Store::open(dir.path().join("data/ledgerlink.sqlite"))

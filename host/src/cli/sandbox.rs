@@ -123,6 +123,7 @@ pub fn demo_settings() -> BTreeMap<String, String> {
         ("unmapped-warehouses", "skip"),
         ("default-uom", "PCS"),
         ("item-class", "GOODS"),
+        ("default-payment-method", "CARD"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
