@@ -104,14 +104,9 @@ async fn list_products(
         .filter(|p| modified_min.is_none_or(|d| p.date_modified >= d))
         .filter(|p| visible.is_none_or(|v| p.is_visible == v))
         .collect();
-    let data = page_of(&hits, page, limit)
-        .into_iter()
-        .map(|p| views::product_v3(&store, p, with_variants))
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        v3_page(data, hits.len(), page, limit),
-    ))
+    Ok(v3_paged(&hits, page, limit, |p| {
+        views::product_v3(&store, p, with_variants)
+    }))
 }
 
 fn product_id(id: &str, store: &Store) -> ApiResult<u64> {
@@ -620,14 +615,7 @@ async fn list_product_variants(
         .iter()
         .filter_map(|v| store.variants.get(v))
         .collect();
-    let data = page_of(&vs, page, limit)
-        .into_iter()
-        .map(|v| views::variant_v3(&store, v))
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        v3_page(data, vs.len(), page, limit),
-    ))
+    Ok(v3_paged(&vs, page, limit, |v| views::variant_v3(&store, v)))
 }
 
 fn variant_of(store: &Store, pid: u64, vid: &str) -> ApiResult<u64> {
@@ -806,14 +794,9 @@ async fn list_variants(
         .filter(|v| skus.as_ref().is_none_or(|s| s.contains(&v.sku.as_str())))
         .filter(|v| upc.is_none_or(|u| v.upc == u))
         .collect();
-    let data = page_of(&hits, page, limit)
-        .into_iter()
-        .map(|v| views::variant_v3(&store, v))
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        v3_page(data, hits.len(), page, limit),
-    ))
+    Ok(v3_paged(&hits, page, limit, |v| {
+        views::variant_v3(&store, v)
+    }))
 }
 
 /// `PUT /v3/catalog/variants`: up to 50 variants, each with its `id`; all or nothing.
@@ -897,14 +880,7 @@ async fn list_price_lists(
     let (page, limit) = Q::new(V3, &q).paging(50)?;
     let store = s.data.lock();
     let all: Vec<&PriceList> = store.price_lists.values().collect();
-    let data = page_of(&all, page, limit)
-        .into_iter()
-        .map(price_list_json)
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        v3_page(data, all.len(), page, limit),
-    ))
+    Ok(v3_paged(&all, page, limit, price_list_json))
 }
 
 async fn create_price_list(State(s): State<AppState>, body: Bytes) -> ApiResult {
@@ -1007,14 +983,9 @@ async fn list_records(
         })
         .filter(|((_, c), _)| currency.as_ref().is_none_or(|x| x == c))
         .collect();
-    let data = page_of(&recs, page, limit)
-        .into_iter()
-        .map(|(k, r)| record_json(&store, id, k, r))
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        v3_page(data, recs.len(), page, limit),
-    ))
+    Ok(v3_paged(&recs, page, limit, |(k, r)| {
+        record_json(&store, id, k, r)
+    }))
 }
 
 /// (variant id, currency) and the record's price, sale, retail and MAP prices.

@@ -68,14 +68,9 @@ async fn list(State(s): State<AppState>, Query(q): Query<HashMap<String, String>
         .filter(|c| min_mod.is_none_or(|d| c.date_modified >= d))
         .filter(|c| max_mod.is_none_or(|d| c.date_modified <= d))
         .collect();
-    let data = page_of(&hits, page, limit)
-        .into_iter()
-        .map(|c| views::customer_v3(&store, c, with_addresses))
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        v3_page(data, hits.len(), page, limit),
-    ))
+    Ok(v3_paged(&hits, page, limit, |c| {
+        views::customer_v3(&store, c, with_addresses)
+    }))
 }
 
 fn s(v: &Value, k: &str) -> String {
@@ -370,14 +365,7 @@ async fn list_addresses(
         .filter(|a| ids.as_ref().is_none_or(|i| i.contains(&a.id)))
         .filter(|a| cids.as_ref().is_none_or(|c| c.contains(&a.customer_id)))
         .collect();
-    let data = page_of(&hits, page, limit)
-        .into_iter()
-        .map(views::customer_address_v3)
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        v3_page(data, hits.len(), page, limit),
-    ))
+    Ok(v3_paged(&hits, page, limit, views::customer_address_v3))
 }
 
 async fn create_addresses(State(st): State<AppState>, body: Bytes) -> ApiResult {
@@ -432,12 +420,7 @@ async fn list_groups(
     let (page, limit) = Q::new(Api::V2, &q).paging(50)?;
     let store = st.data.lock();
     let all: Vec<&CustomerGroup> = store.customer_groups.values().collect();
-    Ok(v2_list(
-        page_of(&all, page, limit)
-            .into_iter()
-            .map(group_json)
-            .collect(),
-    ))
+    Ok(v2_paged(&all, page, limit, group_json))
 }
 
 async fn count_groups(State(st): State<AppState>) -> ApiResult {

@@ -96,6 +96,16 @@ pub fn v2_list(items: Vec<Value>) -> Response {
     }
 }
 
+/// A v2 list response: the page of `items` asked for, each shown by `view` (204 when empty).
+pub fn v2_paged<T: Clone>(
+    items: &[T],
+    page: usize,
+    limit: usize,
+    view: impl FnMut(T) -> Value,
+) -> Response {
+    v2_list(page_of(items, page, limit).into_iter().map(view).collect())
+}
+
 /// Parse a JSON request body, answering a BigCommerce-shaped 400 on malformed input.
 pub fn parse_body(api: Api, body: &[u8]) -> ApiResult<Value> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -297,6 +307,18 @@ pub fn v3_page(data: Vec<Value>, total: usize, page: usize, limit: usize) -> Val
             "current_page": page, "total_pages": total_pages, "links": links,
         }}
     })
+}
+
+/// A v3 list response: the page of `items` asked for, each shown by `view`, in the paginated
+/// envelope whose totals count all of `items`.
+pub fn v3_paged<T: Clone>(
+    items: &[T],
+    page: usize,
+    limit: usize,
+    view: impl FnMut(T) -> Value,
+) -> Response {
+    let data = page_of(items, page, limit).into_iter().map(view).collect();
+    json_response(StatusCode::OK, v3_page(data, items.len(), page, limit))
 }
 
 /// v3 single-resource envelope.

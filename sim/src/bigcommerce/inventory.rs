@@ -321,11 +321,9 @@ async fn items(State(s): State<AppState>, Query(q): Query<HashMap<String, String
         .into_iter()
         .filter(|(p, v)| filter.keep(&store, *p, *v))
         .collect();
-    let data = page_of(&hits, page, limit)
-        .into_iter()
-        .map(|(pid, vid)| {
-            let v = &store.variants[&vid];
-            let locations: Vec<Value> = store
+    Ok(v3_paged(&hits, page, limit, |(pid, vid)| {
+        let v = &store.variants[&vid];
+        let locations: Vec<Value> = store
                 .locations
                 .iter()
                 .filter(|l| locs.as_ref().is_none_or(|x| x.contains(&l.id)))
@@ -337,13 +335,8 @@ async fn items(State(s): State<AppState>, Query(q): Query<HashMap<String, String
                            "location_enabled": l.enabled, "settings": settings_json(&st)})
                 })
                 .collect();
-            json!({"identity": {"sku": v.sku, "variant_id": vid, "product_id": pid, "sku_id": v.sku_id}, "locations": locations})
-        })
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        v3_page(data, hits.len(), page, limit),
-    ))
+        json!({"identity": {"sku": v.sku, "variant_id": vid, "product_id": pid, "sku_id": v.sku_id}, "locations": locations})
+    }))
 }
 
 fn location_id(store: &Store, id: &str) -> ApiResult<u64> {
@@ -367,20 +360,13 @@ async fn location_items(
         .into_iter()
         .filter(|(p, v)| filter.keep(&store, *p, *v))
         .collect();
-    let data = page_of(&hits, page, limit)
-        .into_iter()
-        .map(|(pid, vid)| {
-            let v = &store.variants[&vid];
-            let st = store.stock.get(&(vid, loc)).cloned().unwrap_or_default();
-            json!({"identity": {"sku": v.sku, "variant_id": vid, "product_id": pid, "sku_id": v.sku_id},
+    Ok(v3_paged(&hits, page, limit, |(pid, vid)| {
+        let v = &store.variants[&vid];
+        let st = store.stock.get(&(vid, loc)).cloned().unwrap_or_default();
+        json!({"identity": {"sku": v.sku, "variant_id": vid, "product_id": pid, "sku_id": v.sku_id},
                    "available_to_sell": (st.on_hand - st.safety_stock).max(0), "total_inventory_onhand": st.on_hand,
                    "settings": settings_json(&st)})
-        })
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        v3_page(data, hits.len(), page, limit),
-    ))
+    }))
 }
 
 /// `PUT /v3/inventory/locations/{id}/items`: `{settings: [{identity: {...}, safety_stock?,
@@ -469,14 +455,7 @@ async fn locations(
         .iter()
         .filter(|l| ids.as_ref().is_none_or(|i| i.contains(&l.id)))
         .collect();
-    let data = page_of(&hits, page, limit)
-        .into_iter()
-        .map(location_json)
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        v3_page(data, hits.len(), page, limit),
-    ))
+    Ok(v3_paged(&hits, page, limit, location_json))
 }
 
 /// `POST /v3/inventory/locations`: batch of `{code, label, enabled?}`.

@@ -142,11 +142,9 @@ async fn list_orders(
         .then(a.id.cmp(&b.id));
         if desc { ord.reverse() } else { ord }
     });
-    let items = page_of(&hits, page, limit)
-        .into_iter()
-        .map(|o| views::order_v2(o, &s.base_url))
-        .collect();
-    Ok(v2_list(items))
+    Ok(v2_paged(&hits, page, limit, |o| {
+        views::order_v2(o, &s.base_url)
+    }))
 }
 
 async fn count_orders(State(s): State<AppState>) -> ApiResult {
@@ -232,12 +230,9 @@ async fn list_products(
     let (page, limit) = Q::new(V2, &q).paging(50)?;
     let store = s.data.lock();
     let o = order_ref(&store, &id)?;
-    Ok(v2_list(
-        page_of(&o.lines, page, limit)
-            .iter()
-            .map(|l| views::order_line_v2(o, l))
-            .collect(),
-    ))
+    Ok(v2_paged(&o.lines, page, limit, |l| {
+        views::order_line_v2(o, &l)
+    }))
 }
 
 async fn get_product(
@@ -263,12 +258,9 @@ async fn list_addresses(
     let (page, limit) = Q::new(V2, &q).paging(50)?;
     let store = s.data.lock();
     let o = order_ref(&store, &id)?;
-    Ok(v2_list(
-        page_of(&o.shipping_addresses, page, limit)
-            .iter()
-            .map(|a| views::shipping_address_v2(o, a))
-            .collect(),
-    ))
+    Ok(v2_paged(&o.shipping_addresses, page, limit, |a| {
+        views::shipping_address_v2(o, &a)
+    }))
 }
 
 async fn get_address(
@@ -323,12 +315,9 @@ async fn list_shipments(
     let (page, limit) = Q::new(V2, &q).paging(50)?;
     let store = s.data.lock();
     let o = order_ref(&store, &id)?;
-    Ok(v2_list(
-        page_of(&o.shipments, page, limit)
-            .iter()
-            .map(|sh| views::shipment_v2(o, sh))
-            .collect(),
-    ))
+    Ok(v2_paged(&o.shipments, page, limit, |sh| {
+        views::shipment_v2(o, &sh)
+    }))
 }
 
 async fn count_shipments(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {

@@ -582,14 +582,7 @@ async fn list_for_order(
         .values()
         .filter(|r| r.order_id == id)
         .collect();
-    let data = page_of(&hits, page, limit)
-        .into_iter()
-        .map(|r| refund_json(r, false))
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        v3_page(data, hits.len(), page, limit),
-    ))
+    Ok(v3_paged(&hits, page, limit, |r| refund_json(r, false)))
 }
 
 async fn list_all(
@@ -611,14 +604,7 @@ async fn list_all(
         .filter(|r| min.is_none_or(|d| r.created >= d))
         .filter(|r| max.is_none_or(|d| r.created <= d))
         .collect();
-    let data = page_of(&hits, page, limit)
-        .into_iter()
-        .map(|r| refund_json(r, false))
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        v3_page(data, hits.len(), page, limit),
-    ))
+    Ok(v3_paged(&hits, page, limit, |r| refund_json(r, false)))
 }
 
 async fn get_refund(State(s): State<AppState>, Path(rid): Path<String>) -> ApiResult {
@@ -688,14 +674,7 @@ async fn list_metafields(
         .filter(|m| key.is_none_or(|k| m.key == k))
         .filter(|m| ns.is_none_or(|n| m.namespace == n))
         .collect();
-    let data = page_of(&hits, page, limit)
-        .into_iter()
-        .map(metafield_json)
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        v3_page(data, hits.len(), page, limit),
-    ))
+    Ok(v3_paged(&hits, page, limit, metafield_json))
 }
 
 fn check_len(body: &Value, k: &str, max: usize, required: bool) -> ApiResult<Option<String>> {

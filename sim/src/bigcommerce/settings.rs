@@ -228,14 +228,9 @@ async fn channels(
         .str("include")
         .is_some_and(|i| i.split(',').any(|x| x == "currencies"));
     let store = s.data.lock();
-    let data = page_of(&store.channels, page, limit)
-        .iter()
-        .map(|c| channel_json(c, with_cur))
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        v3_page(data, store.channels.len(), page, limit),
-    ))
+    Ok(v3_paged(&store.channels, page, limit, |c| {
+        channel_json(&c, with_cur)
+    }))
 }
 
 async fn channel(

@@ -297,14 +297,9 @@ async fn list(
         .filter(|h| scope.is_none_or(|sc| h.scope == sc))
         .filter(|h| dest.is_none_or(|d| h.destination == d))
         .collect();
-    let data = page_of(&hooks, page, limit)
-        .into_iter()
-        .map(|h| hook_json(h, &s.store_hash))
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        v3_page(data, hooks.len(), page, limit),
-    ))
+    Ok(v3_paged(&hooks, page, limit, |h| {
+        hook_json(h, &s.store_hash)
+    }))
 }
 
 async fn get_one(
