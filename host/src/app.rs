@@ -246,7 +246,7 @@ impl App {
                         _ = rx.wait_for(|s| *s) => break,
                     }
                     // Every 60th pass (and the first) is a full sync, the rest are deltas.
-                    let full = n % 60 == 0;
+                    let full = n.is_multiple_of(60);
                     n += 1;
                     let job = NewJob::new(
                         flows::KIND_STOCK_SYNC,

@@ -51,10 +51,10 @@ async fn a_new_product_reaches_visma_as_an_item() {
         .wait_for("the Visma item", Duration::from_secs(20), || {
             let (visma, entity) = (&visma, &entity);
             async move {
-                Ok(visma
+                visma
                     .find_inventory_item(entity, &VismaItemNo::new(sku))
                     .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?)
+                    .map_err(|e| anyhow::anyhow!("{e}"))
             }
         })
         .await

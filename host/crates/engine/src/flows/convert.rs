@@ -196,7 +196,7 @@ pub fn sales_order_as_invoice(so: &wit::SalesOrder) -> wit::CustomerInvoice {
         document_date: so.date.clone(),
         due_date: None,
         currency_id: so.currency_id.clone(),
-        exchange_rate: so.exchange_rate.clone(),
+        exchange_rate: so.exchange_rate,
         branch_number: so.branch_number.clone(),
         external_reference: so.external_reference.clone(),
         customer_ref_number: so.customer_ref_number.clone(),

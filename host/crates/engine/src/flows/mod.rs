@@ -92,12 +92,15 @@ pub const PRODUCT_SCOPES: &[&str] = &[
 
 /// What the flows share: one BigCommerce client per store, the Visma client for every
 /// entity, the routing/posting configuration and the active plugins.
+/// VAT category → (VAT code, rate %) of one entity.
+pub type VatCodeMap = HashMap<String, (String, rust_decimal::Decimal)>;
+
 pub struct FlowDeps {
     pub stores: BTreeMap<String, BcClient>,
     pub visma: VismaClient,
     pub routing: Routing,
     pub plugins: Arc<PluginSet>,
-    vat_codes: Mutex<HashMap<LegalEntityId, Arc<HashMap<String, (String, rust_decimal::Decimal)>>>>,
+    vat_codes: Mutex<HashMap<LegalEntityId, Arc<VatCodeMap>>>,
     tables: Mutex<HashMap<LegalEntityId, MappingTables>>,
 }
 
@@ -195,10 +198,7 @@ impl FlowDeps {
     }
 
     /// VAT category → (VAT code, rate %) of an entity, read from Visma once.
-    pub async fn vat_codes(
-        &self,
-        entity: &LegalEntityId,
-    ) -> Result<Arc<HashMap<String, (String, rust_decimal::Decimal)>>, JobError> {
+    pub async fn vat_codes(&self, entity: &LegalEntityId) -> Result<Arc<VatCodeMap>, JobError> {
         if let Some(c) = self.vat_codes.lock().get(entity) {
             return Ok(c.clone());
         }

@@ -572,6 +572,7 @@ impl OrderFlow {
         Ok((lines, total))
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn post_refund(
         &self,
         ctx: &JobContext,
@@ -600,7 +601,7 @@ impl OrderFlow {
             }),
             credited,
         )
-        .map_err(|e| canonical_err(e))?;
+        .map_err(canonical_err)?;
         let reference = ExternalRef::new(short_ref("bc-r", &format!("{}", refund.id.0)));
         self.post_credit(
             ctx, store, route, entity, &key, &reference, wrefund, invoice,

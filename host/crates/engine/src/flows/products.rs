@@ -119,7 +119,7 @@ pub fn skus(p: &Product, currency: &str) -> Vec<wit::Product> {
                 sale_price: minor(v.sale_price).filter(|x| *x != 0),
                 cost_price: minor(v.cost_price).filter(|x| *x != 0),
                 retail_price: minor(v.retail_price).filter(|x| *x != 0),
-                weight: v.weight.map(to_wit_decimal).or(base.weight.clone()),
+                weight: v.weight.map(to_wit_decimal).or(base.weight),
                 mpn: v.mpn.clone().unwrap_or_else(|| base.mpn.clone()),
                 options,
                 ..base.clone()
