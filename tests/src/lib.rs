@@ -37,6 +37,14 @@ impl Harness {
     }
 
     pub async fn start_with(plugin: PathBuf) -> anyhow::Result<Harness> {
+        Self::start_configured(plugin, |_| {}).await
+    }
+
+    /// Like [`Self::start`], with a chance to change the configuration (posting rules …).
+    pub async fn start_configured(
+        plugin: PathBuf,
+        adjust: impl FnOnce(&mut ledgerlink::config::Config),
+    ) -> anyhow::Result<Harness> {
         let bc = ledgerlink_sim::bigcommerce::start(ledgerlink_sim::bigcommerce::Config {
             quota: None,
             webhook_time_scale: 0.001,
@@ -55,6 +63,7 @@ impl Harness {
         );
         config.host.poll_interval_secs = 1;
         config.host.stock_interval_secs = 0;
+        adjust(&mut config);
         // Fast retries so storms and waits stay within a test's seconds.
         let engine = ledgerlink::engine::EngineConfig {
             poll_interval: Duration::from_millis(50),
