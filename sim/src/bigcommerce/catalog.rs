@@ -527,19 +527,25 @@ async fn update_product(
     Ok(json_response(StatusCode::OK, v3_one(v)))
 }
 
-/// `PUT /v3/catalog/products`: up to 10 products, each with its `id`.
-async fn update_products_batch(State(s): State<AppState>, body: Bytes) -> ApiResult {
-    let body = parse_body(V3, &body)?;
-    let items = body
-        .as_array()
-        .ok_or_else(|| ApiError::unprocessable(V3, "The body must be an array of products."))?;
-    if items.is_empty() || items.len() > 10 {
+/// The items of a batch-update body: an array of 1 to `max` `what`s.
+fn update_batch<'a>(body: &'a Value, what: &str, max: usize) -> ApiResult<&'a Vec<Value>> {
+    let items = body.as_array().ok_or_else(|| {
+        ApiError::unprocessable(V3, format!("The body must be an array of {what}."))
+    })?;
+    if items.is_empty() || items.len() > max {
         return Err(ApiError::new(
             V3,
             StatusCode::PAYLOAD_TOO_LARGE,
-            "A batch update takes 1 to 10 products.",
+            format!("A batch update takes 1 to {max} {what}."),
         ));
     }
+    Ok(items)
+}
+
+/// `PUT /v3/catalog/products`: up to 10 products, each with its `id`.
+async fn update_products_batch(State(s): State<AppState>, body: Bytes) -> ApiResult {
+    let body = parse_body(V3, &body)?;
+    let items = update_batch(&body, "products", 10)?;
     let mut store = s.data.lock();
     for (i, it) in items.iter().enumerate() {
         let id = it.get("id").and_then(Value::as_u64).ok_or_else(|| {
@@ -802,16 +808,7 @@ async fn list_variants(
 /// `PUT /v3/catalog/variants`: up to 50 variants, each with its `id`; all or nothing.
 async fn update_variants_batch(State(s): State<AppState>, body: Bytes) -> ApiResult {
     let body = parse_body(V3, &body)?;
-    let items = body
-        .as_array()
-        .ok_or_else(|| ApiError::unprocessable(V3, "The body must be an array of variants."))?;
-    if items.is_empty() || items.len() > 50 {
-        return Err(ApiError::new(
-            V3,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "A batch update takes 1 to 50 variants.",
-        ));
-    }
+    let items = update_batch(&body, "variants", 50)?;
     let mut store = s.data.lock();
     let snapshot = store.variants.clone();
     let mut out = Vec::new();
