@@ -7,48 +7,31 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn products_variants_filters_and_pagination() {
     let sim = Sim::start(demo()).await;
-    let page: Value = sim
-        .get("/v3/catalog/products?limit=20&page=3")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page: Value = sim.get_json("/v3/catalog/products?limit=20&page=3").await;
     assert_eq!(page["meta"]["pagination"]["total"], 50);
     assert_eq!(page["meta"]["pagination"]["total_pages"], 3);
     assert_eq!(page["data"].as_array().unwrap().len(), 10);
     assert!(page["meta"]["pagination"]["links"].get("next").is_none());
     let p: Value = sim
-        .get("/v3/catalog/products?sku=LL-JKT-ARCTIC&include=variants")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/v3/catalog/products?sku=LL-JKT-ARCTIC&include=variants")
+        .await;
     let jacket = &p["data"][0];
     assert_eq!(jacket["variants"].as_array().unwrap().len(), 3);
     assert!(jacket["base_variant_id"].is_null());
     assert_eq!(jacket["inventory_tracking"], "variant");
     // `sku` on products matches the product SKU only; variant SKUs are found on /variants.
     let none: Value = sim
-        .get("/v3/catalog/products?sku=LL-JKT-ARCTIC-M")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/v3/catalog/products?sku=LL-JKT-ARCTIC-M")
+        .await;
     assert_eq!(none["data"], json!([]));
     let v: Value = sim
-        .get("/v3/catalog/variants?sku=LL-JKT-ARCTIC-M")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/v3/catalog/variants?sku=LL-JKT-ARCTIC-M")
+        .await;
     assert_eq!(v["data"][0]["product_id"], jacket["id"]);
     let ids = format!("{},{}", jacket["id"], jacket["id"].as_u64().unwrap() + 1);
     let two: Value = sim
-        .get(&format!("/v3/catalog/products?id:in={ids}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v3/catalog/products?id:in={ids}"))
+        .await;
     assert_eq!(two["data"].as_array().unwrap().len(), 2);
     assert_eq!(
         sim.get("/v3/catalog/products?id:in=a,b").await.status(),
@@ -111,12 +94,7 @@ async fn product_create_update_and_validation() {
         )
         .await;
     assert_eq!(r.status(), 422);
-    let p: Value = sim
-        .get(&format!("/v3/catalog/products/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let p: Value = sim.get_json(&format!("/v3/catalog/products/{id}")).await;
     assert_eq!(p["data"]["price"], 120.5, "a failed batch changes nothing");
     sim.stop().await;
 }
@@ -154,12 +132,7 @@ async fn inventory_adjustments_follow_the_documented_rules() {
         )
         .await;
     assert_eq!(r.status(), 200);
-    let items: Value = sim
-        .get("/v3/inventory/items?sku:in=M-1")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let items: Value = sim.get_json("/v3/inventory/items?sku:in=M-1").await;
     assert_eq!(
         items["data"][0]["locations"][0]["total_inventory_onhand"],
         7
@@ -195,12 +168,7 @@ async fn inventory_adjustments_follow_the_documented_rules() {
             .status(),
         413
     );
-    let p: Value = sim
-        .get(&format!("/v3/catalog/products/{pid}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let p: Value = sim.get_json(&format!("/v3/catalog/products/{pid}")).await;
     assert_eq!(p["data"]["inventory_level"], 7);
     sim.stop().await;
 }
@@ -209,52 +177,29 @@ async fn inventory_adjustments_follow_the_documented_rules() {
 async fn customers_groups_channels_and_settings() {
     let sim = Sim::start(demo()).await;
     let c: Value = sim
-        .get("/v3/customers?include=addresses&limit=5")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/v3/customers?include=addresses&limit=5")
+        .await;
     assert_eq!(c["meta"]["pagination"]["total"], 12);
     assert_eq!(c["data"][0]["addresses"].as_array().unwrap().len(), 1);
-    let g: Value = sim.get("/v2/customer_groups").await.json().await.unwrap();
+    let g: Value = sim.get_json("/v2/customer_groups").await;
     assert_eq!(g.as_array().unwrap().len(), 3);
-    let wholesale: Value = sim
-        .get("/v3/customers?customer_group_id:in=2")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let wholesale: Value = sim.get_json("/v3/customers?customer_group_id:in=2").await;
     assert_eq!(wholesale["meta"]["pagination"]["total"], 3);
     let r = sim.post("/v3/customers", json!([{"email": "ok@example.se", "first_name": "A", "last_name": "B"}, {"email": "bad", "first_name": "C", "last_name": "D"}])).await;
     assert_eq!(r.status(), 422);
-    let none: Value = sim
-        .get("/v3/customers?email:in=ok@example.se")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let none: Value = sim.get_json("/v3/customers?email:in=ok@example.se").await;
     assert_eq!(none["data"], json!([]), "a failed batch creates nothing");
-    let ch: Value = sim
-        .get("/v3/channels?include=currencies")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let ch: Value = sim.get_json("/v3/channels?include=currencies").await;
     assert_eq!(ch["data"].as_array().unwrap().len(), 2);
     assert_eq!(ch["data"][1]["currencies"]["default_currency"], "EUR");
-    let cur: Value = sim.get("/v2/currencies").await.json().await.unwrap();
+    let cur: Value = sim.get_json("/v2/currencies").await;
     assert_eq!(cur.as_array().unwrap().len(), 2);
-    let store: Value = sim.get("/v2/store").await.json().await.unwrap();
+    let store: Value = sim.get_json("/v2/store").await;
     assert_eq!(store["currency"], "SEK");
     assert_eq!(store["is_price_entered_with_tax"], true);
-    let inv: Value = sim
-        .get("/v3/settings/inventory")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let inv: Value = sim.get_json("/v3/settings/inventory").await;
     assert_eq!(inv["data"]["update_stock_behavior"], "order_placed");
-    let t: Value = sim.get("/v2/time").await.json().await.unwrap();
+    let t: Value = sim.get_json("/v2/time").await;
     assert!(t["time"].as_i64().unwrap() > 1_700_000_000);
     sim.stop().await;
 }

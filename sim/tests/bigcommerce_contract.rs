@@ -313,22 +313,7 @@ async fn demo_store_answers_match_the_official_schemas() {
         Some(json!({"staff_notes": "Visma 1001"})),
     )
     .await;
-    let lines: Value = sim
-        .get(&format!("/v2/orders/{oid}/products"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let addrs: Value = sim
-        .get(&format!("/v2/orders/{oid}/shipping_addresses"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let (lid, aid) = (
-        lines[0]["id"].as_u64().unwrap(),
-        addrs[0]["id"].as_u64().unwrap(),
-    );
+    let (lid, aid) = sim.first_line_and_address(oid).await;
     check(
         &mut c,
         o2,

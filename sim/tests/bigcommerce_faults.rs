@@ -190,7 +190,7 @@ async fn admin_can_change_the_quota_and_generate_orders_outside_it() {
         .unwrap();
     assert_eq!(r.status(), 422);
     // An unencoded `+0000` (arriving as a space) is still understood.
-    let o: Value = sim.get("/v2/orders?limit=1").await.json().await.unwrap();
+    let o: Value = sim.get_json("/v2/orders?limit=1").await;
     let raw = o[0]["date_created"].as_str().unwrap().replace(' ', "%20");
     let r = sim
         .get(&format!(

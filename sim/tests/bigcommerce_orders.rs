@@ -115,21 +115,13 @@ async fn custom_product_order_exclusive_prices() {
     assert_eq!(o["total_inc_tax"], "40.0000");
     assert_eq!(o["status_id"], 1);
     let id = o["id"].as_u64().unwrap();
-    let lines: Value = sim
-        .get(&format!("/v2/orders/{id}/products"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let lines: Value = sim.get_json(&format!("/v2/orders/{id}/products")).await;
     assert_eq!(lines[0]["price_ex_tax"], "10.0000");
     assert_eq!(lines[0]["price_inc_tax"], "12.5000");
     assert_eq!(lines[0]["total_inc_tax"], "37.5000");
     let taxes: Value = sim
-        .get(&format!("/v2/orders/{id}/taxes?details=true"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v2/orders/{id}/taxes?details=true"))
+        .await;
     let sum: f64 = taxes
         .as_array()
         .unwrap()
@@ -229,46 +221,21 @@ async fn list_filters_sort_and_pagination_with_204_past_the_end() {
             .await;
         ids.push(o["id"].as_u64().unwrap());
     }
-    let page1: Value = sim
-        .get("/v2/orders?limit=2&page=1")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let page3: Value = sim
-        .get("/v2/orders?limit=2&page=3")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page1: Value = sim.get_json("/v2/orders?limit=2&page=1").await;
+    let page3: Value = sim.get_json("/v2/orders?limit=2&page=3").await;
     assert_eq!(page1.as_array().unwrap().len(), 2);
     assert_eq!(page3.as_array().unwrap().len(), 1);
     assert_eq!(page1[0]["id"].as_u64().unwrap(), ids[0]);
     let r = sim.get("/v2/orders?limit=2&page=4").await;
     assert_eq!(r.status(), 204);
     assert!(r.bytes().await.unwrap().is_empty());
-    let st: Value = sim
-        .get("/v2/orders?status_id=11")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let st: Value = sim.get_json("/v2/orders?status_id=11").await;
     assert_eq!(st.as_array().unwrap().len(), 3);
-    let desc: Value = sim
-        .get("/v2/orders?sort=id:desc&limit=1")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let desc: Value = sim.get_json("/v2/orders?sort=id:desc&limit=1").await;
     assert_eq!(desc[0]["id"].as_u64().unwrap(), ids[4]);
-    let min: Value = sim
-        .get(&format!("/v2/orders?min_id={}", ids[3]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let min: Value = sim.get_json(&format!("/v2/orders?min_id={}", ids[3])).await;
     assert_eq!(min.as_array().unwrap().len(), 2);
-    let count: Value = sim.get("/v2/orders/count").await.json().await.unwrap();
+    let count: Value = sim.get_json("/v2/orders/count").await;
     assert_eq!(count["count"], 5);
     assert_eq!(sim.get("/v2/orders?limit=251").await.status(), 413);
     assert_eq!(
@@ -295,11 +262,8 @@ async fn update_moves_date_modified_and_filters_see_it() {
     assert_ne!(u["date_modified"], o["date_modified"]);
     let since = urlencode(u["date_modified"].as_str().unwrap());
     let hits: Value = sim
-        .get(&format!("/v2/orders?min_date_modified={since}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v2/orders?min_date_modified={since}"))
+        .await;
     assert_eq!(hits.as_array().unwrap().len(), 1);
     let r = sim
         .put(
@@ -324,12 +288,7 @@ async fn update_moves_date_modified_and_filters_see_it() {
         204
     );
     assert_eq!(sim.get("/v2/orders").await.status(), 204);
-    let archived: Value = sim
-        .get("/v2/orders?is_deleted=true")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let archived: Value = sim.get_json("/v2/orders?is_deleted=true").await;
     assert_eq!(archived[0]["is_deleted"], true);
     sim.stop().await;
 }
@@ -345,30 +304,10 @@ async fn shipments_move_status_partially_then_fully_shipped() {
             .status(),
         204
     );
-    let lines: Value = sim
-        .get(&format!("/v2/orders/{id}/products"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let addrs: Value = sim
-        .get(&format!("/v2/orders/{id}/shipping_addresses"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let (lid, aid) = (
-        lines[0]["id"].as_u64().unwrap(),
-        addrs[0]["id"].as_u64().unwrap(),
-    );
+    let (lid, aid) = sim.first_line_and_address(id).await;
     let r = sim.post(&format!("/v2/orders/{id}/shipments"), json!({"order_address_id": aid, "tracking_number": "T1", "items": [{"order_product_id": lid, "quantity": 1}]})).await;
     assert_eq!(r.status(), 201);
-    let o: Value = sim
-        .get(&format!("/v2/orders/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let o: Value = sim.get_json(&format!("/v2/orders/{id}")).await;
     assert_eq!(o["status_id"], 3);
     assert_eq!(o["items_shipped"], 1);
     let r = sim
@@ -385,20 +324,10 @@ async fn shipments_move_status_partially_then_fully_shipped() {
         )
         .await;
     assert_eq!(r.status(), 201);
-    let o: Value = sim
-        .get(&format!("/v2/orders/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let o: Value = sim.get_json(&format!("/v2/orders/{id}")).await;
     assert_eq!(o["status_id"], 2);
     assert_ne!(o["date_shipped"], "");
-    let list: Value = sim
-        .get(&format!("/v2/orders/{id}/shipments"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = sim.get_json(&format!("/v2/orders/{id}/shipments")).await;
     assert_eq!(list.as_array().unwrap().len(), 2);
     sim.stop().await;
 }

@@ -7,13 +7,10 @@ use serde_json::{Value, json};
 
 async fn stock(sim: &Sim, sku: &str) -> i64 {
     let v: Value = sim
-        .get(&format!(
+        .get_json(&format!(
             "/v3/inventory/items?sku:in={sku}&location_id:in=1"
         ))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     v["data"][0]["locations"][0]["total_inventory_onhand"]
         .as_i64()
         .unwrap()
@@ -21,12 +18,7 @@ async fn stock(sim: &Sim, sku: &str) -> i64 {
 
 /// A paid order of 2 × LL-MUG-01 (149 incl. VAT) with 79 shipping, on the demo store.
 async fn mug_order(sim: &Sim) -> (u64, u64, u64) {
-    let p: Value = sim
-        .get("/v3/catalog/products?sku=LL-MUG-01")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let p: Value = sim.get_json("/v3/catalog/products?sku=LL-MUG-01").await;
     let pid = p["data"][0]["id"].as_u64().unwrap();
     let r = sim
         .post("/v2/orders", json!({"status_id": 11, "billing_address": billing(), "shipping_addresses": [shipping()],
@@ -37,23 +29,8 @@ async fn mug_order(sim: &Sim) -> (u64, u64, u64) {
     assert_eq!(o["total_inc_tax"], "377.0000");
     assert_eq!(o["subtotal_ex_tax"], "238.4000");
     let id = o["id"].as_u64().unwrap();
-    let lines: Value = sim
-        .get(&format!("/v2/orders/{id}/products"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let addrs: Value = sim
-        .get(&format!("/v2/orders/{id}/shipping_addresses"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    (
-        id,
-        lines[0]["id"].as_u64().unwrap(),
-        addrs[0]["id"].as_u64().unwrap(),
-    )
+    let (line, address) = sim.first_line_and_address(id).await;
+    (id, line, address)
 }
 
 async fn refund(sim: &Sim, id: u64, items: Value, amount: &str) -> reqwest::Response {
@@ -91,12 +68,7 @@ async fn partial_then_full_refund_moves_status_and_refundable_amounts() {
     assert_eq!(r.status(), 201);
     let rf: Value = r.json().await.unwrap();
     assert_eq!(rf["data"]["total_amount"], 149.0);
-    let o: Value = sim
-        .get(&format!("/v2/orders/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let o: Value = sim.get_json(&format!("/v2/orders/{id}")).await;
     assert_eq!(o["status_id"], 14);
     assert_eq!(o["refunded_amount"], "149.0000");
     assert_eq!(
@@ -115,12 +87,7 @@ async fn partial_then_full_refund_moves_status_and_refundable_amounts() {
     );
     let rest = json!([{"item_type": "PRODUCT", "item_id": line, "quantity": 1}, {"item_type": "SHIPPING", "item_id": addr, "amount": 79}]);
     assert_eq!(refund(&sim, id, rest, "228").await.status(), 201);
-    let o: Value = sim
-        .get(&format!("/v2/orders/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let o: Value = sim.get_json(&format!("/v2/orders/{id}")).await;
     assert_eq!(o["status_id"], 4);
     assert_eq!(o["payment_status"], "refunded");
     assert_eq!(
@@ -128,12 +95,7 @@ async fn partial_then_full_refund_moves_status_and_refundable_amounts() {
         before,
         "a full refund restocks (refund_order_stock_adjustment)"
     );
-    let lines: Value = sim
-        .get(&format!("/v2/orders/{id}/products"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let lines: Value = sim.get_json(&format!("/v2/orders/{id}/products")).await;
     assert_eq!(lines[0]["quantity_refunded"], 2);
     assert_eq!(lines[0]["is_refunded"], true);
     // Nothing is left to refund.
@@ -149,13 +111,10 @@ async fn partial_then_full_refund_moves_status_and_refundable_amounts() {
         422
     );
     let all: Value = sim
-        .get(&format!(
+        .get_json(&format!(
             "/v3/orders/payment_actions/refunds?order_id:in={id}"
         ))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(all["data"].as_array().unwrap().len(), 2);
     assert_eq!(all["meta"]["pagination"]["total"], 2);
     sim.stop().await;
@@ -186,12 +145,7 @@ async fn bad_refund_requests_are_refused_and_change_nothing() {
         assert_eq!(e["status"], 422);
         assert!(e["title"].as_str().is_some_and(|t| !t.is_empty()));
     }
-    let o: Value = sim
-        .get(&format!("/v2/orders/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let o: Value = sim.get_json(&format!("/v2/orders/{id}")).await;
     assert_eq!(o["status_id"], 11);
     assert_eq!(o["refunded_amount"], "0.0000");
     assert_eq!(
@@ -217,12 +171,7 @@ async fn cancellation_restocks_and_insufficient_stock_is_refused() {
         .await;
     assert_eq!(r.status(), 200);
     assert_eq!(stock(&sim, "LL-MUG-01").await, before);
-    let p: Value = sim
-        .get("/v3/catalog/products?sku=LL-MUG-01")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let p: Value = sim.get_json("/v3/catalog/products?sku=LL-MUG-01").await;
     let pid = p["data"][0]["id"].as_u64().unwrap();
     let r = sim.post("/v2/orders", json!({"status_id": 11, "billing_address": billing(), "products": [{"product_id": pid, "quantity": before + 1}]})).await;
     assert_eq!(r.status(), 400);
@@ -237,7 +186,7 @@ async fn demo_seed_has_every_status_and_consistent_totals() {
         ..demo()
     })
     .await;
-    let orders: Value = sim.get("/v2/orders?limit=250").await.json().await.unwrap();
+    let orders: Value = sim.get_json("/v2/orders?limit=250").await;
     let orders = orders.as_array().unwrap();
     let statuses: std::collections::HashSet<u64> = orders
         .iter()
@@ -270,11 +219,8 @@ async fn demo_seed_has_every_status_and_consistent_totals() {
             o["id"]
         );
         let taxes: Value = sim
-            .get(&format!("/v2/orders/{}/taxes?details=true", o["id"]))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json(&format!("/v2/orders/{}/taxes?details=true", o["id"]))
+            .await;
         let sum: rust_decimal::Decimal = taxes
             .as_array()
             .unwrap()
@@ -285,12 +231,7 @@ async fn demo_seed_has_every_status_and_consistent_totals() {
     }
     let skus = ledgerlink_sim::bigcommerce::demo_skus();
     assert_eq!(skus.len(), 90);
-    let v: Value = sim
-        .get("/v3/catalog/variants?limit=250")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v: Value = sim.get_json("/v3/catalog/variants?limit=250").await;
     let live: std::collections::HashSet<&str> = v["data"]
         .as_array()
         .unwrap()

@@ -136,11 +136,8 @@ async fn failed_deliveries_are_retried_with_the_same_hash() {
     let got = rx.got.lock().clone();
     assert!(got.iter().all(|(_, b)| b["hash"] == got[0].1["hash"]));
     let hook: Value = sim
-        .get(&format!("/v3/hooks/{}", h["data"]["id"]))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v3/hooks/{}", h["data"]["id"]))
+        .await;
     assert_eq!(hook["data"]["is_active"], true);
     sim.stop().await;
 }
@@ -167,12 +164,7 @@ async fn hook_is_deactivated_after_the_last_retry_and_can_be_reactivated() {
     .await;
     let mut hook = Value::Null;
     for _ in 0..200 {
-        hook = sim
-            .get(&format!("/v3/hooks/{hid}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        hook = sim.get_json(&format!("/v3/hooks/{hid}")).await;
         if hook["data"]["is_active"] == false {
             break;
         }
@@ -189,12 +181,7 @@ async fn hook_is_deactivated_after_the_last_retry_and_can_be_reactivated() {
         .put(&format!("/v3/hooks/{hid}"), json!({"is_active": true}))
         .await;
     assert_eq!(r.status(), 200);
-    let active: Value = sim
-        .get("/v3/hooks?is_active=true")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let active: Value = sim.get_json("/v3/hooks?is_active=true").await;
     assert_eq!(active["data"].as_array().unwrap().len(), 1);
     sim.stop().await;
 }
@@ -233,7 +220,7 @@ async fn hook_validation_and_ownership_by_client() {
         let r = sim.post("/v3/hooks", body.clone()).await;
         assert_eq!(r.status(), status, "{body}");
     }
-    let list: Value = sim.get("/v3/hooks").await.json().await.unwrap();
+    let list: Value = sim.get_json("/v3/hooks").await;
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
     assert_eq!(
         list["data"][0]["client_id"],
@@ -273,7 +260,7 @@ async fn hook_validation_and_ownership_by_client() {
         .unwrap();
     assert_eq!(r.status(), 404);
     assert_eq!(sim.delete(&format!("/v3/hooks/{id}")).await.status(), 200);
-    let list: Value = sim.get("/v3/hooks").await.json().await.unwrap();
+    let list: Value = sim.get_json("/v3/hooks").await;
     assert_eq!(list["data"], json!([]));
     sim.stop().await;
 }

@@ -49,6 +49,23 @@ impl Sim {
             .await
             .unwrap()
     }
+    /// GET and parse the body as JSON, whatever the status.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.get(path).await.json().await.unwrap()
+    }
+    /// The ids of an order's first product line and first shipping address.
+    pub async fn first_line_and_address(&self, order_id: u64) -> (u64, u64) {
+        let lines = self
+            .get_json(&format!("/v2/orders/{order_id}/products"))
+            .await;
+        let addrs = self
+            .get_json(&format!("/v2/orders/{order_id}/shipping_addresses"))
+            .await;
+        (
+            lines[0]["id"].as_u64().unwrap(),
+            addrs[0]["id"].as_u64().unwrap(),
+        )
+    }
     pub async fn delete(&self, path: &str) -> reqwest::Response {
         self.http
             .delete(self.url(path))
