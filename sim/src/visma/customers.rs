@@ -432,10 +432,5 @@ async fn list(
             })
         })
         .collect();
-    let page = wire::paginate_map(items, &q, sim.max_page_size, |c| dto(company, c))?;
-    Ok(wire::json_response(
-        StatusCode::OK,
-        Value::Array(page),
-        None,
-    ))
+    wire::list_response(items, &q, sim.max_page_size, |c| dto(company, c))
 }

@@ -394,12 +394,7 @@ async fn list_items(
             })
         })
         .collect();
-    let page = wire::paginate_map(items, &q, sim.max_page_size, |i| item_dto(c, i, &expand))?;
-    Ok(wire::json_response(
-        StatusCode::OK,
-        Value::Array(page),
-        None,
-    ))
+    wire::list_response(items, &q, sim.max_page_size, |i| item_dto(c, i, &expand))
 }
 
 async fn list_cross_references(
@@ -748,12 +743,7 @@ fn list_inv_docs(sim: &Sim, ctx: &Ctx, kind: InvDocKind, q: &Query) -> ErpResult
         .filter(|d| modified.is_none_or(|(cond, at)| cond.holds(&d.modified, &at)))
         .filter(|d| date.is_none_or(|(cond, at)| cond.holds(&d.date, &at)))
         .collect();
-    let page = wire::paginate_map(items, q, sim.max_page_size, |d| inv_doc_dto(c, d))?;
-    Ok(wire::json_response(
-        StatusCode::OK,
-        Value::Array(page),
-        None,
-    ))
+    wire::list_response(items, q, sim.max_page_size, |d| inv_doc_dto(c, d))
 }
 
 /// Moves stock for every line; checks all lines first so a failure moves nothing.

@@ -362,12 +362,7 @@ fn list(sim: &Sim, ctx: &Ctx, kind: ArKind, q: &Query) -> ErpResult<Response> {
         && t != kind.document_type()
     {
         // The list endpoint of one document kind never returns the other kind.
-        let page = wire::paginate(Vec::new(), q, sim.max_page_size)?;
-        return Ok(wire::json_response(
-            StatusCode::OK,
-            Value::Array(page),
-            None,
-        ));
+        return wire::list_response(Vec::<Value>::new(), q, sim.max_page_size, |v| v);
     }
     let expand_apps = wire::query_bool(q, "expandApplications")?;
     let expand_tax = wire::query_bool(q, "expandTaxDetails")?;
@@ -398,14 +393,9 @@ fn list(sim: &Sim, ctx: &Ctx, kind: ArKind, q: &Query) -> ErpResult<Response> {
         .filter(|d| doc_date.is_none_or(|(c, at)| c.holds(&d.document_date, &at)))
         .filter(|d| due_date.is_none_or(|(c, at)| c.holds(&d.due_date, &at)))
         .collect();
-    let page = wire::paginate_map(items, q, sim.max_page_size, |d| {
+    wire::list_response(items, q, sim.max_page_size, |d| {
         ar::dto(company, d, expand_apps, expand_tax)
-    })?;
-    Ok(wire::json_response(
-        StatusCode::OK,
-        Value::Array(page),
-        None,
-    ))
+    })
 }
 
 async fn create_invoice(

@@ -245,12 +245,7 @@ async fn list(
         })
         .filter(|p| modified.is_none_or(|(cond, at)| cond.holds(&p.modified, &at)))
         .collect();
-    let page = wire::paginate_map(items, &q, sim.max_page_size, |p| dto(c, p))?;
-    Ok(wire::json_response(
-        StatusCode::OK,
-        Value::Array(page),
-        None,
-    ))
+    wire::list_response(items, &q, sim.max_page_size, |p| dto(c, p))
 }
 
 async fn release(

@@ -343,6 +343,18 @@ pub fn paginate_map<T>(
         .collect())
 }
 
+/// A `200` list response: the requested page of `items`, each rendered by `render`
+/// (see [`paginate`]).
+pub fn list_response<T>(
+    items: Vec<T>,
+    q: &Query,
+    max_page_size: usize,
+    render: impl FnMut(T) -> Value,
+) -> ErpResult<Response> {
+    let page = paginate_map(items, q, max_page_size, render)?;
+    Ok(json_response(StatusCode::OK, Value::Array(page), None))
+}
+
 /// Strong ETag for an entity version.
 pub fn etag(kind: &str, key: &str, version: u64) -> String {
     use sha2::Digest;
