@@ -173,10 +173,21 @@ async fn mapping_error_parks_one_order_and_replay_after_a_fix_syncs_it() {
     // the version active now.)
     assert_eq!(doc["kind"], "customer_invoice", "{doc}");
     // The audit shows which plugin version made the document.
-    let trail = h
-        .admin(Method::GET, &format!("/api/audit/{bad_id}"), None)
-        .await
-        .unwrap();
-    assert!(trail.to_string().contains("swap-twin"), "{trail}");
+    // (The attempt is recorded when it finishes, just after its Visma call.)
+    h.wait_for(
+        "the replayed attempt in the audit",
+        Duration::from_secs(10),
+        || {
+            let h = &h;
+            async move {
+                let trail = h
+                    .admin(Method::GET, &format!("/api/audit/{bad_id}"), None)
+                    .await?;
+                Ok(trail.to_string().contains("swap-twin").then_some(()))
+            }
+        },
+    )
+    .await
+    .unwrap();
     h.shutdown().await.unwrap();
 }
