@@ -287,11 +287,7 @@ async fn update_item(
     let now = sim.clock.now();
     let mut state = sim.state.lock();
     let c = &mut state.companies[ctx.company];
-    let mut item = c
-        .items
-        .get(&number)
-        .cloned()
-        .ok_or_else(|| ErpError::not_found(format!("Inventory item '{number}' not found.")))?;
+    let mut item = find_item(c, &number)?.clone();
     wire::check_if_match(&headers, &etag(&item))?;
     if let Some(n) = d.text("inventoryNumber")?
         && n != number
@@ -308,6 +304,14 @@ async fn update_item(
     Ok(wire::no_content(Some(&tag)))
 }
 
+fn find_item<'a>(c: &'a Company, number: &str) -> ErpResult<&'a Item> {
+    c.items.get(number).ok_or_else(|| item_not_found(number))
+}
+
+fn item_not_found(number: &str) -> ErpError {
+    ErpError::not_found(format!("Inventory item '{number}' not found."))
+}
+
 async fn get_item(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<Ctx>,
@@ -315,10 +319,7 @@ async fn get_item(
 ) -> ErpResult<Response> {
     let state = sim.state.lock();
     let c = &state.companies[ctx.company];
-    let item = c
-        .items
-        .get(&number)
-        .ok_or_else(|| ErpError::not_found(format!("Inventory item '{number}' not found.")))?;
+    let item = find_item(c, &number)?;
     Ok(wire::json_response(
         StatusCode::OK,
         item_dto(
@@ -404,10 +405,7 @@ async fn list_cross_references(
 ) -> ErpResult<Response> {
     let state = sim.state.lock();
     let c = &state.companies[ctx.company];
-    let item = c
-        .items
-        .get(&number)
-        .ok_or_else(|| ErpError::not_found(format!("Inventory item '{number}' not found.")))?;
+    let item = find_item(c, &number)?;
     let refs: Vec<Value> = item
         .cross_references
         .iter()
@@ -445,7 +443,7 @@ async fn add_cross_reference(
     let item = c
         .items
         .get_mut(&number)
-        .ok_or_else(|| ErpError::not_found(format!("Inventory item '{number}' not found.")))?;
+        .ok_or_else(|| item_not_found(&number))?;
     if item
         .cross_references
         .iter()
@@ -478,10 +476,7 @@ async fn summary(
 ) -> ErpResult<Response> {
     let state = sim.state.lock();
     let c = &state.companies[ctx.company];
-    let item = c
-        .items
-        .get(&number)
-        .ok_or_else(|| ErpError::not_found(format!("Inventory item '{number}' not found.")))?;
+    let item = find_item(c, &number)?;
     if let Some(w) = q.get("warehouse")
         && c.warehouse(w).is_none()
     {
