@@ -3,13 +3,13 @@
 //! that decides whether a failure is worth another attempt.
 
 pub mod budget;
-pub mod inbox;
 pub mod ids;
+pub mod inbox;
 pub mod money;
 pub mod retry;
 
 pub use budget::{RateLimitSnapshot, RequestBudget};
-pub use inbox::{BoxFuture, EventSink, InboundEvent, SinkError, StoreOutcome, Watermarks};
 pub use ids::*;
+pub use inbox::{BoxFuture, EventSink, InboundEvent, SinkError, StoreOutcome, Watermarks};
 pub use money::{CurrencyCode, CurrencyError, Money};
 pub use retry::{Backoff, ErrorClass};

@@ -36,9 +36,10 @@ impl Backoff {
     /// Full jitter: uniformly random in [cap/2, cap] so retries of many jobs spread out but
     /// never come back sooner than half the schedule.
     pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        let exp = self
-            .base
-            .saturating_mul(1u32.checked_shl(attempt.saturating_sub(1).min(30)).unwrap_or(u32::MAX));
+        let exp = self.base.saturating_mul(
+            1u32.checked_shl(attempt.saturating_sub(1).min(30))
+                .unwrap_or(u32::MAX),
+        );
         let cap = exp.min(self.max_delay);
         let half = cap / 2;
         let jitter = half.mul_f64(rand::random::<f64>());
@@ -64,7 +65,9 @@ impl Backoff {
 
     /// Attempts needed so that retrying spans at least `total`.
     pub fn attempts_for(&self, total: Duration) -> u32 {
-        (1..10_000).find(|&n| self.min_total(n) >= total).unwrap_or(10_000)
+        (1..10_000)
+            .find(|&n| self.min_total(n) >= total)
+            .unwrap_or(10_000)
     }
 }
 
