@@ -203,7 +203,7 @@ impl VismaClient {
                     (
                         Arc::new(
                             RequestBudget::with_reserve(
-                                settings.rate_window,
+                                settings.rate_window + settings.rate_window_margin,
                                 settings.rate_reserve,
                             )
                             .with_reset_slack(settings.rate_reset_slack),

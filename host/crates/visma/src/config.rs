@@ -87,6 +87,11 @@ pub struct ClientSettings {
     /// The documented rate-limit window ("X requests per hour for each company and client"),
     /// used until the server's `X-RateLimit-Reset` says otherwise.
     pub rate_window: Duration,
+    /// Added to `rate_window` for our own count of windows. A server window that starts with
+    /// the first request to arrive begins a little after we decided to send it; without the
+    /// margin our window would end that little bit before the server's, and the requests
+    /// released at our reset would meet the old, spent window (429).
+    pub rate_window_margin: Duration,
     /// Resolution of the server's `X-RateLimit-Reset` (whole seconds at Visma): resets that
     /// move by less than this are the same window.
     pub rate_reset_slack: Duration,
@@ -110,6 +115,7 @@ impl Default for ClientSettings {
             request_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             rate_window: Duration::from_secs(3600),
+            rate_window_margin: Duration::from_millis(50),
             rate_reset_slack: Duration::from_secs(1),
             rate_reserve: 0,
             token_refresh_fraction: 0.2,

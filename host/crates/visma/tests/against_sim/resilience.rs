@@ -182,11 +182,17 @@ async fn a_spent_quota_hands_the_call_back_instead_of_blocking_a_worker() {
         .list_invoices(&se(), &all)
         .await
         .expect_err("the window is spent for 30 s");
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(matches!(err, VismaError::RateLimited { .. }), "{err:?}");
     assert!(matches!(
         err.class(),
-        ErrorClass::Transient { retry_after: Some(_) }
+        ErrorClass::Transient {
+            retry_after: Some(_)
+        }
     ));
     let stats = h.stats().await;
     assert_eq!(stats["rate_limited"], 0, "nothing was sent past the quota");
