@@ -259,6 +259,26 @@ impl App {
                 }
             });
         }
+        if config.host.payment_interval_secs > 0 {
+            let (store, deps) = (store.clone(), deps.clone());
+            let entities: Vec<_> = config.entities.iter().map(|e| e.id.clone()).collect();
+            let every = Duration::from_secs(config.host.payment_interval_secs);
+            let mut rx = stop_rx.clone();
+            tasks.spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = rx.wait_for(|s| *s) => break,
+                    }
+                    for entity in &entities {
+                        if let Err(e) = schedule_payment_checks(&store, &deps, entity).await {
+                            tracing::warn!(%entity, error = %e, "payment status check not scheduled");
+                        }
+                    }
+                }
+            });
+        }
         Ok(App {
             admin_addr,
             admin_token,
@@ -284,6 +304,58 @@ impl App {
         self.store.close().await;
         Ok(())
     }
+}
+
+/// Queues a payment-status job for every invoice of ours that Visma changed since the last
+/// pass (payments and credit notes change an invoice's balance and modification time).
+async fn schedule_payment_checks(
+    store: &Store,
+    deps: &FlowDeps,
+    entity: &ledgerlink_core::LegalEntityId,
+) -> anyhow::Result<()> {
+    use ledgerlink_visma::dto::{DateFilter, InvoiceFilter};
+    let mark = format!("visma:{entity}:payments");
+    let since = store
+        .watermark(&mark)
+        .await?
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
+        .map(|d| d.with_timezone(&chrono::Utc));
+    let started = chrono::Utc::now();
+    let invoices = deps
+        .visma
+        .list_invoices(
+            entity,
+            &InvoiceFilter {
+                last_modified: since.map(DateFilter::since),
+                ..Default::default()
+            },
+        )
+        .await?;
+    for inv in invoices {
+        let Some(bc) = store
+            .identity_by_visma(entity, "invoice", &inv.reference_number)
+            .await?
+        else {
+            continue;
+        };
+        // `<store>:<order>` or `<store>:<order>/s<shipment>`.
+        let Some((store_hash, rest)) = bc.split_once(':') else {
+            continue;
+        };
+        let Some(order) = rest.split('/').next().and_then(|o| o.parse::<u64>().ok()) else {
+            continue;
+        };
+        store
+            .enqueue(&NewJob {
+                kind: flows::KIND_PAYMENT_STATUS.into(),
+                subject: format!("order:{order}"),
+                payload: serde_json::json!({"store": store_hash, "order_id": order, "entity": entity.as_str()}),
+                source: Some(format!("bigcommerce:{store_hash}")),
+            })
+            .await?;
+    }
+    store.set_watermark(&mark, &started.to_rfc3339()).await?;
+    Ok(())
 }
 
 /// Adds a scheduled job unless one of its kind is still waiting (schedules never pile up).

@@ -63,6 +63,7 @@ impl Harness {
         );
         config.host.poll_interval_secs = 1;
         config.host.stock_interval_secs = 0;
+        config.host.payment_interval_secs = 1;
         adjust(&mut config);
         // Fast retries so storms and waits stay within a test's seconds.
         let engine = ledgerlink::engine::EngineConfig {

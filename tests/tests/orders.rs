@@ -51,7 +51,7 @@ mod rust_decimal_lite {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tax_exclusive_order_becomes_one_released_invoice_with_the_same_total() {
+async fn tax_inclusive_store_order_with_shipping_becomes_one_released_invoice_with_write_back() {
     let h = Harness::start().await.unwrap();
     let mug = h.product_id("LL-MUG-01").await.unwrap();
     let bottle = h.product_id("LL-BOTTLE-075").await.unwrap();

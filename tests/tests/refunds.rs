@@ -141,6 +141,34 @@ async fn partial_then_full_refund_credit_the_invoice_down_to_zero() {
         .await
         .unwrap();
     assert_eq!(cents(&after2["balance"]), 0);
+    // Payment status read back from Visma on the schedule: nothing left to pay.
+    let status = h
+        .wait_for(
+            "the payment status metafield",
+            Duration::from_secs(15),
+            || {
+                let h = &h;
+                async move {
+                    let v = h
+                        .bc_send(Method::GET, &format!("/v3/orders/{id}/metafields"), None)
+                        .await?;
+                    Ok(v["data"].as_array().and_then(|a| {
+                        a.iter()
+                            .find(|m| {
+                                m["key"] == "visma_payment_status"
+                                    && m["value"].as_str().is_some_and(|v| v.starts_with("paid"))
+                            })
+                            .cloned()
+                    }))
+                }
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        status["value"].as_str().unwrap().contains("balance 0"),
+        "{status}"
+    );
     // Exactly two credit notes for the order.
     let notes = h.visma_documents(SE_TENANT).await.unwrap();
     let n = notes

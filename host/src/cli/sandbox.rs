@@ -178,7 +178,7 @@ pub fn sandbox_config(
             workers,
             poll_interval_secs: 5,
             stock_interval_secs: 2,
-            payment_interval_secs: 0,
+            payment_interval_secs: 10,
         },
         stores: vec![StoreSection {
             hash: bc.store_hash.clone(),

@@ -185,7 +185,7 @@ impl OrderFlow {
         let mut did = Vec::new();
 
         let status = bundle.order.status_id;
-        let invoice_key = IdentityKey::new(entity.id.clone(), ID_INVOICE, id);
+        let invoice_key = IdentityKey::new(entity.id.clone(), ID_INVOICE, order_key(&store, id));
         let mut invoice_no = ctx.identity(&invoice_key).await?;
 
         if invoice_no.is_none() && eligible(status, &entity) {
@@ -211,7 +211,7 @@ impl OrderFlow {
                         let key = IdentityKey::new(
                             entity.id.clone(),
                             ID_INVOICE,
-                            format!("{id}/s{}", s.id),
+                            format!("{}/s{}", order_key(&store, id), s.id),
                         );
                         if ctx.identity(&key).await?.is_some() {
                             continue;
@@ -341,8 +341,12 @@ impl OrderFlow {
     ) -> Result<String, JobError> {
         let id = bundle.order.id;
         let key = match shipment {
-            Some(s) => IdentityKey::new(entity.id.clone(), ID_INVOICE, format!("{id}/s{}", s.id)),
-            None => IdentityKey::new(entity.id.clone(), ID_INVOICE, id),
+            Some(s) => IdentityKey::new(
+                entity.id.clone(),
+                ID_INVOICE,
+                format!("{}/s{}", order_key(store, id), s.id),
+            ),
+            None => IdentityKey::new(entity.id.clone(), ID_INVOICE, order_key(store, id)),
         };
         let reference = ExternalRef::new(match shipment {
             Some(s) => short_ref("bc-s", &format!("{store}:{id}:{}", s.id)),
@@ -542,6 +546,7 @@ impl OrderFlow {
     /// Credits already made for an order: (order line, quantity) and the total in minor units.
     async fn already_credited(
         &self,
+        store: &str,
         entity: &LegalEntityId,
         bundle: &OrderBundle,
         ctx: &JobContext,
@@ -550,7 +555,7 @@ impl OrderFlow {
         let mut lines: Vec<(u64, wit::Decimal)> = Vec::new();
         let mut total = 0i64;
         for r in &bundle.refunds {
-            let key = IdentityKey::new(entity.clone(), ID_CREDIT_NOTE, r.id.0);
+            let key = IdentityKey::new(entity.clone(), ID_CREDIT_NOTE, refund_key(store, r.id.0));
             if ctx.identity(&key).await?.is_none() {
                 continue;
             }
@@ -583,11 +588,17 @@ impl OrderFlow {
         invoice: &str,
         store: &str,
     ) -> Result<bool, JobError> {
-        let key = IdentityKey::new(entity.id.clone(), ID_CREDIT_NOTE, refund.id.0);
+        let key = IdentityKey::new(
+            entity.id.clone(),
+            ID_CREDIT_NOTE,
+            refund_key(store, refund.id.0),
+        );
         if ctx.identity(&key).await?.is_some() {
             return Ok(false);
         }
-        let (credited, _) = self.already_credited(&entity.id, bundle, ctx).await?;
+        let (credited, _) = self
+            .already_credited(store, &entity.id, bundle, ctx)
+            .await?;
         let customer = self
             .known_customer(ctx, entity, bundle, store, invoice)
             .await?;
@@ -620,11 +631,17 @@ impl OrderFlow {
         store: &str,
     ) -> Result<bool, JobError> {
         let id = bundle.order.id;
-        let key = IdentityKey::new(entity.id.clone(), ID_CREDIT_NOTE, format!("{id}/cancel"));
+        let key = IdentityKey::new(
+            entity.id.clone(),
+            ID_CREDIT_NOTE,
+            format!("{}/cancel", order_key(store, id)),
+        );
         if ctx.identity(&key).await?.is_some() {
             return Ok(false);
         }
-        let (credited, credited_total) = self.already_credited(&entity.id, bundle, ctx).await?;
+        let (credited, credited_total) = self
+            .already_credited(store, &entity.id, bundle, ctx)
+            .await?;
         let customer = self
             .known_customer(ctx, entity, bundle, store, invoice)
             .await?;
@@ -781,6 +798,15 @@ impl OrderFlow {
         }
         Ok(number)
     }
+}
+
+/// Identity-map key of an order: store and id (one entity may serve several stores).
+pub fn order_key(store: &str, id: BcOrderId) -> String {
+    format!("{store}:{id}")
+}
+
+fn refund_key(store: &str, refund: u64) -> String {
+    format!("{store}:r{refund}")
 }
 
 /// `<prefix>-<key>` when it fits Visma's 40-character reference, else `<prefix>-<hash>`.

@@ -153,7 +153,11 @@ impl JobHandler for PaymentStatusFlow {
             let order = BcOrderId(field(job, "order_id")?.as_u64().unwrap_or_default());
             let entity = LegalEntityId::new(field(job, "entity")?.as_str().unwrap_or_default());
             ctx.tag_order(order);
-            let key = ledgerlink_store::IdentityKey::new(entity.clone(), ID_INVOICE, order);
+            let key = ledgerlink_store::IdentityKey::new(
+                entity.clone(),
+                ID_INVOICE,
+                super::orders::order_key(&store, order),
+            );
             let Some(number) = ctx.identity(&key).await? else {
                 return Ok(JobOutcome::Skipped {
                     reason: "no Visma invoice for this order yet".into(),
