@@ -142,12 +142,8 @@ async fn tokens_expire_and_bad_credentials_are_refused() {
 async fn commit_then_drop_really_commits() {
     let h = demo().await;
     let s = h.session(0).await;
-    h.admin(
-        Method::POST,
-        "/__admin/faults",
-        Some(json!({"commit_then_drop_ratio": 1.0, "methods": ["POST"]})),
-    )
-    .await;
+    h.set_faults(json!({"commit_then_drop_ratio": 1.0, "methods": ["POST"]}))
+        .await;
     let result = s
         .send(
             Method::POST,
@@ -921,12 +917,7 @@ async fn page_number_paging_with_metadata_and_delta_filters() {
 async fn injected_errors_bursts_and_timeouts() {
     let h = demo().await;
     let se = h.session(0).await;
-    h.admin(
-        Method::POST,
-        "/__admin/faults",
-        Some(json!({"burst_429": 2})),
-    )
-    .await;
+    h.set_faults(json!({"burst_429": 2})).await;
     assert_eq!(
         se.get("/v1/branch").await.status,
         StatusCode::TOO_MANY_REQUESTS
@@ -937,12 +928,8 @@ async fn injected_errors_bursts_and_timeouts() {
     );
     assert_eq!(se.get("/v1/branch").await.status, StatusCode::OK);
 
-    h.admin(
-        Method::POST,
-        "/__admin/faults",
-        Some(json!({"error_ratio": 1.0, "path_prefix": "/v2/customerinvoice"})),
-    )
-    .await;
+    h.set_faults(json!({"error_ratio": 1.0, "path_prefix": "/v2/customerinvoice"}))
+        .await;
     let r = se
         .post(
             "/v2/customerinvoice",
@@ -953,12 +940,8 @@ async fn injected_errors_bursts_and_timeouts() {
     assert_eq!(r.body["ExceptionType"], "IPPException");
     assert_eq!(se.get("/v1/branch").await.status, StatusCode::OK);
 
-    h.admin(
-        Method::POST,
-        "/__admin/faults",
-        Some(json!({"timeout_ratio": 1.0, "timeout_ms": 150, "methods": ["POST"]})),
-    )
-    .await;
+    h.set_faults(json!({"timeout_ratio": 1.0, "timeout_ms": 150, "methods": ["POST"]}))
+        .await;
     let started = std::time::Instant::now();
     let r = se
         .send(
@@ -1000,13 +983,9 @@ async fn injected_errors_bursts_and_timeouts() {
 async fn commit_then_drop_duplicates_blind_retries_but_not_lookups() {
     let h = demo().await;
     let se = h.session(0).await;
-    h.admin(
-        Method::POST,
-        "/__admin/faults",
-        Some(json!({"commit_then_drop_ratio": 0.5, "methods": ["POST"],
-                    "path_prefix": "/v2/customerinvoice", "seed": 7})),
-    )
-    .await;
+    h.set_faults(json!({"commit_then_drop_ratio": 0.5, "methods": ["POST"],
+                    "path_prefix": "/v2/customerinvoice", "seed": 7}))
+        .await;
     let n = 60;
     let create = |r: String| {
         let body = invoice_body(GUEST_CUSTOMER, &r, vec![line("LL-MUG-01", 1.0, 10.0)]);

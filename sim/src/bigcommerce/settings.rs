@@ -233,6 +233,13 @@ async fn channels(
     }))
 }
 
+fn channel_of<'a>(store: &'a Store, id: &str) -> ApiResult<&'a Channel> {
+    id.parse::<u64>()
+        .ok()
+        .and_then(|id| store.channels.iter().find(|c| c.id == id))
+        .ok_or_else(|| ApiError::not_found(Api::V3, "channel"))
+}
+
 async fn channel(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -242,11 +249,7 @@ async fn channel(
         .str("include")
         .is_some_and(|i| i.split(',').any(|x| x == "currencies"));
     let store = s.data.lock();
-    let c = id
-        .parse::<u64>()
-        .ok()
-        .and_then(|id| store.channels.iter().find(|c| c.id == id))
-        .ok_or_else(|| ApiError::not_found(Api::V3, "channel"))?;
+    let c = channel_of(&store, &id)?;
     Ok(json_response(
         StatusCode::OK,
         v3_one(channel_json(c, with_cur)),
@@ -266,11 +269,7 @@ async fn channel_currency_assignments(
     Path(id): Path<String>,
 ) -> ApiResult {
     let store = s.data.lock();
-    let c = id
-        .parse::<u64>()
-        .ok()
-        .and_then(|id| store.channels.iter().find(|c| c.id == id))
-        .ok_or_else(|| ApiError::not_found(Api::V3, "channel"))?;
+    let c = channel_of(&store, &id)?;
     Ok(json_response(StatusCode::OK, v3_one(assignment_json(c))))
 }
 

@@ -103,6 +103,12 @@ impl Harness {
         );
         resp.json().await.unwrap_or(Value::Null)
     }
+
+    /// Replaces the fault configuration (`POST /__admin/faults`).
+    pub async fn set_faults(&self, faults: Value) -> Value {
+        self.admin(Method::POST, "/__admin/faults", Some(faults))
+            .await
+    }
 }
 
 impl Session<'_> {
