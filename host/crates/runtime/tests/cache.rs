@@ -4,8 +4,8 @@
 mod common;
 
 use common::order::{context, order, tables};
-use common::{PROBE, guest};
-use ledgerlink_runtime::{CacheOutcome, PluginLimits, Runtime, RuntimeConfig};
+use common::{PROBE, guest, relaxed};
+use ledgerlink_runtime::{CacheOutcome, Runtime, RuntimeConfig};
 
 fn cached_runtime(dir: &std::path::Path) -> Runtime {
     Runtime::new(RuntimeConfig {
@@ -20,9 +20,7 @@ fn cached_runtime(dir: &std::path::Path) -> Runtime {
 fn second_load_uses_the_cache() {
     let dir = tempfile::tempdir().unwrap();
     let first = cached_runtime(dir.path());
-    let plugin = first
-        .load_file(&guest(PROBE), PluginLimits::default())
-        .unwrap();
+    let plugin = first.load_file(&guest(PROBE), relaxed()).unwrap();
     assert_eq!(plugin.cache_outcome(), &CacheOutcome::Compiled);
     assert_eq!(first.compile_count(), 1);
     let artifact = first.cache_path(plugin.sha256()).unwrap();
@@ -37,9 +35,7 @@ fn second_load_uses_the_cache() {
 
     // A new runtime (a restarted host) with the same engine settings: no compile.
     let second = cached_runtime(dir.path());
-    let again = second
-        .load_file(&guest(PROBE), PluginLimits::default())
-        .unwrap();
+    let again = second.load_file(&guest(PROBE), relaxed()).unwrap();
     assert_eq!(again.cache_outcome(), &CacheOutcome::Hit);
     assert_eq!(second.compile_count(), 0);
     again
@@ -51,9 +47,7 @@ fn second_load_uses_the_cache() {
 fn a_corrupt_cache_file_is_recompiled_not_trusted() {
     let dir = tempfile::tempdir().unwrap();
     let rt = cached_runtime(dir.path());
-    let plugin = rt
-        .load_file(&guest(PROBE), PluginLimits::default())
-        .unwrap();
+    let plugin = rt.load_file(&guest(PROBE), relaxed()).unwrap();
     let artifact = rt.cache_path(plugin.sha256()).unwrap();
 
     // Flip bytes in the middle of the compiled code, keeping the file a valid-looking ELF.
@@ -65,9 +59,7 @@ fn a_corrupt_cache_file_is_recompiled_not_trusted() {
     std::fs::write(&artifact, &bytes).unwrap();
 
     let rt2 = cached_runtime(dir.path());
-    let reloaded = rt2
-        .load_file(&guest(PROBE), PluginLimits::default())
-        .unwrap();
+    let reloaded = rt2.load_file(&guest(PROBE), relaxed()).unwrap();
     match reloaded.cache_outcome() {
         CacheOutcome::Recompiled { reason } => {
             assert!(reason.contains("does not match its checksum"), "{reason}")
@@ -81,9 +73,7 @@ fn a_corrupt_cache_file_is_recompiled_not_trusted() {
 
     // The cache was repaired: the next load is a hit again.
     let rt3 = cached_runtime(dir.path());
-    let third = rt3
-        .load_file(&guest(PROBE), PluginLimits::default())
-        .unwrap();
+    let third = rt3.load_file(&guest(PROBE), relaxed()).unwrap();
     assert_eq!(third.cache_outcome(), &CacheOutcome::Hit);
 }
 
@@ -92,9 +82,7 @@ fn a_truncated_artifact_with_a_forged_checksum_is_refused_by_the_engine() {
     use sha2::{Digest, Sha256};
     let dir = tempfile::tempdir().unwrap();
     let rt = cached_runtime(dir.path());
-    let plugin = rt
-        .load_file(&guest(PROBE), PluginLimits::default())
-        .unwrap();
+    let plugin = rt.load_file(&guest(PROBE), relaxed()).unwrap();
     let artifact = rt.cache_path(plugin.sha256()).unwrap();
     let bytes = std::fs::read(&artifact).unwrap();
     let truncated = &bytes[..bytes.len() / 3];
@@ -106,9 +94,7 @@ fn a_truncated_artifact_with_a_forged_checksum_is_refused_by_the_engine() {
     .unwrap();
 
     let rt2 = cached_runtime(dir.path());
-    let reloaded = rt2
-        .load_file(&guest(PROBE), PluginLimits::default())
-        .unwrap();
+    let reloaded = rt2.load_file(&guest(PROBE), relaxed()).unwrap();
     assert!(
         matches!(reloaded.cache_outcome(), CacheOutcome::Recompiled { .. }),
         "{:?}",

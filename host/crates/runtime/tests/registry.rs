@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::order::{context, order, tables};
-use common::{PROBE, TWIN, WRONG_WIT, guest};
+use common::{PROBE, TWIN, WRONG_WIT, guest, relaxed};
 use ledgerlink_runtime::registry::DEFAULT_ENTITY;
 use ledgerlink_runtime::{
     PluginLimits, PluginRegistry, RegistryError, RegistryStore, Runtime, RuntimeConfig,
@@ -60,9 +60,7 @@ fn push_registers_stores_and_activates() {
     let registry = open(data.path());
     assert!(registry.plugin_for("le-1").is_none());
 
-    let record = registry
-        .push(&bytes(PROBE), "le-1", PluginLimits::default())
-        .unwrap();
+    let record = registry.push(&bytes(PROBE), "le-1", relaxed()).unwrap();
     assert_eq!(record.name, "sandbox-probe");
     assert_eq!(record.version, "1.0.0");
     assert_eq!(record.wit_version, "0.1.0");
@@ -81,11 +79,9 @@ fn the_default_binding_serves_entities_without_their_own() {
     let data = tempfile::tempdir().unwrap();
     let registry = open(data.path());
     registry
-        .push(&bytes(PROBE), DEFAULT_ENTITY, PluginLimits::default())
+        .push(&bytes(PROBE), DEFAULT_ENTITY, relaxed())
         .unwrap();
-    registry
-        .push(&bytes(TWIN), "le-2", PluginLimits::default())
-        .unwrap();
+    registry.push(&bytes(TWIN), "le-2", relaxed()).unwrap();
     assert_eq!(call(&registry, "le-1"), "sandbox-probe");
     assert_eq!(call(&registry, "le-2"), "swap-twin");
 }
@@ -94,13 +90,11 @@ fn the_default_binding_serves_entities_without_their_own() {
 fn wrong_wit_is_refused_and_the_active_version_stays() {
     let data = tempfile::tempdir().unwrap();
     let registry = open(data.path());
-    registry
-        .push(&bytes(PROBE), "le-1", PluginLimits::default())
-        .unwrap();
+    registry.push(&bytes(PROBE), "le-1", relaxed()).unwrap();
     let before = registry.store().read().unwrap();
 
     let err = registry
-        .push(&bytes(WRONG_WIT), "le-1", PluginLimits::default())
+        .push(&bytes(WRONG_WIT), "le-1", relaxed())
         .unwrap_err();
     assert!(matches!(err, RegistryError::Refused(_)), "{err:?}");
     let message = err.to_string();
@@ -115,18 +109,14 @@ fn wrong_wit_is_refused_and_the_active_version_stays() {
 fn a_rebuilt_component_under_an_old_version_number_is_refused() {
     let data = tempfile::tempdir().unwrap();
     let registry = open(data.path());
-    registry
-        .push(&bytes(PROBE), "le-1", PluginLimits::default())
-        .unwrap();
+    registry.push(&bytes(PROBE), "le-1", relaxed()).unwrap();
     // Same code and `info()`, different bytes: a custom section appended to the component.
     let mut rebuilt = bytes(PROBE);
     let name = b"rebuilt";
     rebuilt.extend_from_slice(&[0x00, (1 + name.len() + 1) as u8, name.len() as u8]);
     rebuilt.extend_from_slice(name);
     rebuilt.push(0x01);
-    let err = registry
-        .push(&rebuilt, "le-1", PluginLimits::default())
-        .unwrap_err();
+    let err = registry.push(&rebuilt, "le-1", relaxed()).unwrap_err();
     assert!(
         matches!(err, RegistryError::VersionConflict { .. }),
         "{err:?}"
@@ -138,12 +128,8 @@ fn a_rebuilt_component_under_an_old_version_number_is_refused() {
 fn activate_and_rollback() {
     let data = tempfile::tempdir().unwrap();
     let registry = open(data.path());
-    let probe = registry
-        .push(&bytes(PROBE), "le-1", PluginLimits::default())
-        .unwrap();
-    let twin = registry
-        .push(&bytes(TWIN), "le-1", PluginLimits::default())
-        .unwrap();
+    let probe = registry.push(&bytes(PROBE), "le-1", relaxed()).unwrap();
+    let twin = registry.push(&bytes(TWIN), "le-1", relaxed()).unwrap();
     assert_eq!(call(&registry, "le-1"), "swap-twin");
 
     let back = registry.rollback("le-1").unwrap();
@@ -174,12 +160,8 @@ fn a_restarted_host_restores_bindings_from_disk_without_recompiling() {
     let data = tempfile::tempdir().unwrap();
     {
         let registry = open(data.path());
-        registry
-            .push(&bytes(PROBE), "le-1", PluginLimits::default())
-            .unwrap();
-        registry
-            .push(&bytes(TWIN), "le-2", PluginLimits::default())
-            .unwrap();
+        registry.push(&bytes(PROBE), "le-1", relaxed()).unwrap();
+        registry.push(&bytes(TWIN), "le-2", relaxed()).unwrap();
     }
     let registry = open(data.path());
     assert_eq!(registry.runtime().compile_count(), 0);
@@ -191,9 +173,12 @@ fn a_restarted_host_restores_bindings_from_disk_without_recompiling() {
 fn swapping_while_calls_run_fails_no_call_and_new_calls_see_the_new_version() {
     let data = tempfile::tempdir().unwrap();
     let registry = open(data.path());
-    registry
-        .push(&bytes(PROBE), "le-1", PluginLimits::default())
-        .unwrap();
+    // Room for the slow call below on a busy CI machine: this test is about the swap.
+    let limits = PluginLimits {
+        deadline: Duration::from_secs(5),
+        ..relaxed()
+    };
+    registry.push(&bytes(PROBE), "le-1", limits).unwrap();
 
     // A slow call that starts on the old version must finish on it.
     let slow = {
@@ -235,9 +220,7 @@ fn swapping_while_calls_run_fails_no_call_and_new_calls_see_the_new_version() {
         .collect();
 
     wait_for("calls to start", || calls.load(Ordering::Relaxed) > 10);
-    registry
-        .push(&bytes(TWIN), "le-1", PluginLimits::default())
-        .unwrap();
+    registry.push(&bytes(TWIN), "le-1", limits).unwrap();
     // Visible at once to every call that starts after the push returns.
     assert_eq!(call(&registry, "le-1"), "swap-twin");
     let after_swap = calls.load(Ordering::Relaxed);
@@ -258,9 +241,7 @@ fn swapping_while_calls_run_fails_no_call_and_new_calls_see_the_new_version() {
 fn a_version_dropped_in_the_watched_directory_goes_live_without_a_restart() {
     let data = tempfile::tempdir().unwrap();
     let registry = open(data.path());
-    registry
-        .push(&bytes(PROBE), "le-1", PluginLimits::default())
-        .unwrap();
+    registry.push(&bytes(PROBE), "le-1", relaxed()).unwrap();
     let _watch = registry.watch().unwrap();
 
     // Publish by writing a temporary file and renaming it into place.
@@ -300,9 +281,7 @@ fn a_version_dropped_in_the_watched_directory_goes_live_without_a_restart() {
 fn changes_made_by_another_process_are_picked_up() {
     let data = tempfile::tempdir().unwrap();
     let registry = open(data.path());
-    let probe = registry
-        .push(&bytes(PROBE), "le-1", PluginLimits::default())
-        .unwrap();
+    let probe = registry.push(&bytes(PROBE), "le-1", relaxed()).unwrap();
     let _watch = registry.watch().unwrap();
 
     // What `ledgerlink plugin push` / `activate` / `rollback` do from another process.
@@ -312,14 +291,8 @@ fn changes_made_by_another_process_are_picked_up() {
     })
     .unwrap();
     let cli_store = RegistryStore::open(data.path()).unwrap();
-    ledgerlink_runtime::registry::push(
-        &cli_runtime,
-        &cli_store,
-        &bytes(TWIN),
-        "le-1",
-        PluginLimits::default(),
-    )
-    .unwrap();
+    ledgerlink_runtime::registry::push(&cli_runtime, &cli_store, &bytes(TWIN), "le-1", relaxed())
+        .unwrap();
     wait_for("the CLI push to go live", || {
         active_name(&registry, "le-1").as_deref() == Some("swap-twin")
     });

@@ -134,7 +134,8 @@ impl RegistryStore {
     }
 
     /// The watched directory: `incoming/<entity>/<any>.wasm` (or `incoming/<any>.wasm` for the
-    /// default binding), published by writing a temporary file and renaming it into place.
+    /// default binding), published by writing a temporary file and renaming it into place. A
+    /// dropped version gets the limits of the entity's current version (defaults if none).
     pub fn incoming_dir(&self) -> PathBuf {
         self.root.join("incoming")
     }

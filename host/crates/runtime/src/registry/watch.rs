@@ -15,7 +15,6 @@ use std::time::{Duration, SystemTime};
 use notify::{RecursiveMode, Watcher};
 
 use super::{DEFAULT_ENTITY, PluginRegistry, RegistryError};
-use crate::config::PluginLimits;
 use crate::error::LoadError;
 
 const RESCAN: Duration = Duration::from_secs(1);
@@ -165,12 +164,19 @@ impl PluginRegistry {
     }
 
     fn take_incoming(&self, file: PathBuf, entity: String) -> IncomingOutcome {
+        // A new version keeps the limits the operator gave the entity's current one.
+        let limits = self
+            .store
+            .read()
+            .ok()
+            .and_then(|registry| registry.active_for(&entity).map(|v| v.limits))
+            .unwrap_or_default();
         let result = std::fs::read(&file)
             .map_err(|source| RegistryError::Io {
                 path: file.clone(),
                 source,
             })
-            .and_then(|bytes| self.push(&bytes, &entity, PluginLimits::default()));
+            .and_then(|bytes| self.push(&bytes, &entity, limits));
         match result {
             Ok(record) => {
                 if let Err(e) = std::fs::remove_file(&file) {
