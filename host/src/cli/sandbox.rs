@@ -5,8 +5,12 @@
 //! the host's SQLite under `--data-dir` survives. After a restart the host's identity map
 //! still names Visma documents that the fresh Visma simulator no longer has; nothing is
 //! written twice, because every create first consults the identity map and then looks the
-//! document up by its external reference in Visma. To sync a fresh simulator from scratch,
-//! start with `--reset` (deletes the data directory first).
+//! document up by its external reference in Visma. The re-seeded history is therefore not
+//! posted again (the fresh Visma simulator does not show it), pending and failed jobs resume,
+//! and the audit log and error queue survive. One caveat follows from the simulator restarting
+//! its id counters: an order created through the API in an earlier run and one created after
+//! the restart can share an id, and the second is then taken for already synced. To sync a
+//! fresh simulator world from scratch, start with `--reset` (deletes the data directory).
 
 use crate::app::{App, AppOptions};
 use crate::config::{Config, EntitySection, HostSection, PluginSection, StoreSection};
