@@ -6,6 +6,7 @@
 #![recursion_limit = "512"]
 
 pub mod bigcommerce;
+mod common;
 #[cfg(feature = "contract")]
 pub mod openapi;
 pub mod visma;

@@ -6,6 +6,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+use crate::common::window::FixedWindow;
+
 /// BigCommerce counts requests per store in fixed windows (NOTES §4): the window opens with the
 /// first request after the previous one expired, every request uses one unit, and past the quota
 /// requests are refused with 429 until the window resets.
@@ -13,8 +15,7 @@ use tokio::time::Instant;
 pub struct Window {
     pub quota: Option<u32>,
     pub length: Duration,
-    started: Option<Instant>,
-    used: u32,
+    counter: FixedWindow<Instant>,
 }
 
 /// What the limiter decided for one request, with the values for the headers.
@@ -32,21 +33,12 @@ impl Window {
         Self {
             quota,
             length,
-            started: None,
-            used: 0,
+            counter: FixedWindow::default(),
         }
     }
 
     pub fn check(&mut self, now: Instant, burst_429: &mut u32) -> Decision {
-        let start = match self.started {
-            Some(s) if now.duration_since(s) < self.length => s,
-            _ => {
-                self.started = Some(now);
-                self.used = 0;
-                now
-            }
-        };
-        let reset_in = self.length.saturating_sub(now.duration_since(start));
+        let reset_in = self.counter.roll(now, self.length);
         let quota = self.quota.unwrap_or(u32::MAX);
         // An injected 429 burst refuses requests as if the quota were spent.
         if *burst_429 > 0 {
@@ -59,20 +51,11 @@ impl Window {
                 window: self.length,
             };
         }
-        if self.used >= quota {
-            return Decision {
-                allowed: false,
-                quota,
-                left: 0,
-                reset_in,
-                window: self.length,
-            };
-        }
-        self.used += 1;
+        let left = self.counter.take(quota);
         Decision {
-            allowed: true,
+            allowed: left.is_some(),
             quota,
-            left: quota - self.used,
+            left: left.unwrap_or(0),
             reset_in,
             window: self.length,
         }

@@ -17,14 +17,12 @@ use super::auth::{self, Ctx};
 use super::error::ErpError;
 use super::faults::Action;
 use super::server::ConnHandle;
+use crate::common::window::FixedWindow;
 
 const POLICY: &str = "4-fixed-window";
 
-#[derive(Debug, Clone, Copy)]
-pub struct Window {
-    started: Instant,
-    used: u32,
-}
+/// One caller's quota window.
+pub type Window = FixedWindow<Instant>;
 
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -96,32 +94,20 @@ fn take_quota(sim: &Sim, ctx: &Ctx) -> Option<Result<Quota, Quota>> {
     let now = Instant::now();
     let window = limits
         .entry((ctx.company, ctx.client_id.clone()))
-        .or_insert(Window {
-            started: now,
-            used: 0,
-        });
-    if now.duration_since(window.started) >= sim.window {
-        *window = Window {
-            started: now,
-            used: 0,
-        };
-    }
-    let reset_in = sim
-        .window
-        .saturating_sub(now.duration_since(window.started));
-    if window.used >= limit {
-        return Some(Err(Quota {
+        .or_default();
+    let reset_in = window.roll(now, sim.window);
+    Some(match window.take(limit) {
+        Some(remaining) => Ok(Quota {
+            limit,
+            remaining,
+            reset_in,
+        }),
+        None => Err(Quota {
             limit,
             remaining: 0,
             reset_in,
-        }));
-    }
-    window.used += 1;
-    Some(Ok(Quota {
-        limit,
-        remaining: limit - window.used,
-        reset_in,
-    }))
+        }),
+    })
 }
 
 fn too_many(sim: &Sim, quota: Option<&Quota>, message: &str) -> Response {

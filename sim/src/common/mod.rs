@@ -1,0 +1,3 @@
+//! Logic both simulators share.
+
+pub mod window;
