@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+use crate::common::faults::check_ratios;
 use crate::common::window::FixedWindow;
 
 /// BigCommerce counts requests per store in fixed windows (NOTES §4): the window opens with the
@@ -82,16 +83,12 @@ pub struct Faults {
 
 impl Faults {
     pub fn validate(&self) -> Result<(), String> {
-        for (name, v) in [
+        check_ratios(&[
             ("error_ratio", self.error_ratio),
             ("drop_webhooks_ratio", self.drop_webhooks_ratio),
             ("duplicate_webhooks_ratio", self.duplicate_webhooks_ratio),
             ("reset_ratio", self.reset_ratio),
-        ] {
-            if !(0.0..=1.0).contains(&v) {
-                return Err(format!("{name} must be between 0 and 1, got {v}"));
-            }
-        }
+        ])?;
         if self.latency_ms > 60_000 {
             return Err("latency_ms must be at most 60000".into());
         }

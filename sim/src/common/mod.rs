@@ -1,3 +1,4 @@
 //! Logic both simulators share.
 
+pub mod faults;
 pub mod window;

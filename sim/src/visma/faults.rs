@@ -8,6 +8,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use crate::common::faults::check_ratios;
+
 /// The admin body. Ratios are probabilities in `[0, 1]` applied per matching request.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -51,15 +53,11 @@ impl Default for FaultConfig {
 
 impl FaultConfig {
     pub fn validate(&self) -> Result<(), String> {
-        for (name, v) in [
+        check_ratios(&[
             ("error_ratio", self.error_ratio),
             ("timeout_ratio", self.timeout_ratio),
             ("commit_then_drop_ratio", self.commit_then_drop_ratio),
-        ] {
-            if !(0.0..=1.0).contains(&v) {
-                return Err(format!("{name} must be between 0 and 1, got {v}"));
-            }
-        }
+        ])?;
         for m in &self.methods {
             if Method::from_bytes(m.to_ascii_uppercase().as_bytes()).is_err() {
                 return Err(format!("{m:?} is not an HTTP method"));
