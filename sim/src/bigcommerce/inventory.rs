@@ -331,12 +331,22 @@ async fn items(State(s): State<AppState>, Query(q): Query<HashMap<String, String
                 .map(|l| {
                     let st = store.stock.get(&(vid, l.id)).cloned().unwrap_or_default();
                     json!({"location_id": l.id, "location_code": l.code, "location_name": l.label,
-                           "available_to_sell": (st.on_hand - st.safety_stock).max(0), "total_inventory_onhand": st.on_hand,
+                           "available_to_sell": available_to_sell(&st), "total_inventory_onhand": st.on_hand,
                            "location_enabled": l.enabled, "settings": settings_json(&st)})
                 })
                 .collect();
-        json!({"identity": {"sku": v.sku, "variant_id": vid, "product_id": pid, "sku_id": v.sku_id}, "locations": locations})
+        json!({"identity": identity_json(v, vid, pid), "locations": locations})
     }))
+}
+
+/// The `identity` of an inventory item in the v3 inventory views.
+fn identity_json(v: &Variant, vid: u64, pid: u64) -> Value {
+    json!({"sku": v.sku, "variant_id": vid, "product_id": pid, "sku_id": v.sku_id})
+}
+
+/// What can be sold at a location: on hand less the safety stock, never negative.
+fn available_to_sell(st: &StockLevel) -> i64 {
+    (st.on_hand - st.safety_stock).max(0)
 }
 
 fn location_id(store: &Store, id: &str) -> ApiResult<u64> {
@@ -363,8 +373,8 @@ async fn location_items(
     Ok(v3_paged(&hits, page, limit, |(pid, vid)| {
         let v = &store.variants[&vid];
         let st = store.stock.get(&(vid, loc)).cloned().unwrap_or_default();
-        json!({"identity": {"sku": v.sku, "variant_id": vid, "product_id": pid, "sku_id": v.sku_id},
-                   "available_to_sell": (st.on_hand - st.safety_stock).max(0), "total_inventory_onhand": st.on_hand,
+        json!({"identity": identity_json(v, vid, pid),
+                   "available_to_sell": available_to_sell(&st), "total_inventory_onhand": st.on_hand,
                    "settings": settings_json(&st)})
     }))
 }
