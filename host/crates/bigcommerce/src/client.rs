@@ -276,21 +276,16 @@ impl Client {
         }
     }
 
-    /// A response's `X-Rate-Limit-Requests-Left` was true when the server processed it; with
-    /// other requests of ours in flight it may already be too high (they were counted locally
-    /// but not yet by the server). `RequestBudget::observe` adopts the server's count
-    /// outright when the server's reset looks later than ours, which a slow response also
-    /// causes, so a stale count would hand out units twice and end in 429s (seen under load
-    /// in `benches/client.rs`). The local count stays in charge while others are in flight;
-    /// the server's count is used when it is exact (nothing else in flight) or when there is
-    /// no local count yet (then minus the requests that count cannot include).
+    /// A response's `X-Rate-Limit-Requests-Left` was true when the server processed it, but
+    /// requests of ours still in flight may land on either side of it: not yet counted (the
+    /// count is too high) or, around a window reset, counted in the server's new window
+    /// although our budget granted them from the old one. `RequestBudget::observe` also
+    /// adopts the server's count outright when the server's reset looks later than ours,
+    /// which a merely slow response causes. Either way a raw count hands out units twice and
+    /// ends in 429s (seen under load in `benches/client.rs`), so the budget gets the count
+    /// minus our requests still in flight: never too high, at worst a few units low.
     fn fresh_snapshot(&self, mut snap: RateLimitSnapshot, others: u64) -> RateLimitSnapshot {
-        if others > 0 {
-            snap.remaining = match (snap.remaining, self.inner.budget.remaining()) {
-                (Some(r), None) => Some(r.saturating_sub(others)),
-                _ => None,
-            };
-        }
+        snap.remaining = snap.remaining.map(|r| r.saturating_sub(others));
         snap
     }
 
