@@ -32,6 +32,11 @@ impl Reply {
             .map(str::to_string)
     }
 
+    /// The error body's `ExceptionMessage` (panics when there is none).
+    pub fn message(&self) -> &str {
+        self.body["ExceptionMessage"].as_str().unwrap()
+    }
+
     /// The last path segment of `Location`: the new document's key.
     pub fn location_key(&self) -> String {
         let loc = self.header("location").expect("Location header");
