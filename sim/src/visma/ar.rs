@@ -51,11 +51,10 @@ pub fn new_doc(company: &Company, kind: ArKind, d: &Dto, now: DateTime<Utc>) -> 
     let customer_no = d
         .text("customerNumber")?
         .ok_or_else(|| ErpError::validation("'customerNumber' is required."))?;
-    let customer = company.customers.get(&customer_no).ok_or_else(|| {
-        ErpError::validation(format!(
-            "Customer '{customer_no}' cannot be found in the system."
-        ))
-    })?;
+    let customer = company
+        .customers
+        .get(&customer_no)
+        .ok_or_else(|| ErpError::unknown("Customer", &customer_no))?;
     if customer.status == "Inactive" {
         return Err(ErpError::validation(format!(
             "Customer '{customer_no}' is inactive."
@@ -117,9 +116,7 @@ pub fn apply(company: &Company, d: &Dto, doc: &mut ArDoc, creating: bool) -> Erp
     }
     if let Some(cur) = d.text("currencyId")? {
         if company.currency(&cur).is_none() {
-            return Err(ErpError::validation(format!(
-                "Currency '{cur}' cannot be found in the system."
-            )));
+            return Err(ErpError::unknown("Currency", &cur));
         }
         doc.currency = cur;
     }
@@ -140,9 +137,7 @@ pub fn apply(company: &Company, d: &Dto, doc: &mut ArDoc, creating: bool) -> Erp
     }
     if let Some(terms) = d.text("creditTermsId")? {
         if company.credit_term(&terms).is_none() {
-            return Err(ErpError::validation(format!(
-                "Credit terms '{terms}' cannot be found in the system."
-            )));
+            return Err(ErpError::unknown("Credit terms", &terms));
         }
         doc.credit_terms = terms;
     }
@@ -159,25 +154,19 @@ pub fn apply(company: &Company, d: &Dto, doc: &mut ArDoc, creating: bool) -> Erp
     }
     if let Some(pm) = d.text("paymentMethodId")? {
         if company.payment_method(&pm).is_none() {
-            return Err(ErpError::validation(format!(
-                "Payment method '{pm}' cannot be found in the system."
-            )));
+            return Err(ErpError::unknown("Payment method", &pm));
         }
         doc.payment_method = Some(pm);
     }
     if let Some(branch) = d.text("branchNumber")? {
         if company.branch(&branch).is_none() {
-            return Err(ErpError::validation(format!(
-                "Branch '{branch}' cannot be found in the system."
-            )));
+            return Err(ErpError::unknown("Branch", &branch));
         }
         doc.branch = branch;
     }
     if let Some(zone) = d.text("customerVatZoneId")? {
         if company.vat_zone(&zone).is_none() {
-            return Err(ErpError::validation(format!(
-                "VAT zone '{zone}' cannot be found in the system."
-            )));
+            return Err(ErpError::unknown("VAT zone", &zone));
         }
         doc.vat_zone = zone;
     }
@@ -319,11 +308,10 @@ fn fill_line(
 ) -> ErpResult<()> {
     let mut item_category = None;
     if let Some(number) = d.text("inventoryNumber")? {
-        let item = company.items.get(&number).ok_or_else(|| {
-            ErpError::validation(format!(
-                "Inventory item '{number}' cannot be found in the system."
-            ))
-        })?;
+        let item = company
+            .items
+            .get(&number)
+            .ok_or_else(|| ErpError::unknown("Inventory item", &number))?;
         if item.status != "Active" {
             return Err(ErpError::validation(format!(
                 "Inventory item '{number}' is not active (status {}).",
@@ -370,9 +358,7 @@ fn fill_line(
     }
     if let Some(b) = d.text("branchNumber")? {
         if company.branch(&b).is_none() {
-            return Err(ErpError::validation(format!(
-                "Branch '{b}' cannot be found in the system."
-            )));
+            return Err(ErpError::unknown("Branch", &b));
         }
         line.branch = b;
     }
@@ -430,9 +416,7 @@ fn fill_line(
     match d.text("vatCodeId")? {
         Some(vat) => {
             if company.vat(&vat).is_none() {
-                return Err(ErpError::validation(format!(
-                    "VAT code '{vat}' cannot be found in the system."
-                )));
+                return Err(ErpError::unknown("VAT code", &vat));
             }
             line.vat_id = vat;
         }

@@ -144,33 +144,25 @@ fn apply(company: &Company, d: &Dto, c: &mut Customer) -> ErpResult<()> {
     }
     if let Some(cur) = d.text("currencyId")? {
         if company.currency(&cur).is_none() {
-            return Err(ErpError::validation(format!(
-                "Currency '{cur}' cannot be found in the system."
-            )));
+            return Err(ErpError::unknown("Currency", &cur));
         }
         c.currency = cur;
     }
     if let Some(terms) = d.text("creditTermsId")? {
         if company.credit_term(&terms).is_none() {
-            return Err(ErpError::validation(format!(
-                "Credit terms '{terms}' cannot be found in the system."
-            )));
+            return Err(ErpError::unknown("Credit terms", &terms));
         }
         c.credit_terms = terms;
     }
     if let Some(zone) = d.text("vatZoneId")? {
         if company.vat_zone(&zone).is_none() {
-            return Err(ErpError::validation(format!(
-                "VAT zone '{zone}' cannot be found in the system."
-            )));
+            return Err(ErpError::unknown("VAT zone", &zone));
         }
         c.vat_zone = zone;
     }
     if let Some(class) = d.text("customerClassId")? {
         if !company.customer_classes.contains(&class) {
-            return Err(ErpError::validation(format!(
-                "Customer class '{class}' cannot be found in the system."
-            )));
+            return Err(ErpError::unknown("Customer class", &class));
         }
         c.customer_class = class;
     }

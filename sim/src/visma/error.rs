@@ -29,6 +29,12 @@ impl ErpError {
         Self::new(StatusCode::BAD_REQUEST, "10000", message)
     }
 
+    /// A reference to a record the company does not have: "{what} '{id}' cannot be found in
+    /// the system."
+    pub fn unknown(what: &str, id: &str) -> Self {
+        Self::validation(format!("{what} '{id}' cannot be found in the system."))
+    }
+
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "10004", message)
     }

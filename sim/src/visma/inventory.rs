@@ -147,9 +147,7 @@ fn apply_item(c: &Company, d: &Dto, item: &mut Item) -> ErpResult<()> {
     }
     if let Some(class) = d.text("itemClass")? {
         if !c.item_classes.contains(&class) {
-            return Err(ErpError::validation(format!(
-                "Item class '{class}' cannot be found in the system."
-            )));
+            return Err(ErpError::unknown("Item class", &class));
         }
         item.item_type = if class == "SERVICE" {
             "NonStockItem"
@@ -173,9 +171,7 @@ fn apply_item(c: &Company, d: &Dto, item: &mut Item) -> ErpResult<()> {
     }
     if let Some(vat) = d.text("vatCode")? {
         if c.vat_category(&vat).is_none() {
-            return Err(ErpError::validation(format!(
-                "VAT category '{vat}' cannot be found in the system."
-            )));
+            return Err(ErpError::unknown("VAT category", &vat));
         }
         item.vat_category = vat;
     }
@@ -195,9 +191,7 @@ fn apply_item(c: &Company, d: &Dto, item: &mut Item) -> ErpResult<()> {
     }
     if let Some(w) = d.text("defaultWarehouse")? {
         if c.warehouse(&w).is_none() {
-            return Err(ErpError::validation(format!(
-                "Warehouse '{w}' cannot be found in the system."
-            )));
+            return Err(ErpError::unknown("Warehouse", &w));
         }
         item.default_warehouse = Some(w);
     }
@@ -480,9 +474,7 @@ async fn summary(
     if let Some(w) = q.get("warehouse")
         && c.warehouse(w).is_none()
     {
-        return Err(ErpError::validation(format!(
-            "Warehouse '{w}' cannot be found in the system."
-        )));
+        return Err(ErpError::unknown("Warehouse", w));
     }
     let rows: Vec<Value> = c
         .warehouses
@@ -619,11 +611,10 @@ fn read_inv_doc(c: &Company, kind: InvDocKind, d: &Dto, now: DateTime<Utc>) -> E
                 l.field_name("inventoryNumber")
             ))
         })?;
-        let item = c.items.get(&item_no).ok_or_else(|| {
-            ErpError::validation(format!(
-                "Inventory item '{item_no}' cannot be found in the system."
-            ))
-        })?;
+        let item = c
+            .items
+            .get(&item_no)
+            .ok_or_else(|| ErpError::unknown("Inventory item", &item_no))?;
         if !item.is_stock() {
             return Err(ErpError::validation(format!(
                 "Inventory item '{item_no}' is a {} and holds no stock.",
@@ -636,11 +627,9 @@ fn read_inv_doc(c: &Company, kind: InvDocKind, d: &Dto, now: DateTime<Utc>) -> E
             .ok_or_else(|| {
                 ErpError::validation(format!("'{}' is required.", l.field_name("warehouseId")))
             })?;
-        let wh = c.warehouse(&warehouse).ok_or_else(|| {
-            ErpError::validation(format!(
-                "Warehouse '{warehouse}' cannot be found in the system."
-            ))
-        })?;
+        let wh = c
+            .warehouse(&warehouse)
+            .ok_or_else(|| ErpError::unknown("Warehouse", &warehouse))?;
         let location = l.text("locationId")?;
         if let Some(loc) = &location
             && !wh.locations.contains(loc)

@@ -105,11 +105,7 @@ fn read_applications(
         let invoice = company
             .ar_docs
             .get(&(ArKind::Invoice, ref_nbr.clone()))
-            .ok_or_else(|| {
-                ErpError::validation(format!(
-                    "Invoice '{ref_nbr}' cannot be found in the system."
-                ))
-            })?;
+            .ok_or_else(|| ErpError::unknown("Invoice", &ref_nbr))?;
         if invoice.customer != doc.customer {
             return Err(ErpError::validation(format!(
                 "Invoice '{ref_nbr}' belongs to customer '{}', not '{}'.",

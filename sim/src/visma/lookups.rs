@@ -433,9 +433,7 @@ fn read_rate(c: &Company, d: &Dto, r: &mut CurrencyRate) -> ErpResult<()> {
     for (field, target) in [("fromCurrencyId", &mut r.from), ("toCurrencyId", &mut r.to)] {
         if let Some(cur) = d.text(field)? {
             if c.currency(&cur).is_none() {
-                return Err(ErpError::validation(format!(
-                    "Currency '{cur}' cannot be found in the system."
-                )));
+                return Err(ErpError::unknown("Currency", &cur));
             }
             *target = cur;
         }

@@ -91,32 +91,25 @@ async fn create(
     let customer = d
         .text("customer")?
         .ok_or_else(|| ErpError::validation("'customer' is required."))?;
-    let cust = c.customers.get(&customer).ok_or_else(|| {
-        ErpError::validation(format!(
-            "Customer '{customer}' cannot be found in the system."
-        ))
-    })?;
+    let cust = c
+        .customers
+        .get(&customer)
+        .ok_or_else(|| ErpError::unknown("Customer", &customer))?;
     let currency = d.text("currency")?.unwrap_or_else(|| cust.currency.clone());
     if c.currency(&currency).is_none() {
-        return Err(ErpError::validation(format!(
-            "Currency '{currency}' cannot be found in the system."
-        )));
+        return Err(ErpError::unknown("Currency", &currency));
     }
     let payment_method = d.text("paymentMethod")?;
     if let Some(m) = &payment_method
         && c.payment_method(m).is_none()
     {
-        return Err(ErpError::validation(format!(
-            "Payment method '{m}' cannot be found in the system."
-        )));
+        return Err(ErpError::unknown("Payment method", m));
     }
     let branch = d
         .text("branch")?
         .unwrap_or_else(|| c.main_branch().number.clone());
     if c.branch(&branch).is_none() {
-        return Err(ErpError::validation(format!(
-            "Branch '{branch}' cannot be found in the system."
-        )));
+        return Err(ErpError::unknown("Branch", &branch));
     }
     let mut lines = Vec::new();
     for l in d.array("paymentLines")? {
@@ -132,11 +125,7 @@ async fn create(
         let invoice = c
             .ar_docs
             .get(&(ArKind::Invoice, ref_nbr.clone()))
-            .ok_or_else(|| {
-                ErpError::validation(format!(
-                    "Invoice '{ref_nbr}' cannot be found in the system."
-                ))
-            })?;
+            .ok_or_else(|| ErpError::unknown("Invoice", &ref_nbr))?;
         if invoice.customer != customer {
             return Err(ErpError::validation(format!(
                 "Invoice '{ref_nbr}' belongs to customer '{}'.",
