@@ -200,9 +200,7 @@ fn tax_category(
 ) -> ErpResult<String> {
     if let Some(cat) = explicit {
         if c.vat_category(&cat).is_none() {
-            return Err(bad(format!(
-                "Tax category '{cat}' cannot be found in the system."
-            )));
+            return Err(ErpError::unknown("Tax category", &cat));
         }
         return Ok(cat);
     }
@@ -314,11 +312,10 @@ fn read_new_order(
     let cust = obj(body, "customer")?.ok_or_else(|| bad("'customer' is required."))?;
     let customer_id =
         string(cust, "id", "customer.")?.ok_or_else(|| bad("'customer.id' is required."))?;
-    let customer = c.customers.get(&customer_id).ok_or_else(|| {
-        bad(format!(
-            "Customer '{customer_id}' cannot be found in the system."
-        ))
-    })?;
+    let customer = c
+        .customers
+        .get(&customer_id)
+        .ok_or_else(|| ErpError::unknown("Customer", &customer_id))?;
     if customer.status == "Inactive" {
         return Err(bad(format!("Customer '{customer_id}' is inactive.")));
     }
@@ -328,21 +325,15 @@ fn read_new_order(
     max_len(&customer_ref_no, "customer.refNo", 40)?;
     let currency = string(root, "currencyId", "")?.unwrap_or_else(|| customer.currency.clone());
     if c.currency(&currency).is_none() {
-        return Err(bad(format!(
-            "Currency '{currency}' cannot be found in the system."
-        )));
+        return Err(ErpError::unknown("Currency", &currency));
     }
     let branch = string(root, "branchId", "")?.unwrap_or_else(|| c.main_branch().number.clone());
     if c.branch(&branch).is_none() {
-        return Err(bad(format!(
-            "Branch '{branch}' cannot be found in the system."
-        )));
+        return Err(ErpError::unknown("Branch", &branch));
     }
     let zone = string(root, "taxZoneId", "")?.unwrap_or_else(|| customer.vat_zone.clone());
     if c.vat_zone(&zone).is_none() {
-        return Err(bad(format!(
-            "Tax zone '{zone}' cannot be found in the system."
-        )));
+        return Err(ErpError::unknown("Tax zone", &zone));
     }
     let status = string(root, "status", "")?.unwrap_or_else(|| "Open".into());
     if status != "Open" && status != "Hold" {
@@ -364,9 +355,7 @@ fn read_new_order(
         if let Some(m) = &payment_method
             && c.payment_method(m).is_none()
         {
-            return Err(bad(format!(
-                "Payment method '{m}' cannot be found in the system."
-            )));
+            return Err(ErpError::unknown("Payment method", m));
         }
         max_len(&payment_reference, "paymentSettings.paymentReference", 40)?;
     }
@@ -393,11 +382,10 @@ fn read_new_order(
             .ok_or_else(|| bad(format!("'orderLines[{i}]' must be an object.")))?;
         let inventory_id = string(l, "inventoryId", &p)?
             .ok_or_else(|| bad(format!("'{p}inventoryId' is required.")))?;
-        let item = c.items.get(&inventory_id).ok_or_else(|| {
-            bad(format!(
-                "Inventory item '{inventory_id}' cannot be found in the system."
-            ))
-        })?;
+        let item = c
+            .items
+            .get(&inventory_id)
+            .ok_or_else(|| ErpError::unknown("Inventory item", &inventory_id))?;
         if item.status != "Active" {
             return Err(bad(format!(
                 "Inventory item '{inventory_id}' is not active."
@@ -442,9 +430,7 @@ fn read_new_order(
         let warehouse = match string(l, "warehouseId", &p)? {
             Some(w) => {
                 if c.warehouse(&w).is_none() {
-                    return Err(bad(format!(
-                        "Warehouse '{w}' cannot be found in the system."
-                    )));
+                    return Err(ErpError::unknown("Warehouse", &w));
                 }
                 Some(w)
             }
