@@ -6,16 +6,6 @@ use bigcommerce_common::*;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-async fn set_faults(sim: &Sim, f: Value) -> reqwest::Response {
-    sim.http
-        .post(sim.admin_url("/__admin/faults"))
-        .header("x-auth-token", &sim.token)
-        .json(&f)
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn admin_needs_the_token_and_rejects_bad_settings() {
     let sim = Sim::start(empty()).await;
@@ -27,11 +17,11 @@ async fn admin_needs_the_token_and_rejects_bad_settings() {
         .unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(
-        set_faults(&sim, json!({"error_ratio": 1.5})).await.status(),
+        sim.set_faults(json!({"error_ratio": 1.5})).await.status(),
         422
     );
     assert_eq!(
-        set_faults(&sim, json!({"no_such_fault": 1})).await.status(),
+        sim.set_faults(json!({"no_such_fault": 1})).await.status(),
         422
     );
     let r = sim
@@ -50,7 +40,7 @@ async fn admin_needs_the_token_and_rejects_bad_settings() {
 async fn error_ratio_one_fails_every_request_and_delete_clears_it() {
     let sim = Sim::start(empty()).await;
     assert_eq!(
-        set_faults(&sim, json!({"error_ratio": 1.0})).await.status(),
+        sim.set_faults(json!({"error_ratio": 1.0})).await.status(),
         200
     );
     for _ in 0..3 {
@@ -78,7 +68,7 @@ async fn partial_error_ratio_fails_some_requests() {
         ..empty()
     })
     .await;
-    set_faults(&sim, json!({"error_ratio": 0.5})).await;
+    sim.set_faults(json!({"error_ratio": 0.5})).await;
     let mut fails = 0;
     for _ in 0..60 {
         if sim.get("/v2/time").await.status() == 500 {
@@ -95,7 +85,7 @@ async fn partial_error_ratio_fails_some_requests() {
 #[tokio::test]
 async fn burst_429_refuses_exactly_n_requests_with_headers() {
     let sim = Sim::start(empty()).await;
-    set_faults(&sim, json!({"burst_429": 2})).await;
+    sim.set_faults(json!({"burst_429": 2})).await;
     for _ in 0..2 {
         let r = sim.get("/v2/time").await;
         assert_eq!(r.status(), 429);
@@ -109,7 +99,7 @@ async fn burst_429_refuses_exactly_n_requests_with_headers() {
 #[tokio::test]
 async fn latency_is_added() {
     let sim = Sim::start(empty()).await;
-    set_faults(&sim, json!({"latency_ms": 150})).await;
+    sim.set_faults(json!({"latency_ms": 150})).await;
     let t = Instant::now();
     assert_eq!(sim.get("/v2/time").await.status(), 200);
     assert!(t.elapsed() >= Duration::from_millis(150));
@@ -119,7 +109,7 @@ async fn latency_is_added() {
 #[tokio::test]
 async fn reset_ratio_drops_the_connection_without_a_response() {
     let sim = Sim::start(empty()).await;
-    set_faults(&sim, json!({"reset_ratio": 1.0})).await;
+    sim.set_faults(json!({"reset_ratio": 1.0})).await;
     let err = sim
         .http
         .get(sim.url("/v2/time"))
@@ -132,7 +122,7 @@ async fn reset_ratio_drops_the_connection_without_a_response() {
         err.map(|r| r.status())
     );
     // The server keeps serving other connections.
-    set_faults(&sim, json!({})).await;
+    sim.set_faults(json!({})).await;
     assert_eq!(sim.get("/v2/time").await.status(), 200);
     assert_eq!(sim.stats().await["injected_resets"], 1);
     sim.stop().await;

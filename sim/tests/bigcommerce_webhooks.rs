@@ -274,17 +274,9 @@ async fn duplicate_and_drop_faults_apply_to_deliveries() {
         json!({"scope": "store/order/created", "destination": rx.url}),
     )
     .await;
-    let set = |f: Value| {
-        sim.http
-            .post(sim.admin_url("/__admin/faults"))
-            .header("x-auth-token", &sim.token)
-            .json(&f)
-            .send()
-    };
     assert_eq!(
-        set(json!({"duplicate_webhooks_ratio": 1.0}))
+        sim.set_faults(json!({"duplicate_webhooks_ratio": 1.0}))
             .await
-            .unwrap()
             .status(),
         200
     );
@@ -293,9 +285,8 @@ async fn duplicate_and_drop_faults_apply_to_deliveries() {
     let got = rx.got.lock().clone();
     assert_eq!(got[0].1["hash"], got[1].1["hash"]);
     assert_eq!(
-        set(json!({"drop_webhooks_ratio": 1.0}))
+        sim.set_faults(json!({"drop_webhooks_ratio": 1.0}))
             .await
-            .unwrap()
             .status(),
         200
     );

@@ -95,6 +95,16 @@ impl Sim {
     pub fn admin_url(&self, path: &str) -> String {
         format!("http://{}{}", self.running.local_addr(), path)
     }
+    /// Replaces the fault settings (`POST /__admin/faults`).
+    pub async fn set_faults(&self, faults: Value) -> reqwest::Response {
+        self.http
+            .post(self.admin_url("/__admin/faults"))
+            .header("x-auth-token", &self.token)
+            .json(&faults)
+            .send()
+            .await
+            .unwrap()
+    }
     pub async fn stats(&self) -> Value {
         self.http
             .get(self.admin_url("/__admin/stats"))
