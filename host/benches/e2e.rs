@@ -77,6 +77,17 @@ async fn run() -> anyhow::Result<()> {
     let base = bc.info().base_url.clone();
     let token = bc.info().auth_token.clone();
 
+    // One product the Visma demo company also has.
+    let product: Value = http
+        .post(format!("{base}/v3/catalog/products"))
+        .header("X-Auth-Token", &token)
+        .json(&serde_json::json!({"name": "Enamel Camp Mug", "type": "physical", "sku": "LL-MUG-01",
+                                  "price": 149, "weight": 0.3, "tax_class_id": 0, "inventory_tracking": "none"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let product_id = product["data"]["id"].as_u64().unwrap_or(0);
     let mut created: HashMap<u64, Instant> = HashMap::new();
     let start = Instant::now();
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(32));
@@ -89,7 +100,7 @@ async fn run() -> anyhow::Result<()> {
                 "status_id": 11, "channel_id": 1, "customer_id": 0,
                 "billing_address": {"first_name": "Bench", "last_name": format!("{i}"), "street_1": "Gatan 1",
                     "city": "Stockholm", "zip": "11122", "country": "Sweden", "country_iso2": "SE", "email": "bench@example.com"},
-                "products": [{"name": "Ceramic mug", "quantity": 1, "price_ex_tax": "103.20", "price_inc_tax": "129.00"}],
+                "products": [{"product_id": product_id, "quantity": 1}],
             });
             let v: Value = http.post(format!("{base}/v2/orders")).header("X-Auth-Token", token).json(&body).send().await?.json().await?;
             anyhow::Ok((v["id"].as_u64().unwrap_or(0), Instant::now()))
@@ -105,7 +116,7 @@ async fn run() -> anyhow::Result<()> {
     let mut hist = Histogram::<u64>::new(3)?;
     let mut seen: HashMap<u64, Duration> = HashMap::new();
     let url = format!("{}/__admin/documents", visma.info().erp_base_url);
-    let deadline = Instant::now() + Duration::from_secs(600);
+    let deadline = Instant::now() + Duration::from_secs(180);
     while seen.len() < created.len() && Instant::now() < deadline {
         let docs: Vec<Value> = http.get(&url).send().await?.json().await?;
         let now = Instant::now();
