@@ -128,6 +128,29 @@ impl VismaClient {
         .await
     }
 
+    /// For a job that may have run before: looks for an order of this customer carrying the
+    /// reference, modified since `since` (when the job first ran, minus clock skew), and
+    /// creates it only if none is found.
+    pub async fn ensure_sales_order(
+        &self,
+        entity: &LegalEntityId,
+        reference: &ExternalRef,
+        order: &NewSalesOrder,
+        since: chrono::DateTime<Utc>,
+    ) -> Result<Created<SalesOrder>, VismaError> {
+        let filter = SalesOrderFilter {
+            order_type: Some(order.order_type.clone()),
+            customer_id: Some(order.customer.id.clone()),
+            modified_since: Some(since),
+            ..Default::default()
+        };
+        self.ensure(
+            || self.find_sales_order_with(entity, reference, &filter),
+            || self.create_sales_order_once(entity, reference, order),
+        )
+        .await
+    }
+
     /// Cancels an order (`POST …/{type}/{orderId}/cancel`), releasing the stock it booked.
     /// `etag` guards against cancelling an order that changed since it was read. Cancelling
     /// an already cancelled order is not an error.
