@@ -61,6 +61,7 @@ async fn run() -> anyhow::Result<()> {
     );
     config.host.poll_interval_secs = 0;
     config.host.stock_interval_secs = 0;
+    config.host.payment_interval_secs = 0;
     let engine = ledgerlink::engine::EngineConfig {
         poll_interval: Duration::from_millis(20),
         ..Default::default()
