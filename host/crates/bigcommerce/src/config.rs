@@ -39,10 +39,9 @@ pub struct ClientConfig {
     pub budget: Option<Arc<RequestBudget>>,
     /// The documented window length, used until the first response reports the real one.
     pub rate_window: Duration,
-    /// Requests of this client in flight at once; more callers queue. The budget reads the
-    /// server's count from responses, and with many requests in flight those counts are
-    /// stale by the time they arrive: measured against the simulator, 64 in flight against
-    /// a quota of 150 produced 429s, 16 never did (see `benches/client.rs`).
+    /// Requests of this client in flight at once; more callers queue. The quota counts in
+    /// responses go stale while other requests are in flight, so fewer in flight keeps the
+    /// budget exact (see `benches/client.rs` for utilisation by concurrency).
     pub max_in_flight: usize,
     pub user_agent: String,
     pub observer: Option<ResponseObserver>,
