@@ -43,11 +43,14 @@ fn call(registry: &PluginRegistry, entity: &str) -> String {
         .plugin
 }
 
+/// Generous on purpose: a version goes live after a compile, which on a loaded 2-core CI
+/// machine running the other tests in parallel can take seconds. This is no speed test (the
+/// swap time is measured by the benchmark); it only proves the swap happens without a restart.
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
         assert!(
-            started.elapsed() < Duration::from_secs(10),
+            started.elapsed() < Duration::from_secs(60),
             "timed out waiting for {what}"
         );
         std::thread::sleep(Duration::from_millis(10));

@@ -21,6 +21,7 @@ const RESCAN: Duration = Duration::from_secs(1);
 /// A file younger than this that fails to load may still be being written (by a publisher that
 /// does not rename): it is retried on the next scan instead of rejected.
 const SETTLE: Duration = Duration::from_secs(2);
+const SETTLE_BURST: Duration = Duration::from_millis(250);
 
 /// What happened to one dropped file.
 #[derive(Debug)]
@@ -87,15 +88,23 @@ impl PluginRegistry {
                 while !thread_stop.load(Ordering::Relaxed) {
                     match rx.recv_timeout(RESCAN) {
                         Ok(Ok(event)) => {
-                            let relevant = event
-                                .paths
-                                .iter()
-                                .any(|p| p.starts_with(&incoming) || p == &registry_file);
+                            // Reads (opening a directory to list it, mapping a cached artifact)
+                            // are events too; only changes can bring a new version.
+                            let relevant = !matches!(event.kind, notify::EventKind::Access(_))
+                                && event
+                                    .paths
+                                    .iter()
+                                    .any(|p| p.starts_with(&incoming) || p == &registry_file);
                             if !relevant {
                                 continue;
                             }
-                            // Let a burst of events (create, write, rename) settle into one scan.
-                            while rx.recv_timeout(Duration::from_millis(20)).is_ok() {}
+                            // Let a burst of events (create, write, rename) settle into one scan,
+                            // but never wait longer than SETTLE_BURST: a steady stream of
+                            // unrelated events must not starve the scan.
+                            let burst_started = std::time::Instant::now();
+                            while burst_started.elapsed() < SETTLE_BURST
+                                && rx.recv_timeout(Duration::from_millis(20)).is_ok()
+                            {}
                         }
                         Ok(Err(e)) => tracing::warn!(error = %e, "plugin directory watch error"),
                         Err(RecvTimeoutError::Timeout) => {}
