@@ -104,7 +104,8 @@ impl PluginRegistry {
                             let burst_started = std::time::Instant::now();
                             while burst_started.elapsed() < SETTLE_BURST
                                 && rx.recv_timeout(Duration::from_millis(20)).is_ok()
-                            {}
+                            {
+                            }
                         }
                         Ok(Err(e)) => tracing::warn!(error = %e, "plugin directory watch error"),
                         Err(RecvTimeoutError::Timeout) => {}
