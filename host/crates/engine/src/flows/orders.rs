@@ -16,6 +16,7 @@ use ledgerlink_bigcommerce::models::Order;
 use ledgerlink_core::{BcOrderId, BoxFuture, ExternalRef, LegalEntityId, VismaDocumentNo};
 use ledgerlink_runtime::types as wit;
 use ledgerlink_store::{IdentityKey, NewJob, WriteStart};
+use ledgerlink_visma::VismaError;
 use ledgerlink_visma::dto::Invoice;
 use std::sync::Arc;
 use std::time::Instant;
@@ -466,21 +467,12 @@ impl OrderFlow {
             .with_payload("mapped", serde_json::to_value(&inv).unwrap_or_default()));
         }
         if entity.posting.release_invoices {
-            let started = Instant::now();
-            let r = visma
-                .release_invoice(&entity.id, &VismaDocumentNo::new(number.clone()))
-                .await
-                .map_err(visma_err);
-            audit(
+            audited_release(
                 ctx,
-                "visma",
-                "POST",
                 &format!("v1/customerinvoice/{number}/action/release"),
-                None::<&()>,
-                &r.as_ref().map(|_| ()).map_err(Clone::clone),
-                started,
-            );
-            r?;
+                visma.release_invoice(&entity.id, &VismaDocumentNo::new(number.clone())),
+            )
+            .await?;
         }
         if entity.posting.write_back {
             ctx.enqueue(NewJob {
@@ -780,21 +772,12 @@ impl OrderFlow {
             .with_payload("mapped", serde_json::to_value(&cn).unwrap_or_default()));
         }
         if entity.posting.release_credit_notes {
-            let started = Instant::now();
-            let r = visma
-                .release_credit_note(&entity.id, &VismaDocumentNo::new(number.clone()))
-                .await
-                .map_err(visma_err);
-            audit(
+            audited_release(
                 ctx,
-                "visma",
-                "POST",
                 &format!("v1/customerCreditNote/{number}/action/release"),
-                None::<&()>,
-                &r.as_ref().map(|_| ()).map_err(Clone::clone),
-                started,
-            );
-            r?;
+                visma.release_credit_note(&entity.id, &VismaDocumentNo::new(number.clone())),
+            )
+            .await?;
         }
         Ok(number)
     }
@@ -818,4 +801,16 @@ pub fn short_ref(prefix: &str, key: &str) -> String {
     use sha2::Digest;
     let h = hex::encode(sha2::Sha256::digest(key.as_bytes()));
     format!("{prefix}-{}", &h[..32])
+}
+
+/// Releases a Visma document and records the call, with its outcome, in the audit log.
+async fn audited_release<R>(
+    ctx: &JobContext,
+    what: &str,
+    release: impl std::future::Future<Output = Result<R, VismaError>>,
+) -> Result<(), JobError> {
+    let started = Instant::now();
+    let r = release.await.map(|_| ()).map_err(visma_err);
+    audit(ctx, "visma", "POST", what, None::<&()>, &r, started);
+    r
 }
