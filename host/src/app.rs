@@ -14,22 +14,24 @@ use ledgerlink_bigcommerce::{
     webhook_router,
 };
 use ledgerlink_core::{EventSink, VismaTenantId, Watermarks};
-use ledgerlink_engine::flows::{self, FlowDeps, PluginSet, StockSettings};
+use ledgerlink_engine::flows::{self, FlowDeps, StockSettings};
 use ledgerlink_engine::{
     Engine, EngineConfig, EngineHandle, JobFilter, JobId, ReplayMode, ReplaySelector,
 };
-use ledgerlink_runtime::{PluginLimits, Runtime, RuntimeConfig};
+use ledgerlink_runtime::registry::WatchHandle;
+use ledgerlink_runtime::{PluginRegistry, Runtime};
 use ledgerlink_store::{NewJob, Store};
 use ledgerlink_visma::{ClientSettings, EntityConnection, VismaClient};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use subtle_eq::ct_eq;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+
+mod plugin_api;
 
 mod subtle_eq {
     /// Constant-time comparison of the presented bearer token.
@@ -56,7 +58,10 @@ pub struct App {
     pub admin_addr: SocketAddr,
     pub admin_token: String,
     pub store: Store,
-    pub plugins: Arc<PluginSet>,
+    /// The plugin version each legal entity maps with (`<data_dir>/plugins/`), hot-swapped by
+    /// `ledgerlink plugin push|activate|rollback`, the watched directory and the admin API.
+    pub plugins: Arc<PluginRegistry>,
+    plugin_watch: Option<WatchHandle>,
     stop: watch::Sender<bool>,
     tasks: JoinSet<()>,
     engine: EngineHandle,
@@ -66,8 +71,9 @@ pub struct App {
 struct AdminState {
     store: Store,
     token: Arc<str>,
-    plugins: Arc<PluginSet>,
-    runtime: Runtime,
+    plugins: Arc<PluginRegistry>,
+    /// Configured plugin name → the legal entities whose routes name it.
+    plugin_entities: Arc<BTreeMap<String, Vec<String>>>,
 }
 
 impl App {
@@ -79,21 +85,20 @@ impl App {
             .context("opening the database")?;
         let admin_token = config.admin_token()?;
 
-        // Plugins.
-        let runtime = Runtime::new(RuntimeConfig {
-            cache_dir: Some(config.host.data_dir.join("plugin-cache")),
-            ..Default::default()
-        })
-        .context("starting the plugin runtime")?;
-        let plugins = Arc::new(PluginSet::new());
-        for p in &config.plugins {
-            let loaded = runtime
-                .load_file(&p.path, PluginLimits::default())
-                .with_context(|| {
-                    format!("loading plugin {:?} from {}", p.name, p.path.display())
-                })?;
-            plugins.activate(&p.name, Arc::new(loaded));
-        }
+        // Plugins: the registry under the data dir, with the configured ones registered and
+        // bound, watched so that new versions reach this running host.
+        let plugins = {
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || open_plugins(&config))
+                .await
+                .context("opening the plugin registry panicked")??
+        };
+        let plugin_watch = plugins.watch().with_context(|| {
+            format!(
+                "watching the plugin directory {}",
+                plugins.store().root().display()
+            )
+        })?;
 
         // Clients.
         let mut stores = BTreeMap::new();
@@ -178,7 +183,7 @@ impl App {
             store: store.clone(),
             token: admin_token.clone().into(),
             plugins: plugins.clone(),
-            runtime: runtime.clone(),
+            plugin_entities: Arc::new(config.plugin_entities()),
         };
         router = router.merge(admin_router(admin));
 
@@ -284,6 +289,7 @@ impl App {
             admin_token,
             store,
             plugins,
+            plugin_watch: Some(plugin_watch),
             stop,
             tasks,
             engine,
@@ -301,9 +307,54 @@ impl App {
             "engine stopped"
         );
         while self.tasks.join_next().await.is_some() {}
+        if let Some(watch) = self.plugin_watch.take() {
+            // Joins the watcher thread, which may be finishing a compile.
+            let _ = tokio::task::spawn_blocking(move || drop(watch)).await;
+        }
         self.store.close().await;
         Ok(())
     }
+}
+
+/// Opens the plugin registry under the data dir and registers every configured plugin,
+/// bound to the legal entities whose routes name it (see [`PluginRegistry::configure`]: a
+/// version an operator activated since the configuration last changed stays active).
+fn open_plugins(config: &Config) -> anyhow::Result<Arc<PluginRegistry>> {
+    let data_dir = &config.host.data_dir;
+    let runtime = Runtime::new(PluginRegistry::runtime_config(data_dir))
+        .context("starting the plugin runtime")?;
+    let registry =
+        PluginRegistry::open(runtime, data_dir).context("opening the plugin registry")?;
+    let entities = config.plugin_entities();
+    for p in &config.plugins {
+        let bytes = std::fs::read(&p.path)
+            .with_context(|| format!("reading plugin {:?} from {}", p.name, p.path.display()))?;
+        let bound = entities.get(&p.name).cloned().unwrap_or_default();
+        let done = registry
+            .configure(&bytes, &bound, p.limits())
+            .with_context(|| {
+                format!(
+                    "plugin {:?} ({}) cannot be registered; the registry is unchanged",
+                    p.name,
+                    p.path.display()
+                )
+            })?;
+        tracing::info!(
+            plugin = %p.name,
+            version = %done.record.label(),
+            bound = ?done.bound,
+            "configured plugin registered"
+        );
+        for (entity, active) in &done.kept {
+            tracing::info!(
+                plugin = %p.name,
+                %entity,
+                %active,
+                "legal entity keeps the plugin version activated since the configuration last changed"
+            );
+        }
+    }
+    Ok(Arc::new(registry))
 }
 
 /// Queues a payment-status job for every invoice of ours that Visma changed since the last
@@ -383,8 +434,7 @@ fn admin_router(state: AdminState) -> Router {
         .route("/api/replay", post(replay))
         .route("/api/skip", post(skip))
         .route("/api/audit/{query}", get(audit))
-        .route("/api/plugins", get(plugins_list))
-        .route("/api/plugins/activate", post(plugin_activate))
+        .merge(plugin_api::routes())
         .route("/api/stats", get(stats))
         .route("/api/sync/{kind}", post(sync_now))
         .layer(middleware::from_fn_with_state(state.clone(), bearer));
@@ -544,33 +594,6 @@ async fn audit(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let trail = st.store.audit_search(&query).await?;
     Ok(Json(serde_json::to_value(trail)?))
-}
-
-async fn plugins_list(State(st): State<AdminState>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({"plugins": st.plugins.list()}))
-}
-
-#[derive(Debug, Deserialize)]
-struct ActivateBody {
-    name: String,
-    path: PathBuf,
-}
-
-async fn plugin_activate(
-    State(st): State<AdminState>,
-    Json(body): Json<ActivateBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let runtime = st.runtime.clone();
-    let path = body.path.clone();
-    let loaded =
-        tokio::task::spawn_blocking(move || runtime.load_file(&path, PluginLimits::default()))
-            .await?
-            .map_err(|e| bad(format!("cannot load {}: {e}", body.path.display())))?;
-    let info = serde_json::json!({
-        "name": body.name, "plugin": loaded.name(), "version": loaded.version(), "sha256": loaded.sha256()
-    });
-    st.plugins.activate(&body.name, Arc::new(loaded));
-    Ok(Json(info))
 }
 
 /// `POST /api/sync/stock?full=true` and friends: queue a sync now.

@@ -108,11 +108,43 @@ pub struct EntitySection {
     pub tables: BTreeMap<String, BTreeMap<String, String>>,
 }
 
+/// A mapping plugin the host registers at start. Its component is pushed into the plugin
+/// registry under the data dir (`<data_dir>/plugins/`) and bound to every legal entity whose
+/// routes name it; later versions arrive through `ledgerlink plugin push`, the watched
+/// `<data_dir>/plugins/incoming/` directory or the admin API, without a restart.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginSection {
+    /// What routes call it.
     pub name: String,
     pub path: PathBuf,
+    /// Per-call deadline; the registered version's (default 50 ms) when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<u64>,
+    /// Per-call memory cap; the registered version's (default 64 MiB) when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mib: Option<usize>,
+}
+
+impl PluginSection {
+    /// The configured limits, filled from the defaults where only one is given; `None` keeps
+    /// the registered version's.
+    pub fn limits(&self) -> Option<ledgerlink_runtime::PluginLimits> {
+        if self.deadline_ms.is_none() && self.memory_mib.is_none() {
+            return None;
+        }
+        let defaults = ledgerlink_runtime::PluginLimits::default();
+        Some(ledgerlink_runtime::PluginLimits {
+            deadline: self
+                .deadline_ms
+                .map(std::time::Duration::from_millis)
+                .unwrap_or(defaults.deadline),
+            memory_bytes: self
+                .memory_mib
+                .map(|m| m << 20)
+                .unwrap_or(defaults.memory_bytes),
+        })
+    }
 }
 
 fn secret(what: &str, literal: &Option<String>, env: &Option<String>) -> anyhow::Result<String> {
@@ -153,6 +185,20 @@ impl Config {
                     r.plugin
                 );
             }
+            // The plugin registry binds one version per legal entity.
+            if let Some(other) = self
+                .routes
+                .iter()
+                .find(|o| o.entity == r.entity && o.plugin != r.plugin)
+            {
+                bail!(
+                    "legal entity {:?} is routed to plugin {:?} and to plugin {:?}; an entity maps \
+                     with one plugin, so name the same one in all its routes",
+                    r.entity.as_str(),
+                    r.plugin,
+                    other.plugin
+                );
+            }
             if let Some(s) = &r.store
                 && !self.stores.iter().any(|x| &x.hash == s)
             {
@@ -160,6 +206,22 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// Configured plugin name → the legal entities whose routes name it.
+    pub fn plugin_entities(&self) -> BTreeMap<String, Vec<String>> {
+        let mut out: BTreeMap<String, Vec<String>> = self
+            .plugins
+            .iter()
+            .map(|p| (p.name.clone(), Vec::new()))
+            .collect();
+        for r in &self.routes {
+            let entities = out.entry(r.plugin.clone()).or_default();
+            if !entities.iter().any(|e| e == r.entity.as_str()) {
+                entities.push(r.entity.as_str().to_owned());
+            }
+        }
+        out
     }
 
     pub fn admin_token(&self) -> anyhow::Result<String> {

@@ -201,6 +201,8 @@ pub fn sandbox_config(
         plugins: vec![PluginSection {
             name: "standard".to_owned(),
             path: plugin.to_path_buf(),
+            deadline_ms: None,
+            memory_mib: None,
         }],
         routes: vec![route(1, "se"), route(2, "fi")],
     }

@@ -8,7 +8,9 @@ use ledgerlink_store::{
     IdentityKey, Job, JobId, NewExchange, NewJob, PluginInfo, REF_BC_ORDER, REF_VISMA_DOCUMENT,
     ReplayMode, Store, WriteStart,
 };
-use std::sync::Mutex;
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Gathered during an attempt and written with its result in one transaction.
@@ -28,6 +30,7 @@ pub struct JobContext {
     replay_mode: ReplayMode,
     stored_snapshot: Option<serde_json::Value>,
     log: Mutex<AttemptLog>,
+    pinned: Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl JobContext {
@@ -39,6 +42,7 @@ impl JobContext {
             replay_mode: job.replay_mode,
             stored_snapshot: job.snapshot.clone(),
             log: Mutex::new(AttemptLog::default()),
+            pinned: Mutex::new(HashMap::new()),
         }
     }
 
@@ -80,6 +84,26 @@ impl JobContext {
     /// Keeps the source as fetched with the job, for a later "replay the snapshot".
     pub fn save_snapshot(&self, source: serde_json::Value) {
         self.lock().snapshot = Some(source);
+    }
+
+    /// The value this attempt chose for `key` (e.g. the plugin version it started with):
+    /// the first call stores what `choose` returns, later calls of the same attempt get that
+    /// value again, whatever changed meanwhile.
+    pub fn pinned<T, E>(
+        &self,
+        key: &str,
+        choose: impl FnOnce() -> Result<Arc<T>, E>,
+    ) -> Result<Arc<T>, E>
+    where
+        T: Send + Sync + 'static,
+    {
+        let mut pinned = self.pinned.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(v) = pinned.get(key).and_then(|v| v.clone().downcast::<T>().ok()) {
+            return Ok(v);
+        }
+        let v = choose()?;
+        pinned.insert(key.to_owned(), v.clone());
+        Ok(v)
     }
 
     // --- audit ---------------------------------------------------------------------------

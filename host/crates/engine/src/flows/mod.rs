@@ -16,7 +16,6 @@ mod stock;
 mod writeback;
 
 pub use orders::OrderFlow;
-pub use plugins::{ActivePlugin, PluginSet};
 pub use products::ProductFlow;
 pub use routing::{
     DocumentType, EntitySettings, InvoiceTiming, PostingRules, Route, RouteRule, Routing,
@@ -28,7 +27,7 @@ use crate::engine::Engine;
 use crate::error::JobError;
 use ledgerlink_bigcommerce::Client as BcClient;
 use ledgerlink_core::{ErrorClass, LegalEntityId};
-use ledgerlink_runtime::{CallError, LoadedPlugin, MappingTables, types as wit};
+use ledgerlink_runtime::{CallError, LoadedPlugin, MappingTables, PluginRegistry, types as wit};
 use ledgerlink_visma::{VismaClient, VismaError};
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap};
@@ -91,7 +90,8 @@ pub const PRODUCT_SCOPES: &[&str] = &[
 ];
 
 /// What the flows share: one BigCommerce client per store, the Visma client for every
-/// entity, the routing/posting configuration and the active plugins.
+/// entity, the routing/posting configuration and the plugin registry (the version each legal
+/// entity maps with, hot-swapped without a restart).
 /// VAT category → (VAT code, rate %) of one entity.
 pub type VatCodeMap = HashMap<String, (String, rust_decimal::Decimal)>;
 
@@ -99,7 +99,7 @@ pub struct FlowDeps {
     pub stores: BTreeMap<String, BcClient>,
     pub visma: VismaClient,
     pub routing: Routing,
-    pub plugins: Arc<PluginSet>,
+    pub plugins: Arc<PluginRegistry>,
     vat_codes: Mutex<HashMap<LegalEntityId, Arc<VatCodeMap>>>,
     tables: Mutex<HashMap<LegalEntityId, MappingTables>>,
 }
@@ -109,7 +109,7 @@ impl FlowDeps {
         stores: BTreeMap<String, BcClient>,
         visma: VismaClient,
         routing: Routing,
-        plugins: Arc<PluginSet>,
+        plugins: Arc<PluginRegistry>,
     ) -> Self {
         Self {
             stores,
@@ -139,14 +139,14 @@ impl FlowDeps {
         })
     }
 
-    pub fn plugin(&self, name: &str) -> Result<Arc<LoadedPlugin>, JobError> {
-        self.plugins.get(name).ok_or_else(|| {
-            JobError::transient(
-                "no_active_plugin",
-                format!("no version of plugin {name:?} is active; activate one to continue"),
-                Some(std::time::Duration::from_secs(30)),
-            )
-        })
+    /// The plugin version `entity` maps with for the rest of this attempt (see
+    /// [`plugins::plugin_for_attempt`]).
+    pub fn plugin(
+        &self,
+        ctx: &crate::JobContext,
+        entity: &LegalEntityId,
+    ) -> Result<Arc<LoadedPlugin>, JobError> {
+        plugins::plugin_for_attempt(&self.plugins, ctx, entity)
     }
 
     pub fn tables(&self, entity: &EntitySettings) -> MappingTables {

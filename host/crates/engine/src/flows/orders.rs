@@ -305,7 +305,7 @@ impl OrderFlow {
         if let WriteStart::AlreadyDone { visma_id } = start {
             return Ok(visma_id);
         }
-        let plugin = self.deps.plugin(&route.plugin)?;
+        let plugin = self.deps.plugin(ctx, &route.entity)?;
         let tables = self.deps.tables(entity);
         let (c, o) = (wctx.clone(), order.clone());
         let mapped = call_plugin(ctx, &plugin, move |p| p.map_customer(&c, &tables, &o)).await?;
@@ -369,7 +369,7 @@ impl OrderFlow {
             .await?;
         order.customer.visma_customer_number = Some(customer.clone());
 
-        let plugin = self.deps.plugin(&route.plugin)?;
+        let plugin = self.deps.plugin(ctx, &route.entity)?;
         let tables = self.deps.tables(entity);
         let wship = shipment.map(canonical::shipment);
         let (c, o) = (wctx.clone(), order.clone());
@@ -680,7 +680,7 @@ impl OrderFlow {
         let wctx = self
             .deps
             .context(entity, route, store, wrefund.order.channel_id, &currency);
-        let plugin = self.deps.plugin(&route.plugin)?;
+        let plugin = self.deps.plugin(ctx, &route.entity)?;
         let tables = self.deps.tables(entity);
         let (c, r) = (wctx, wrefund.clone());
         let mut cn = call_plugin(ctx, &plugin, move |p| p.map_credit_note(&c, &tables, &r)).await?;

@@ -1,51 +1,36 @@
-//! The active plugin version per plugin name, swappable while jobs run: a job takes the
-//! `Arc` active when it starts and keeps it for the whole attempt.
+//! Which plugin version a job maps with: the runtime's [`PluginRegistry`] resolves a legal
+//! entity to its active version (its own binding, else the default `*`), and the attempt pins
+//! the `Arc` it got first, so every call of one attempt (customer, invoice, credit note) runs
+//! on the same version even if a push, activation, rollback or a file dropped in the watched
+//! directory swaps it meanwhile. The next attempt or job sees the new version.
 
-use ledgerlink_runtime::LoadedPlugin;
-use parking_lot::RwLock;
-use serde::Serialize;
-use std::collections::BTreeMap;
+use crate::context::JobContext;
+use crate::error::JobError;
+use ledgerlink_core::LegalEntityId;
+use ledgerlink_runtime::{LoadedPlugin, PluginRegistry};
 use std::sync::Arc;
+use std::time::Duration;
 
-#[derive(Default)]
-pub struct PluginSet {
-    active: RwLock<BTreeMap<String, Arc<LoadedPlugin>>>,
-}
+/// How long a job without any active plugin waits before it tries again: long enough not to
+/// spin, short enough that a push is picked up soon.
+const NO_PLUGIN_RETRY: Duration = Duration::from_secs(30);
 
-/// What the admin API lists.
-#[derive(Debug, Clone, Serialize)]
-pub struct ActivePlugin {
-    pub name: String,
-    pub plugin: String,
-    pub version: String,
-    pub sha256: String,
-}
-
-impl PluginSet {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Makes `plugin` the version used for `name` from the next job on; returns the previous.
-    pub fn activate(&self, name: &str, plugin: Arc<LoadedPlugin>) -> Option<Arc<LoadedPlugin>> {
-        tracing::info!(name, plugin = %plugin.provenance(), "plugin activated");
-        self.active.write().insert(name.to_owned(), plugin)
-    }
-
-    pub fn get(&self, name: &str) -> Option<Arc<LoadedPlugin>> {
-        self.active.read().get(name).cloned()
-    }
-
-    pub fn list(&self) -> Vec<ActivePlugin> {
-        self.active
-            .read()
-            .iter()
-            .map(|(name, p)| ActivePlugin {
-                name: name.clone(),
-                plugin: p.name().to_owned(),
-                version: p.version().to_owned(),
-                sha256: p.sha256().to_owned(),
-            })
-            .collect()
-    }
+/// The plugin `entity`'s calls use for the rest of this attempt.
+pub fn plugin_for_attempt(
+    registry: &PluginRegistry,
+    ctx: &JobContext,
+    entity: &LegalEntityId,
+) -> Result<Arc<LoadedPlugin>, JobError> {
+    ctx.pinned(&format!("plugin:{entity}"), || {
+        registry.plugin_for(entity.as_str()).ok_or_else(|| {
+            JobError::transient(
+                "no_active_plugin",
+                format!(
+                    "no plugin version is active for legal entity {entity} (nor a default one); \
+                     push one with `ledgerlink plugin push <file.wasm> --entity {entity}`"
+                ),
+                Some(NO_PLUGIN_RETRY),
+            )
+        })
+    })
 }

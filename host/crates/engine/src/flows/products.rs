@@ -187,7 +187,7 @@ impl JobHandler for ProductFlow {
                 let entity = self.deps.entity(&route.entity)?.clone();
                 // Prices are taken as in the entity's base currency; price records carry others.
                 let currency = entity.base_currency.clone();
-                let plugin = self.deps.plugin(&route.plugin)?;
+                let plugin = self.deps.plugin(ctx, &route.entity)?;
                 let tables = self.deps.tables(&entity);
                 for sku in skus(&product, &currency) {
                     let wctx = self.deps.context(&entity, &route, &store, 0, &currency);

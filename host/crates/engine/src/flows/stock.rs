@@ -152,7 +152,7 @@ impl JobHandler for StockFlow {
                     }
                 }
                 if !levels.is_empty() {
-                    let plugin = self.deps.plugin(&route.plugin)?;
+                    let plugin = self.deps.plugin(ctx, &route.entity)?;
                     let tables = self.deps.tables(&entity);
                     let wctx = self
                         .deps

@@ -81,35 +81,66 @@ pub fn push(
     debug_assert_eq!(plugin.sha256(), hex::encode(Sha256::digest(bytes)));
     store.store_component(plugin.sha256(), bytes)?;
     let record = store.update(|file| {
-        if let Some(existing) = file
-            .versions
-            .iter()
-            .find(|v| v.name == plugin.name() && v.version == plugin.version())
-            && existing.sha256 != plugin.sha256()
-        {
-            return Err(RegistryError::VersionConflict {
-                name: existing.name.clone(),
-                version: existing.version.clone(),
-                existing: existing.sha256.clone(),
-            });
-        }
-        let record = VersionRecord {
-            name: plugin.name().to_string(),
-            version: plugin.version().to_string(),
-            sha256: plugin.sha256().to_string(),
-            wit_version: plugin.wit_version().to_string(),
-            added_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            limits,
-        };
-        match file.versions.iter_mut().find(|v| v.sha256 == record.sha256) {
-            // Re-pushing a known component only changes its limits.
-            Some(known) => known.limits = limits,
-            None => file.versions.push(record.clone()),
-        }
+        let record = register_in(file, &plugin, limits)?;
         store::activate_in(file, entity, &record.sha256);
-        Ok(file.version(&record.sha256).cloned().unwrap_or(record))
+        Ok(record)
     })?;
     Ok((record, plugin))
+}
+
+/// Adds `plugin` to the registered versions (a known sha256 only gets `limits`); refuses a
+/// different component under a name@version already registered.
+fn register_in(
+    file: &mut RegistryFile,
+    plugin: &LoadedPlugin,
+    limits: PluginLimits,
+) -> Result<VersionRecord, RegistryError> {
+    if let Some(existing) = file
+        .versions
+        .iter()
+        .find(|v| v.name == plugin.name() && v.version == plugin.version())
+        && existing.sha256 != plugin.sha256()
+    {
+        return Err(RegistryError::VersionConflict {
+            name: existing.name.clone(),
+            version: existing.version.clone(),
+            existing: existing.sha256.clone(),
+        });
+    }
+    match file
+        .versions
+        .iter_mut()
+        .find(|v| v.sha256 == plugin.sha256())
+    {
+        // Re-pushing a known component only changes its limits.
+        Some(known) => {
+            known.limits = limits;
+            Ok(known.clone())
+        }
+        None => {
+            let record = VersionRecord {
+                name: plugin.name().to_string(),
+                version: plugin.version().to_string(),
+                sha256: plugin.sha256().to_string(),
+                wit_version: plugin.wit_version().to_string(),
+                added_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                limits,
+            };
+            file.versions.push(record.clone());
+            Ok(record)
+        }
+    }
+}
+
+/// What a host start did with one plugin named by its configuration.
+#[derive(Debug, Clone)]
+pub struct Configured {
+    pub record: VersionRecord,
+    /// Entities bound to it now: new ones, and ones whose configuration named another version.
+    pub bound: Vec<String>,
+    /// Entities that keep the version an operator chose since the configuration last bound
+    /// this one (by push, activate, rollback or the watched directory), with that version.
+    pub kept: Vec<(String, String)>,
 }
 
 /// A running host's registry: resolves a legal entity to its active plugin.
@@ -179,6 +210,71 @@ impl PluginRegistry {
             .insert((record.sha256.clone(), limits), Arc::new(plugin));
         self.sync()?;
         Ok(record)
+    }
+
+    /// Registers a component named by the host's configuration (idempotent by sha256) and
+    /// binds it to `entities`, except where the configuration bound this same version before
+    /// and an operator has chosen another since: that choice survives the restart. A changed
+    /// configuration (another component) always wins. `limits: None` keeps a known version's
+    /// limits (defaults for a new one).
+    pub fn configure(
+        &self,
+        bytes: &[u8],
+        entities: &[String],
+        limits: Option<PluginLimits>,
+    ) -> Result<Configured, RegistryError> {
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        let limits = match limits {
+            Some(l) => l,
+            None => self
+                .store
+                .read()?
+                .version(&sha256)
+                .map(|v| v.limits)
+                .unwrap_or_default(),
+        };
+        let plugin = self
+            .runtime
+            .load_bytes(bytes, limits)
+            .map_err(RegistryError::Refused)?;
+        self.store.store_component(plugin.sha256(), bytes)?;
+        let configured = self.store.update(|file| {
+            let record = register_in(file, &plugin, limits)?;
+            let mut bound = Vec::new();
+            let mut kept = Vec::new();
+            for entity in entities {
+                let binding = file.bindings.get(entity);
+                match binding {
+                    Some(b)
+                        if b.configured.as_deref() == Some(&record.sha256)
+                            && b.active != record.sha256 =>
+                    {
+                        let label = file
+                            .version(&b.active)
+                            .map(|v| v.label())
+                            .unwrap_or_else(|| b.active.clone());
+                        kept.push((entity.clone(), label));
+                    }
+                    _ => {
+                        store::activate_in(file, entity, &record.sha256);
+                        if let Some(b) = file.bindings.get_mut(entity) {
+                            b.configured = Some(record.sha256.clone());
+                        }
+                        bound.push(entity.clone());
+                    }
+                }
+            }
+            Ok(Configured {
+                record,
+                bound,
+                kept,
+            })
+        })?;
+        self.loaded
+            .lock()
+            .insert((configured.record.sha256.clone(), limits), Arc::new(plugin));
+        self.sync()?;
+        Ok(configured)
     }
 
     pub fn push_file(

@@ -39,6 +39,11 @@ pub struct Binding {
     pub active: String,
     #[serde(default)]
     pub history: Vec<String>,
+    /// The version the host's configuration (`[[plugins]]`) last bound here. A host start
+    /// re-binds the configured version only when the configuration names a different one, so
+    /// a push, activation or rollback made since survives restarts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configured: Option<String>,
 }
 
 /// The content of `registry.json`.
