@@ -46,8 +46,6 @@ struct Inner {
     cfg: ClientConfig,
     budget: Arc<RequestBudget>,
     in_flight: tokio::sync::Semaphore,
-    /// Requests sent and not yet answered, to judge how stale a response's quota count is.
-    sent_unanswered: AtomicU64,
     counters: Counters,
 }
 
@@ -131,7 +129,6 @@ impl Client {
                 cfg,
                 budget,
                 in_flight: tokio::sync::Semaphore::new(cfg_in_flight),
-                sent_unanswered: AtomicU64::new(0),
                 counters: Counters::default(),
             }),
         })
@@ -165,7 +162,7 @@ impl Client {
         loop {
             // Held for one attempt (not across backoff sleeps); never closed.
             let permit = self.inner.in_flight.acquire().await;
-            self.inner.budget.acquire().await;
+            let grant = self.inner.budget.acquire().await;
             self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
             let mut rb = self
                 .inner
@@ -177,30 +174,29 @@ impl Client {
                     .header("Content-Type", "application/json")
                     .body(body.clone());
             }
-            self.inner.sent_unanswered.fetch_add(1, Ordering::SeqCst);
-            let sent = rb.send().await;
-            // Other requests of ours still unanswered when this answer arrived.
-            let others = self.inner.sent_unanswered.fetch_sub(1, Ordering::SeqCst) - 1;
-            let outcome = match sent {
+            let outcome = match rb.send().await {
                 Ok(resp) => {
                     let status = resp.status();
-                    let snap = self.fresh_snapshot(rate_limit_snapshot(resp.headers()), others);
+                    let snap = rate_limit_snapshot(resp.headers());
                     let retry_after = retry_after(resp.headers(), &snap, status);
                     let content_type = resp
                         .headers()
                         .get("content-type")
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_owned);
-                    // Feed the budget as soon as the headers are in, before the body.
-                    if snap != RateLimitSnapshot::default() {
-                        self.inner.budget.observe(snap);
-                    }
+                    // Feed the budget as soon as the headers are in, before the body. The
+                    // grant tells it which of its windows the request was granted in.
+                    grant.observe(snap);
                     match resp.bytes().await {
                         Ok(body) => Ok((status, snap, retry_after, content_type, body)),
                         Err(e) => Err(self.transport_error(req, &method, e)),
                     }
                 }
-                Err(e) => Err(self.transport_error(req, &method, e)),
+                Err(e) => {
+                    // No answer: the request may or may not have been counted.
+                    drop(grant);
+                    Err(self.transport_error(req, &method, e))
+                }
             };
             drop(permit);
             let err = match outcome {
@@ -274,19 +270,6 @@ impl Client {
             tracing::debug!(path = %req.path, %err, ?delay, attempt = failures, "retrying");
             tokio::time::sleep(delay).await;
         }
-    }
-
-    /// A response's `X-Rate-Limit-Requests-Left` was true when the server processed it, but
-    /// requests of ours still in flight may land on either side of it: not yet counted (the
-    /// count is too high) or, around a window reset, counted in the server's new window
-    /// although our budget granted them from the old one. `RequestBudget::observe` also
-    /// adopts the server's count outright when the server's reset looks later than ours,
-    /// which a merely slow response causes. Either way a raw count hands out units twice and
-    /// ends in 429s (seen under load in `benches/client.rs`), so the budget gets the count
-    /// minus our requests still in flight: never too high, at worst a few units low.
-    fn fresh_snapshot(&self, mut snap: RateLimitSnapshot, others: u64) -> RateLimitSnapshot {
-        snap.remaining = snap.remaining.map(|r| r.saturating_sub(others));
-        snap
     }
 
     fn transport_error(&self, req: &Request, method: &str, e: reqwest::Error) -> Error {

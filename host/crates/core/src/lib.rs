@@ -8,7 +8,7 @@ pub mod inbox;
 pub mod money;
 pub mod retry;
 
-pub use budget::{RateLimitSnapshot, RequestBudget};
+pub use budget::{Grant, RateLimitSnapshot, RequestBudget};
 pub use ids::*;
 pub use inbox::{BoxFuture, EventSink, InboundEvent, SinkError, StoreOutcome, Watermarks};
 pub use money::{CurrencyCode, CurrencyError, Money};

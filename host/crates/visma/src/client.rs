@@ -352,10 +352,7 @@ impl VismaClient {
                 (!ent.rate.seen.load(Ordering::Acquire)).then_some(guard)
             };
             let max_wait = self.inner.settings.max_inline_wait;
-            if tokio::time::timeout(max_wait, ent.budget.acquire())
-                .await
-                .is_err()
-            {
+            let Ok(grant) = tokio::time::timeout(max_wait, ent.budget.acquire()).await else {
                 // The quota is spent for longer than a worker should idle (Visma windows
                 // are an hour): hand the job back to be scheduled later.
                 return Err(Failure {
@@ -366,7 +363,7 @@ impl VismaClient {
                     maybe_applied: false,
                     give_up: true,
                 });
-            }
+            };
             let token = ent
                 .token
                 .get(&self.inner.http, &ent.conn, &self.inner.settings)
@@ -406,7 +403,8 @@ impl VismaClient {
             };
             let status = res.status().as_u16();
             let headers = res.headers().clone();
-            ent.budget.observe(rate_snapshot(&headers));
+            // Dropped unobserved on the early returns above: the request got no answer.
+            grant.observe(rate_snapshot(&headers));
             ent.rate.seen.store(true, Ordering::Release);
             let body = match res.bytes().await {
                 Ok(b) => b.to_vec(),
