@@ -289,7 +289,7 @@ async fn versions_swap_in_the_running_host_while_orders_flow() {
     w.wait_idle().await;
     let product = w.product_id(SKU).await;
     let first = create_order(&w.http, w.bc.info(), product).await;
-    assert_eq!(w.mapped_with(first).await, [a.clone()], "order {first}");
+    assert_eq!(w.mapped_with(first).await, [a.as_str()], "order {first}");
     let window_start = chrono::Utc::now();
 
     // Orders keep coming in during every swap below.
@@ -328,7 +328,7 @@ async fn versions_swap_in_the_running_host_while_orders_flow() {
     let after_cli = create_order(&w.http, w.bc.info(), product).await;
     assert_eq!(
         w.mapped_with(after_cli).await,
-        [b.clone()],
+        [b.as_str()],
         "order {after_cli}"
     );
 
@@ -344,14 +344,14 @@ async fn versions_swap_in_the_running_host_while_orders_flow() {
     assert_eq!(v["sha256"], a.as_str(), "{v}");
     w.wait_live("se", &a).await;
     let after_rollback = create_order(&w.http, w.bc.info(), product).await;
-    assert_eq!(w.mapped_with(after_rollback).await, [a.clone()]);
+    assert_eq!(w.mapped_with(after_rollback).await, [a.as_str()]);
 
     // 3. B again, dropped into the watched directory.
     drop_in(&data, "se", &b_path, "twin.wasm");
     let visible = w.wait_live("se", &b).await;
     eprintln!("watched-directory drop visible to new jobs after {visible:?}");
     let after_drop = create_order(&w.http, w.bc.info(), product).await;
-    assert_eq!(w.mapped_with(after_drop).await, [b.clone()]);
+    assert_eq!(w.mapped_with(after_drop).await, [b.as_str()]);
 
     // 4. The wrong WIT is refused on every path; B stays.
     let out = cli(vec![
@@ -405,7 +405,7 @@ async fn versions_swap_in_the_running_host_while_orders_flow() {
     assert_eq!(w.live_sha("se").await, b);
     assert_eq!(w.live_sha("fi").await, a);
     let after_wrong = create_order(&w.http, w.bc.info(), product).await;
-    assert_eq!(w.mapped_with(after_wrong).await, [b.clone()]);
+    assert_eq!(w.mapped_with(after_wrong).await, [b.as_str()]);
 
     // Every order that came in during the swaps was mapped by A or B, in one version per
     // order, and synced.
