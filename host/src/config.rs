@@ -172,6 +172,17 @@ impl Config {
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
+        for (i, p) in self.plugins.iter().enumerate() {
+            if self.plugins[..i].iter().any(|q| q.name == p.name) {
+                bail!("plugin {:?} is configured twice under [[plugins]]", p.name);
+            }
+            if p.deadline_ms == Some(0) || p.memory_mib == Some(0) {
+                bail!(
+                    "plugin {:?}: deadline_ms and memory_mib must be above 0",
+                    p.name
+                );
+            }
+        }
         for r in &self.routes {
             if !self.entities.iter().any(|e| e.id == r.entity) {
                 bail!(
@@ -310,6 +321,88 @@ plugin = "nope"
 "#;
         let e = Config::parse(text).unwrap_err();
         assert!(format!("{e:#}").contains("nope"), "{e:#}");
+    }
+
+    const TWO_ENTITIES: &str = r#"
+[host]
+[[entities]]
+id = "se"
+tenant_id = "t"
+client_id = "c"
+token_url = "http://x"
+erp_base_url = "http://x"
+base_currency = "SEK"
+[[entities]]
+id = "fi"
+tenant_id = "t2"
+client_id = "c"
+token_url = "http://x"
+erp_base_url = "http://x"
+base_currency = "EUR"
+[[plugins]]
+name = "standard"
+path = "/p/standard.wasm"
+[[plugins]]
+name = "custom"
+path = "/p/custom.wasm"
+deadline_ms = 120
+"#;
+
+    #[test]
+    fn configured_plugins_bind_to_the_entities_their_routes_name() {
+        let text = format!(
+            "{TWO_ENTITIES}
+[[routes]]
+channel = 1
+entity = \"se\"
+plugin = \"standard\"
+[[routes]]
+channel = 3
+entity = \"se\"
+plugin = \"standard\"
+[[routes]]
+channel = 2
+entity = \"fi\"
+plugin = \"custom\"
+"
+        );
+        let cfg = Config::parse(&text).unwrap();
+        let bound = cfg.plugin_entities();
+        assert_eq!(bound["standard"], ["se"]);
+        assert_eq!(bound["custom"], ["fi"]);
+        assert_eq!(cfg.plugins[0].limits(), None);
+        let custom = cfg.plugins[1].limits().unwrap();
+        assert_eq!(custom.deadline, std::time::Duration::from_millis(120));
+        assert_eq!(
+            custom.memory_bytes,
+            ledgerlink_runtime::PluginLimits::default().memory_bytes
+        );
+    }
+
+    #[test]
+    fn an_entity_routed_to_two_plugins_is_refused() {
+        let text = format!(
+            "{TWO_ENTITIES}
+[[routes]]
+channel = 1
+entity = \"se\"
+plugin = \"standard\"
+[[routes]]
+channel = 2
+entity = \"se\"
+plugin = \"custom\"
+"
+        );
+        let e = format!("{:#}", Config::parse(&text).unwrap_err());
+        assert!(e.contains("\"se\"") && e.contains("one plugin"), "{e}");
+    }
+
+    #[test]
+    fn a_plugin_configured_twice_is_refused() {
+        let text =
+            format!("{TWO_ENTITIES}\n[[plugins]]\nname = \"custom\"\npath = \"/p/x.wasm\"\n");
+        let e = format!("{:#}", Config::parse(&text).unwrap_err());
+        assert!(e.contains("\"custom\" is configured twice"), "{e}");
     }
 
     #[test]
