@@ -307,3 +307,73 @@ fn changes_made_by_another_process_are_picked_up() {
         registry.plugin_for("le-1").unwrap().sha256() == probe.sha256
     });
 }
+
+#[test]
+fn configured_versions_bind_once_and_an_operators_later_choice_survives_restarts() {
+    let data = tempfile::tempdir().unwrap();
+    let entities = ["le-1".to_string(), "le-2".to_string()];
+    let probe = bytes(PROBE);
+    {
+        let registry = open(data.path());
+        let done = registry.configure(&probe, &entities, None).unwrap();
+        assert_eq!(done.bound, entities);
+        assert_eq!(done.record.limits, PluginLimits::default());
+        assert_eq!(call(&registry, "le-1"), "sandbox-probe");
+        // The operator moves le-1 on.
+        registry.push(&bytes(TWIN), "le-1", relaxed()).unwrap();
+    }
+    {
+        // Same configuration on restart: nothing re-registered, le-1 keeps the operator's version.
+        let registry = open(data.path());
+        let done = registry.configure(&probe, &entities, None).unwrap();
+        assert_eq!(done.bound, ["le-2"]);
+        assert_eq!(done.kept.len(), 1);
+        assert_eq!(done.kept[0].0, "le-1");
+        assert!(
+            done.kept[0].1.starts_with("swap-twin@2.0.0"),
+            "{:?}",
+            done.kept
+        );
+        assert_eq!(call(&registry, "le-1"), "swap-twin");
+        assert_eq!(call(&registry, "le-2"), "sandbox-probe");
+        let file = registry.store().read().unwrap();
+        assert_eq!(file.versions.len(), 2);
+        assert_eq!(file.bindings["le-1"].history.len(), 1);
+    }
+    {
+        // The configuration now names another component: it wins, and rollback goes back.
+        let registry = open(data.path());
+        let limits = PluginLimits {
+            deadline: Duration::from_millis(90),
+            ..PluginLimits::default()
+        };
+        let done = registry
+            .configure(&bytes(TWIN), &entities, Some(limits))
+            .unwrap();
+        assert_eq!(done.bound, entities);
+        assert!(done.kept.is_empty());
+        assert_eq!(done.record.limits, limits);
+        assert_eq!(call(&registry, "le-2"), "swap-twin");
+        registry.rollback("le-2").unwrap();
+        assert_eq!(call(&registry, "le-2"), "sandbox-probe");
+    }
+}
+
+#[test]
+fn a_configured_component_with_the_wrong_wit_changes_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let registry = open(data.path());
+    let entities = ["le-1".to_string()];
+    registry.configure(&bytes(PROBE), &entities, None).unwrap();
+    let before = registry.store().read().unwrap();
+    let err = registry
+        .configure(&bytes(WRONG_WIT), &entities, None)
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::Refused(_)), "{err}");
+    assert!(
+        err.to_string().contains("the active version stays"),
+        "{err}"
+    );
+    assert_eq!(registry.store().read().unwrap(), before);
+    assert_eq!(call(&registry, "le-1"), "sandbox-probe");
+}
