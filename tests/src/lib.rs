@@ -348,3 +348,207 @@ impl Harness {
             .collect())
     }
 }
+
+impl Harness {
+    /// A Visma client for one legal entity of the sandbox configuration (`se` or `fi`), for
+    /// reading what reached the ERP through its API.
+    pub fn visma_client(
+        &self,
+        entity: &str,
+    ) -> (
+        ledgerlink::visma::VismaClient,
+        ledgerlink::core::LegalEntityId,
+    ) {
+        use ledgerlink::core::{LegalEntityId, VismaTenantId};
+        use ledgerlink::visma::{ClientSettings, EntityConnection, VismaClient};
+        let info = self.visma.info();
+        let tenant = match entity {
+            "fi" => ledgerlink_sim::visma::FI_TENANT,
+            _ => ledgerlink_sim::visma::SE_TENANT,
+        };
+        let id = LegalEntityId::new(entity);
+        let conn = EntityConnection {
+            entity: id.clone(),
+            tenant_id: VismaTenantId::new(tenant),
+            client_id: info.client_id.clone(),
+            client_secret: info.client_secret.clone(),
+            token_url: info.token_url.clone(),
+            scope: String::new(),
+            erp_base_url: info.erp_base_url.clone(),
+            salesorder_base_url: info.salesorder_base_url.clone(),
+            branch: None,
+        };
+        (
+            VismaClient::new(ClientSettings::default(), [conn]).expect("visma client"),
+            id,
+        )
+    }
+
+    /// Jobs of the host's queue (admin API), newest first.
+    pub async fn jobs(&self, query: &str) -> anyhow::Result<Vec<Value>> {
+        let v = self
+            .admin(reqwest::Method::GET, &format!("/api/jobs?{query}"), None)
+            .await?;
+        Ok(v["jobs"].as_array().cloned().unwrap_or_default())
+    }
+}
+
+impl Harness {
+    /// The `[[stores]]` section of the sandbox configuration, for library calls that take it
+    /// (backfill).
+    pub fn store_sections(&self) -> Vec<ledgerlink::config::StoreSection> {
+        let info = self.bc.info();
+        vec![ledgerlink::config::StoreSection {
+            hash: info.store_hash.clone(),
+            base_url: info.base_url.clone(),
+            auth_token: Some(info.auth_token.clone()),
+            auth_token_env: None,
+            webhook_secret: None,
+            webhook_secret_env: None,
+            register_hooks: false,
+            stock_from: None,
+        }]
+    }
+}
+
+impl Harness {
+    /// Calls the Visma simulator's ERP API as another integration would (its own token), for
+    /// changes the host must notice (stock receipts, payments).
+    pub async fn visma_erp(
+        &self,
+        entity: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<reqwest::Response> {
+        let info = self.visma.info();
+        let tenant = match entity {
+            "fi" => ledgerlink_sim::visma::FI_TENANT,
+            _ => ledgerlink_sim::visma::SE_TENANT,
+        };
+        let token: Value = self
+            .http
+            .post(&info.token_url)
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", info.client_id.as_str()),
+                ("client_secret", info.client_secret.as_str()),
+                ("tenant_id", tenant),
+            ])
+            .send()
+            .await?
+            .json()
+            .await?;
+        let token = token["access_token"]
+            .as_str()
+            .context("access_token in the token reply")?
+            .to_owned();
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", info.erp_base_url))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await?;
+        anyhow::ensure!(resp.status().is_success(), "{path}: {}", resp.status());
+        Ok(resp)
+    }
+
+    /// Moves Visma stock of `item` in `warehouse` by `quantity` (a released inventory receipt
+    /// for more, an issue for less), as a warehouse clerk would.
+    pub async fn visma_move_stock(
+        &self,
+        entity: &str,
+        item: &str,
+        warehouse: &str,
+        quantity: i64,
+    ) -> anyhow::Result<()> {
+        let (path, lines) = if quantity >= 0 {
+            ("/v1/inventoryReceipt", "receiptLines")
+        } else {
+            ("/v1/inventoryissue", "issueLines")
+        };
+        let body = serde_json::json!({
+            "hold": {"value": false},
+            "description": {"value": "test stock move"},
+            lines: [{
+                "operation": "Insert",
+                "inventoryNumber": {"value": item},
+                "warehouseId": {"value": warehouse},
+                "quantity": {"value": quantity.abs()},
+            }],
+        });
+        let resp = self
+            .visma_erp(entity, reqwest::Method::POST, path, Some(body))
+            .await?;
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .context("Location of the new stock document")?
+            .to_owned();
+        let number = location.rsplit('/').next().unwrap_or_default().to_owned();
+        self.visma_erp(
+            entity,
+            reqwest::Method::POST,
+            &format!("{path}/{number}/action/release"),
+            None,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// BigCommerce's on-hand stock of `sku` per location id.
+    pub async fn bc_stock(
+        &self,
+        sku: &str,
+    ) -> anyhow::Result<std::collections::BTreeMap<u64, i64>> {
+        let v = self
+            .bc_send(
+                reqwest::Method::GET,
+                &format!("/v3/inventory/items?sku:in={sku}"),
+                None,
+            )
+            .await?;
+        Ok(v["data"][0]["locations"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|l| {
+                        Some((
+                            l["location_id"].as_u64()?,
+                            l["total_inventory_onhand"].as_i64()?,
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Queues a stock sync through the admin API and waits until it has finished; returns the
+    /// job (its `state` is `done`, or `skipped` when there was nothing to send).
+    pub async fn stock_sync(&self, full: bool) -> anyhow::Result<Value> {
+        let v = self
+            .admin(
+                reqwest::Method::POST,
+                &format!("/api/sync/stock?full={full}"),
+                None,
+            )
+            .await?;
+        let id = v["job"].as_i64().context("job id")?;
+        self.wait_for("the stock sync", Duration::from_secs(30), || async move {
+            let jobs = self.jobs("kind=ledgerlink/stock/sync&limit=50").await?;
+            Ok(jobs
+                .into_iter()
+                .find(|j| j["id"].as_i64() == Some(id))
+                .filter(|j| {
+                    matches!(
+                        j["state"].as_str(),
+                        Some("done") | Some("skipped") | Some("failed")
+                    )
+                }))
+        })
+        .await
+    }
+}

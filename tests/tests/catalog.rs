@@ -1,123 +1,432 @@
-//! Products and stock end to end: a new BigCommerce product reaches Visma as an inventory
-//! item; Visma's stock reaches BigCommerce's locations (absolute levels), untracked and
-//! unknown items left alone.
+//! Products end to end: a new BigCommerce product with variants reaches both Visma companies
+//! as inventory items, field by field (number, description, unit, VAT category, net price in
+//! the company's currency); price-list records become customer price class prices; a product
+//! update and price-list changes follow; an unmapped price list is a clear mapping error.
 
-use ledgerlink::core::{LegalEntityId, VismaItemNo, VismaTenantId};
-use ledgerlink::visma::dto::InventoryFilter;
-use ledgerlink::visma::{ClientSettings, EntityConnection, VismaClient};
-use ledgerlink_sim::visma::SE_TENANT;
-use ledgerlink_tests::Harness;
+use ledgerlink::cli::backfill::{BackfillOptions, What, backfill};
+use ledgerlink::core::VismaItemNo;
+use ledgerlink::visma::VismaClient;
+use ledgerlink::visma::dto::{InventoryItem, PriceType, SalesPrice, SalesPriceFilter};
+use ledgerlink_tests::{Harness, standard_plugin};
 use reqwest::Method;
-use serde_json::json;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use std::str::FromStr;
 use std::time::Duration;
 
-fn visma_client(h: &Harness) -> (VismaClient, LegalEntityId) {
-    let info = h.visma.info();
-    let entity = LegalEntityId::new("se");
-    let conn = EntityConnection {
-        entity: entity.clone(),
-        tenant_id: VismaTenantId::new(SE_TENANT),
-        client_id: info.client_id.clone(),
-        client_secret: info.client_secret.clone(),
-        token_url: info.token_url.clone(),
-        scope: String::new(),
-        erp_base_url: info.erp_base_url.clone(),
-        salesorder_base_url: info.salesorder_base_url.clone(),
-        branch: None,
-    };
-    (
-        VismaClient::new(ClientSettings::default(), [conn]).unwrap(),
-        entity,
-    )
+const WAIT: Duration = Duration::from_secs(30);
+
+fn dec(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_new_product_reaches_visma_as_an_item() {
-    let h = Harness::start().await.unwrap();
-    let sku = "LL-NEW-THERMOS";
-    h.bc_send(
-        Method::POST,
-        "/v3/catalog/products",
-        Some(
-            json!({"name": "Thermos 1 l", "type": "physical", "sku": sku, "price": 349,
-                    "weight": 0.6, "tax_class_id": 0, "inventory_tracking": "product",
-                    "inventory_level": 5}),
-        ),
+fn dec_of(v: &Value) -> Decimal {
+    match v {
+        Value::String(s) => dec(s),
+        other => dec(&other.to_string()),
+    }
+}
+
+/// A tax-inclusive BigCommerce price as Visma keeps it: net of VAT at `rate` %, to the cent.
+fn net(gross: Decimal, rate: u32) -> Decimal {
+    (gross / (Decimal::ONE + Decimal::from(rate) / Decimal::ONE_HUNDRED)).round_dp(2)
+}
+
+async fn item(
+    h: &Harness,
+    visma: &VismaClient,
+    entity: &ledgerlink::core::LegalEntityId,
+    sku: &str,
+    ready: impl Fn(&InventoryItem) -> bool,
+) -> InventoryItem {
+    let ready = &ready;
+    h.wait_for(
+        &format!("Visma item {sku} in {entity}"),
+        WAIT,
+        || async move {
+            Ok(visma
+                .find_inventory_item(entity, &VismaItemNo::new(sku))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .filter(|i| ready(i)))
+        },
     )
     .await
-    .unwrap();
-    let (visma, entity) = visma_client(&h);
-    let item = h
-        .wait_for("the Visma item", Duration::from_secs(20), || {
-            let (visma, entity) = (&visma, &entity);
-            async move {
-                visma
-                    .find_inventory_item(entity, &VismaItemNo::new(sku))
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))
-            }
-        })
-        .await
-        .unwrap();
-    assert_eq!(item.inventory_number, sku);
-    assert_eq!(item.description.as_deref(), Some("Thermos 1 l"));
-    assert!(item.default_price.is_some(), "{item:?}");
-    h.shutdown().await.unwrap();
+    .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn visma_stock_reaches_bigcommerce_locations() {
-    let h = Harness::start().await.unwrap();
-    let (visma, entity) = visma_client(&h);
-    let items = visma
-        .list_inventory_items(
-            &entity,
-            &InventoryFilter {
-                inventory_number: Some("LL-MUG-01".into()),
-                expand_warehouse_detail: true,
+async fn class_prices(
+    visma: &VismaClient,
+    entity: &ledgerlink::core::LegalEntityId,
+    sku: &str,
+) -> Vec<SalesPrice> {
+    visma
+        .list_sales_prices(
+            entity,
+            &SalesPriceFilter {
+                price_type: Some(PriceType::CustomerPriceClass),
+                inventory_id: Some(sku.into()),
                 ..Default::default()
             },
         )
         .await
-        .unwrap();
-    let mug = items
-        .iter()
-        .find(|i| i.inventory_number == "LL-MUG-01")
-        .expect("demo item");
-    let main = mug
-        .warehouse_details
-        .iter()
-        .find(|w| w.warehouse.as_deref() == Some("MAIN"))
-        .and_then(|w| w.available)
-        .expect("stock in MAIN");
-    let expected = main.trunc().to_string().parse::<i64>().unwrap();
+        .unwrap()
+}
 
-    let job = h
-        .admin(Method::POST, "/api/sync/stock?full=true", None)
+fn row<'a>(rows: &'a [SalesPrice], class: &str, currency: &str) -> Vec<&'a SalesPrice> {
+    rows.iter()
+        .filter(|r| {
+            r.price_code.as_deref() == Some(class) && r.currency.as_deref() == Some(currency)
+        })
+        .collect()
+}
+
+/// The store's exchange rate default (SEK) → `code`.
+async fn bc_rate(h: &Harness, code: &str) -> Decimal {
+    let v = h
+        .bc_send(Method::GET, "/v2/currencies", None)
         .await
         .unwrap();
-    assert!(job["job"].is_number());
-    let level = h
-        .wait_for(
-            "BigCommerce stock at location 1",
-            Duration::from_secs(20),
-            || {
-                let h = &h;
-                async move {
-                    let v = h
-                        .bc_send(Method::GET, "/v3/inventory/items?sku:in=LL-MUG-01", None)
-                        .await?;
-                    let loc = v["data"][0]["locations"]
-                        .as_array()
-                        .and_then(|a| a.iter().find(|l| l["location_id"] == 1).cloned());
-                    Ok(loc
-                        .and_then(|l| l["total_inventory_onhand"].as_i64())
-                        .filter(|q| *q == expected))
-                }
-            },
+    let c = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["currency_code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {v}"));
+    dec_of(&c["currency_exchange_rate"])
+}
+
+async fn variant_ids(h: &Harness, product: u64) -> Vec<(String, u64)> {
+    let v = h
+        .bc_send(
+            Method::GET,
+            &format!("/v3/catalog/products/{product}/variants"),
+            None,
         )
         .await
         .unwrap();
-    assert_eq!(level, expected);
+    v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["sku"].as_str().unwrap().to_owned(),
+                v["id"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_product_with_variants_and_price_lists_reaches_visma_field_by_field() {
+    let h = Harness::start_configured(standard_plugin(), |c| {
+        for e in &mut c.entities {
+            e.tables
+                .entry("uom".into())
+                .or_default()
+                .insert("LL-T-BOOT-44".into(), "PAIR".into());
+        }
+    })
+    .await
+    .unwrap();
+    let created = h
+        .bc_send(
+            Method::POST,
+            "/v3/catalog/products",
+            Some(json!({
+                "name": "Trail Boot", "type": "physical", "sku": "LL-T-BOOT", "price": 1490,
+                "weight": 1.2, "tax_class_id": 0, "inventory_tracking": "variant",
+                "variants": [
+                    {"sku": "LL-T-BOOT-42", "option_values": [{"option_display_name": "Size", "label": "42"}], "inventory_level": 3},
+                    {"sku": "LL-T-BOOT-43", "option_values": [{"option_display_name": "Size", "label": "43"}], "inventory_level": 2},
+                    {"sku": "LL-T-BOOT-44", "price": 1590, "option_values": [{"option_display_name": "Size", "label": "44"}]},
+                ],
+            })),
+        )
+        .await
+        .unwrap();
+    let product = created["data"]["id"].as_u64().unwrap();
+    let eur = bc_rate(&h, "EUR").await;
+    let (se, se_id) = h.visma_client("se");
+    let (fi, fi_id) = h.visma_client("fi");
+    let boots = [("42", "1490"), ("43", "1490"), ("44", "1590")];
+    for (size, price) in boots {
+        let sku = format!("LL-T-BOOT-{size}");
+        let unit = if size == "44" { "PAIR" } else { "PCS" };
+        let i = item(&h, &se, &se_id, &sku, |_| true).await;
+        assert_eq!(i.inventory_number, sku);
+        assert_eq!(
+            i.description.as_deref(),
+            Some(&*format!("Trail Boot (Size: {size})"))
+        );
+        assert_eq!(i.base_unit.as_deref(), Some(unit));
+        assert_eq!(i.sales_unit.as_deref(), Some(unit));
+        assert_eq!(
+            i.vat_code.as_ref().and_then(|v| v.id.as_deref()),
+            Some("HIGH")
+        );
+        assert_eq!(
+            i.item_class.as_ref().and_then(|v| v.id.as_deref()),
+            Some("GOODS")
+        );
+        assert_eq!(i.stock_item, Some(true));
+        // 1490 SEK including 25 % VAT.
+        assert_eq!(i.default_price, Some(net(dec(price), 25)), "{sku}");
+        // The Finnish company: the store's SEK → EUR rate, net of Finnish VAT (24 %).
+        let f = item(&h, &fi, &fi_id, &sku, |_| true).await;
+        assert_eq!(f.description, i.description);
+        assert_eq!(
+            f.vat_code.as_ref().and_then(|v| v.id.as_deref()),
+            Some("HIGH")
+        );
+        assert_eq!(f.default_price, Some(net(dec(price) * eur, 24)), "{sku}");
+        assert!(class_prices(&se, &se_id, &sku).await.is_empty());
+    }
+
+    // The merchant prices the boots in two price lists: the demo's "EUR storefront" (1,
+    // mapped to price class RETAIL) and "Wholesale" (2, mapped to B2B).
+    let variants = variant_ids(&h, product).await;
+    let vid = |sku: &str| variants.iter().find(|(s, _)| s == sku).unwrap().1;
+    let wholesale: Vec<Value> = boots
+        .iter()
+        .map(|(size, _)| json!({"variant_id": vid(&format!("LL-T-BOOT-{size}")), "currency": "SEK", "price": 1100}))
+        .collect();
+    h.bc_send(
+        Method::PUT,
+        "/v3/pricelists/2/records",
+        Some(json!(wholesale)),
+    )
+    .await
+    .unwrap();
+    h.bc_send(
+        Method::PUT,
+        "/v3/pricelists/1/records",
+        Some(json!([
+            {"variant_id": vid("LL-T-BOOT-42"), "currency": "EUR", "price": 139, "sale_price": 124},
+            {"variant_id": vid("LL-T-BOOT-43"), "currency": "EUR", "price": 139},
+        ])),
+    )
+    .await
+    .unwrap();
+    // Price lists fire no product webhook: the full product sync carries them over.
+    let report = backfill(
+        &h.app().store,
+        &h.store_sections(),
+        &BackfillOptions {
+            what: What::Products,
+            since: chrono::Utc::now() - chrono::Duration::hours(1),
+            restart: false,
+            limit: None,
+            progress: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(report.stores[0].queued >= 1, "{report:?}");
+    for (entity, client, rate) in [(&se_id, &se, 25u32), (&fi_id, &fi, 24)] {
+        let rows = h
+            .wait_for("price class prices", WAIT, || async move {
+                let rows = class_prices(client, entity, "LL-T-BOOT-42").await;
+                Ok((rows.len() >= 2).then_some(rows))
+            })
+            .await
+            .unwrap();
+        let b2b = row(&rows, "B2B", "SEK");
+        assert_eq!(b2b.len(), 1, "{rows:?}");
+        assert_eq!(b2b[0].price, Some(net(dec("1100"), rate)));
+        assert_eq!(b2b[0].uom.as_deref(), Some("PCS"));
+        // The sale price is what the list's customers pay.
+        let retail = row(&rows, "RETAIL", "EUR");
+        assert_eq!(retail.len(), 1, "{rows:?}");
+        assert_eq!(retail[0].price, Some(net(dec("124"), rate)));
+        let rows44 = h
+            .wait_for("price class prices of size 44", WAIT, || async move {
+                let rows = class_prices(client, entity, "LL-T-BOOT-44").await;
+                Ok((!rows.is_empty()).then_some(rows))
+            })
+            .await
+            .unwrap();
+        assert_eq!(rows44.len(), 1, "only the wholesale price: {rows44:?}");
+        assert_eq!(rows44[0].uom.as_deref(), Some("PAIR"));
+        assert_eq!(rows44[0].price, Some(net(dec("1100"), rate)));
+    }
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_product_update_and_price_list_changes_reach_visma() {
+    let h = Harness::start().await.unwrap();
+    let product = h.product_id("LL-JKT-ARCTIC").await.unwrap();
+    let variants = variant_ids(&h, product).await;
+    let vid = |sku: &str| variants.iter().find(|(s, _)| s == sku).unwrap().1;
+    let (se, se_id) = h.visma_client("se");
+    h.bc_send(
+        Method::PUT,
+        &format!("/v3/catalog/products/{product}"),
+        Some(json!({"name": "Arctic Down Jacket II", "price": 3190})),
+    )
+    .await
+    .unwrap();
+    let wholesale = |sku: &str| {
+        let h = &h;
+        let id = vid(sku);
+        async move {
+            let v = h
+                .bc_send(
+                    Method::GET,
+                    &format!("/v3/pricelists/2/records/{id}/SEK"),
+                    None,
+                )
+                .await
+                .unwrap();
+            dec_of(&v["data"]["price"])
+        }
+    };
+    for size in ["S", "M", "L"] {
+        let sku = format!("LL-JKT-ARCTIC-{size}");
+        let i = item(&h, &se, &se_id, &sku, |i| {
+            i.description.as_deref().is_some_and(|d| d.contains(" II"))
+        })
+        .await;
+        assert_eq!(
+            i.description.as_deref(),
+            Some(&*format!("Arctic Down Jacket II (Size: {size})"))
+        );
+        // Variants with their own price keep it; the others follow the product's.
+        let v = h
+            .bc_send(
+                Method::GET,
+                &format!("/v3/catalog/products/{product}/variants/{}", vid(&sku)),
+                None,
+            )
+            .await
+            .unwrap();
+        let price = match &v["data"]["price"] {
+            Value::Null => dec_of(&v["data"]["calculated_price"]),
+            p => dec_of(p),
+        };
+        assert_eq!(i.default_price, Some(net(price, 25)), "{v}");
+        let rows = h
+            .wait_for("price class prices", WAIT, || {
+                let (se, se_id, sku) = (&se, &se_id, &sku);
+                async move {
+                    let rows = class_prices(se, se_id, sku).await;
+                    Ok((rows.len() >= 2).then_some(rows))
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(row(&rows, "B2B", "SEK").len(), 1, "{rows:?}");
+        assert_eq!(
+            row(&rows, "B2B", "SEK")[0].price,
+            Some(net(wholesale(&sku).await, 25))
+        );
+        assert_eq!(row(&rows, "RETAIL", "EUR").len(), 1, "{rows:?}");
+    }
+
+    // A new wholesale price for S, no EUR price for M any more, and an edit that fires the
+    // product webhook.
+    h.bc_send(
+        Method::PUT,
+        &format!("/v3/pricelists/2/records/{}/SEK", vid("LL-JKT-ARCTIC-S")),
+        Some(json!({"price": 1999})),
+    )
+    .await
+    .unwrap();
+    h.bc_send(
+        Method::DELETE,
+        &format!("/v3/pricelists/1/records/{}/EUR", vid("LL-JKT-ARCTIC-M")),
+        None,
+    )
+    .await
+    .unwrap();
+    h.bc_send(
+        Method::PUT,
+        &format!("/v3/catalog/products/{product}"),
+        Some(json!({"name": "Arctic Down Jacket III"})),
+    )
+    .await
+    .unwrap();
+    let s_rows = h
+        .wait_for("the new wholesale price of S", WAIT, || {
+            let (se, se_id) = (&se, &se_id);
+            async move {
+                let rows = class_prices(se, se_id, "LL-JKT-ARCTIC-S").await;
+                let ok = row(&rows, "B2B", "SEK")
+                    .iter()
+                    .any(|r| r.price == Some(net(dec("1999"), 25)));
+                Ok(ok.then_some(rows))
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        row(&s_rows, "B2B", "SEK").len(),
+        1,
+        "updated in place: {s_rows:?}"
+    );
+    let m_rows = h
+        .wait_for("the EUR price of M to expire", WAIT, || {
+            let (se, se_id) = (&se, &se_id);
+            async move {
+                let rows = class_prices(se, se_id, "LL-JKT-ARCTIC-M").await;
+                let expired = row(&rows, "RETAIL", "EUR")
+                    .iter()
+                    .any(|r| r.expiration_date.is_some());
+                Ok(expired.then_some(rows))
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(row(&m_rows, "RETAIL", "EUR").len(), 1, "{m_rows:?}");
+    assert_eq!(row(&m_rows, "B2B", "SEK").len(), 1, "{m_rows:?}");
+    assert!(row(&m_rows, "B2B", "SEK")[0].expiration_date.is_none());
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_price_list_without_a_price_class_is_a_clear_mapping_error() {
+    let h = Harness::start().await.unwrap();
+    let list = h
+        .bc_send(
+            Method::POST,
+            "/v3/pricelists",
+            Some(json!({"name": "Outlet"})),
+        )
+        .await
+        .unwrap();
+    let list = list["data"]["id"].as_u64().unwrap();
+    let product = h.product_id("LL-MUG-01").await.unwrap();
+    let variant = variant_ids(&h, product).await[0].1;
+    h.bc_send(
+        Method::PUT,
+        &format!("/v3/pricelists/{list}/records"),
+        Some(json!([{"variant_id": variant, "currency": "SEK", "price": 99}])),
+    )
+    .await
+    .unwrap();
+    h.bc_send(
+        Method::PUT,
+        &format!("/v3/catalog/products/{product}"),
+        Some(json!({"price": 159})),
+    )
+    .await
+    .unwrap();
+    let failed = h
+        .wait_for("the product job in the error queue", WAIT, || async {
+            let jobs = h.jobs("state=failed").await?;
+            Ok(jobs
+                .into_iter()
+                .find(|j| j["subject"] == format!("product:{product}")))
+        })
+        .await
+        .unwrap();
+    let message = failed["error"]["message"].as_str().unwrap_or_default();
+    assert_eq!(failed["error"]["code"], "mapping_error", "{failed}");
+    assert!(
+        message.contains("missing-price-class-mapping") && message.contains(&list.to_string()),
+        "{message}"
+    );
     h.shutdown().await.unwrap();
 }

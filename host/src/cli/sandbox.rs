@@ -91,6 +91,12 @@ pub fn demo_tables() -> BTreeMap<String, BTreeMap<String, String>> {
             "warehouse".to_owned(),
             t(&[("MAIN", "1"), ("GBG", "2"), ("HEL", "1")]),
         ),
+        // BigCommerce price lists → Visma customer price classes (1 "EUR storefront",
+        // 2 "Wholesale").
+        (
+            "price-class".to_owned(),
+            t(&[("1", "RETAIL"), ("2", "B2B")]),
+        ),
         // For plugins keyed by tax class (the simulator's classes: 0 default 25 %,
         // 1 non-taxable, 2 shipping, 3 gift wrapping, 4 food 12 %, 5 books 6 %).
         (

@@ -39,6 +39,12 @@ pub fn map_item(
         InventoryTracking::None => settings.get_or("untracked-item-type", "non-stock"),
         _ => "stock",
     };
+    let unmapped_lists = settings.choice(
+        "unmapped-price-lists",
+        &["error", "skip"],
+        "error",
+        &mut errors,
+    );
     let mut prices = Vec::new();
     for (i, r) in product.price_records.iter().enumerate() {
         match host.lookup("price-class", &r.price_list_id.to_string()) {
@@ -47,6 +53,8 @@ pub fn map_item(
                 currency_id: r.currency.clone(),
                 price: money::to_wit(r.sale_price.unwrap_or(r.price), &r.currency),
             }),
+            // A list with no Visma counterpart (e.g. a storefront's own currency list).
+            None if unmapped_lists == "skip" => {}
             None => errors.push(
                 format!("price-records[{i}].price-list-id"),
                 "missing-price-class-mapping",

@@ -2,7 +2,9 @@
 //! `GET /v1/inventory` with delta filters and expansions, cross-references), stock per item and
 //! warehouse (`GET /v1/inventorysummary/{inventoryNumber}`), and the stock documents that move
 //! quantities as the ERP does it: inventory receipts, issues and adjustments, which change
-//! stock when released (and move the item's `availabilityLastModifiedDateTime`).
+//! stock when released (and move the item's `availabilityLastModifiedDateTime`), and the
+//! sales price table (`/v1/customerSalesPrice`, ERP 10.56+): base, customer and customer price
+//! class prices per item, currency, unit and break quantity.
 
 use std::sync::Arc;
 
@@ -19,7 +21,7 @@ use serde_json::{Value, json};
 use super::Sim;
 use super::auth::Ctx;
 use super::error::{ErpError, ErpResult};
-use super::state::{Company, CrossReference, InvDoc, InvDocKind, InvDocLine, Item};
+use super::state::{Company, CrossReference, InvDoc, InvDocKind, InvDocLine, Item, SalesPrice};
 use super::wire::{self, Dto, Query, num};
 
 const STATUSES: [&str; 7] = [
@@ -75,6 +77,14 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route(
             "/v1/inventoryadjustment/{number}/action/release",
             post(release_adjustment),
+        )
+        .route(
+            "/v1/customerSalesPrice",
+            get(list_sales_prices).post(create_sales_price),
+        )
+        .route(
+            "/v1/customerSalesPrice/{record}",
+            get(get_sales_price).put(update_sales_price),
         )
 }
 
@@ -841,3 +851,285 @@ inv_doc_handlers!(
     list_adjustments,
     release_adjustment
 );
+
+// ---- sales prices --------------------------------------------------------------------------
+
+const PRICE_TYPES: [&str; 3] = ["Base", "Customer", "CustomerPriceClass"];
+
+fn price_etag(p: &SalesPrice) -> String {
+    wire::etag("customerSalesPrice", &p.record_id.to_string(), p.version)
+}
+
+fn sales_price_dto(c: &Company, p: &SalesPrice) -> Value {
+    json!({
+        "recordId": p.record_id,
+        "priceType": p.price_type,
+        "priceCode": p.price_code,
+        "inventoryId": p.item,
+        "description": c.items.get(&p.item).map(|i| i.description.clone()),
+        "uoM": p.uom,
+        "promotion": p.promotion,
+        "breakQty": num(p.break_qty),
+        "price": num(p.price),
+        "currency": p.currency,
+        "effectiveDate": p.effective.as_ref().map(wire::fmt_dt),
+        "expirationDate": p.expiration.as_ref().map(wire::fmt_dt),
+        "warehouse": p.warehouse,
+        "lastModifiedDateTime": wire::fmt_dt(&p.modified),
+        "timeStamp": price_etag(p).trim_matches('"'),
+    })
+}
+
+/// Applies a `CustomerSalesPriceUpdateDto` and checks the row as the sales price screen does:
+/// known item, unit, currency, customer or price class, a non-negative price, an expiration
+/// after the effective date, and no second row with the same key.
+fn apply_sales_price(c: &Company, d: &Dto, p: &mut SalesPrice) -> ErpResult<()> {
+    if let Some(t) = d.text("priceType")? {
+        if !PRICE_TYPES.contains(&t.as_str()) {
+            return Err(ErpError::validation(format!(
+                "'{t}' is not a valid priceType: use one of {}.",
+                PRICE_TYPES.join(", ")
+            )));
+        }
+        p.price_type = t;
+    }
+    if let Some(code) = d.string("priceCode")? {
+        p.price_code = code;
+    }
+    if let Some(item) = d.text("inventoryId")? {
+        p.item = item;
+    }
+    if let Some(uom) = d.text("uoM")? {
+        p.uom = uom;
+    }
+    if let Some(promo) = d.boolean("promotion")? {
+        p.promotion = promo;
+    }
+    if let Some(q) = d.decimal("breakQty")? {
+        if q < Decimal::ZERO {
+            return Err(ErpError::validation("'breakQty' cannot be negative."));
+        }
+        p.break_qty = q;
+    }
+    if let Some(price) = d.decimal("price")? {
+        if price < Decimal::ZERO {
+            return Err(ErpError::validation("'price' cannot be negative."));
+        }
+        p.price = price;
+    }
+    if let Some(cur) = d.text("currency")? {
+        p.currency = cur;
+    }
+    if let Some(w) = d.text("warehouse")? {
+        if c.warehouse(&w).is_none() {
+            return Err(ErpError::unknown("Warehouse", &w));
+        }
+        p.warehouse = Some(w);
+    }
+    if let Some(at) = d.date_time("effectiveDate")? {
+        p.effective = Some(at);
+    }
+    if let Some(at) = d.date_time("expirationDate")? {
+        p.expiration = Some(at);
+    }
+    let item = c
+        .items
+        .get(&p.item)
+        .ok_or_else(|| ErpError::unknown("Inventory item", &p.item))?;
+    if p.uom.is_empty() {
+        p.uom = item.base_unit.clone();
+    }
+    if p.uom != item.base_unit
+        && !item
+            .cross_references
+            .iter()
+            .any(|x| x.uom.as_deref() == Some(p.uom.as_str()))
+    {
+        return Err(ErpError::validation(format!(
+            "Unit '{}' is not a unit of item '{}' (base unit {}).",
+            p.uom, p.item, item.base_unit
+        )));
+    }
+    if p.currency.is_empty() {
+        p.currency = c.base_currency.clone();
+    }
+    if c.currency(&p.currency).is_none() {
+        return Err(ErpError::unknown("Currency", &p.currency));
+    }
+    match p.price_type.as_str() {
+        "Base" => p.price_code.clear(),
+        "Customer" => {
+            if !c.customers.contains_key(&p.price_code) {
+                return Err(ErpError::unknown("Customer", &p.price_code));
+            }
+        }
+        _ => {
+            if !c.price_classes.contains(&p.price_code) {
+                return Err(ErpError::unknown("Customer price class", &p.price_code));
+            }
+        }
+    }
+    if let (Some(from), Some(to)) = (p.effective, p.expiration)
+        && to < from
+    {
+        return Err(ErpError::validation(
+            "'expirationDate' cannot be earlier than 'effectiveDate'.",
+        ));
+    }
+    let key = |x: &SalesPrice| {
+        (
+            x.price_type.clone(),
+            x.price_code.clone(),
+            x.item.clone(),
+            x.uom.clone(),
+            x.break_qty,
+            x.currency.clone(),
+            x.warehouse.clone(),
+            x.promotion,
+            x.effective.map(|d| d.date_naive()),
+        )
+    };
+    if let Some(dup) = c
+        .sales_prices
+        .values()
+        .find(|x| x.record_id != p.record_id && key(x) == key(p))
+    {
+        return Err(ErpError::validation(format!(
+            "A sales price with the same price type, code, item, unit, break quantity, currency and effective date already exists (record {}).",
+            dup.record_id
+        )));
+    }
+    Ok(())
+}
+
+async fn create_sales_price(
+    State(sim): State<Arc<Sim>>,
+    Extension(ctx): Extension<Ctx>,
+    body: Bytes,
+) -> ErpResult<Response> {
+    let body = wire::parse_body(&body)?;
+    let d = Dto::new(&body);
+    if d.text("priceType")?.is_none() {
+        return Err(ErpError::validation("'priceType' is required."));
+    }
+    if d.text("inventoryId")?.is_none() {
+        return Err(ErpError::validation("'inventoryId' is required."));
+    }
+    if d.decimal("price")?.is_none() {
+        return Err(ErpError::validation("'price' is required."));
+    }
+    let now = sim.clock.now();
+    let mut state = sim.state.lock();
+    let c = &mut state.companies[ctx.company];
+    let mut p = SalesPrice {
+        record_id: 0,
+        price_type: String::new(),
+        price_code: String::new(),
+        item: String::new(),
+        uom: String::new(),
+        promotion: false,
+        break_qty: Decimal::ZERO,
+        price: Decimal::ZERO,
+        currency: String::new(),
+        warehouse: None,
+        effective: None,
+        expiration: None,
+        modified: now,
+        version: 1,
+    };
+    apply_sales_price(c, &d, &mut p)?;
+    p.record_id = c.next_internal_id();
+    let tag = price_etag(&p);
+    let location = sim.erp_url(&format!("/v1/customerSalesPrice/{}", p.record_id));
+    c.sales_prices.insert(p.record_id, p);
+    Ok(wire::created(&location, Some(&tag)))
+}
+
+fn find_sales_price<'a>(c: &'a Company, record: &str) -> ErpResult<&'a SalesPrice> {
+    record
+        .parse::<i32>()
+        .ok()
+        .and_then(|id| c.sales_prices.get(&id))
+        .ok_or_else(|| ErpError::not_found(format!("Customer sales price '{record}' not found.")))
+}
+
+async fn update_sales_price(
+    State(sim): State<Arc<Sim>>,
+    Extension(ctx): Extension<Ctx>,
+    Path(record): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ErpResult<Response> {
+    let body = wire::parse_body(&body)?;
+    let d = Dto::new(&body);
+    let now = sim.clock.now();
+    let mut state = sim.state.lock();
+    let c = &mut state.companies[ctx.company];
+    let mut p = find_sales_price(c, &record)?.clone();
+    wire::check_if_match(&headers, &price_etag(&p))?;
+    apply_sales_price(c, &d, &mut p)?;
+    p.modified = now;
+    p.version += 1;
+    let tag = price_etag(&p);
+    c.sales_prices.insert(p.record_id, p);
+    Ok(wire::no_content(Some(&tag)))
+}
+
+async fn get_sales_price(
+    State(sim): State<Arc<Sim>>,
+    Extension(ctx): Extension<Ctx>,
+    Path(record): Path<String>,
+) -> ErpResult<Response> {
+    let state = sim.state.lock();
+    let c = &state.companies[ctx.company];
+    let p = find_sales_price(c, &record)?;
+    Ok(wire::json_response(
+        StatusCode::OK,
+        sales_price_dto(c, p),
+        Some(&price_etag(p)),
+    ))
+}
+
+/// `GET /v1/customerSalesPrice`: filters `priceType` (`All` for every type), `priceCode`,
+/// `inventoryId`, `effectiveAsOf` (rows in force on that day) and `lastModifiedDateTime`.
+async fn list_sales_prices(
+    State(sim): State<Arc<Sim>>,
+    Extension(ctx): Extension<Ctx>,
+    QueryExtract(q): QueryExtract<Query>,
+) -> ErpResult<Response> {
+    let modified = wire::date_filter(&q, "lastModifiedDateTime")?;
+    let price_type = q.get("priceType").filter(|t| t.as_str() != "All");
+    if let Some(t) = price_type
+        && !PRICE_TYPES.contains(&t.as_str())
+    {
+        return Err(ErpError::validation(format!(
+            "'{t}' is not a valid priceType: use All, {}.",
+            PRICE_TYPES.join(", ")
+        )));
+    }
+    let as_of = match q.get("effectiveAsOf") {
+        None => None,
+        Some(s) => Some(wire::parse_date_time(s).ok_or_else(|| {
+            ErpError::validation(format!("'{s}' is not a valid effectiveAsOf date."))
+        })?),
+    };
+    let state = sim.state.lock();
+    let c = &state.companies[ctx.company];
+    let rows: Vec<&SalesPrice> = c
+        .sales_prices
+        .values()
+        .filter(|p| price_type.is_none_or(|t| &p.price_type == t))
+        .filter(|p| q.get("priceCode").is_none_or(|x| &p.price_code == x))
+        .filter(|p| q.get("inventoryId").is_none_or(|x| &p.item == x))
+        .filter(|p| {
+            as_of.is_none_or(|at| {
+                p.effective
+                    .is_none_or(|e| e.date_naive() <= at.date_naive())
+                    && p.expiration
+                        .is_none_or(|x| x.date_naive() >= at.date_naive())
+            })
+        })
+        .filter(|p| modified.is_none_or(|(cond, at)| cond.holds(&p.modified, &at)))
+        .collect();
+    wire::list_response(rows, &q, sim.max_page_size, |p| sales_price_dto(c, p))
+}

@@ -395,6 +395,29 @@ pub struct InvDoc {
     pub version: u64,
 }
 
+/// One row of the sales price table (AR202000): a price of an item for everyone (`Base`), a
+/// customer, or a customer price class, in one currency and unit, from a quantity, over a
+/// period.
+#[derive(Debug, Clone)]
+pub struct SalesPrice {
+    pub record_id: i32,
+    /// `Base`, `Customer` or `CustomerPriceClass`.
+    pub price_type: String,
+    /// Customer number or price class id; empty for `Base`.
+    pub price_code: String,
+    pub item: String,
+    pub uom: String,
+    pub promotion: bool,
+    pub break_qty: Decimal,
+    pub price: Decimal,
+    pub currency: String,
+    pub warehouse: Option<String>,
+    pub effective: Option<DateTime<Utc>>,
+    pub expiration: Option<DateTime<Utc>>,
+    pub modified: DateTime<Utc>,
+    pub version: u64,
+}
+
 /// Next numbers of each number series.
 #[derive(Debug, Clone)]
 pub struct Series {
@@ -451,6 +474,10 @@ pub struct Company {
     pub payments: BTreeMap<String, Payment>,
     pub sales_orders: BTreeMap<(String, String), SalesOrder>,
     pub inv_docs: BTreeMap<(InvDocKind, String), InvDoc>,
+    /// Customer price classes (`priceCode` of `CustomerPriceClass` sales prices).
+    pub price_classes: Vec<String>,
+    /// Sales prices (`/v1/customerSalesPrice`) by record id.
+    pub sales_prices: BTreeMap<i32, SalesPrice>,
     pub series: Series,
 }
 

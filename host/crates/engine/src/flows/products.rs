@@ -1,30 +1,107 @@
 //! Products/SKUs → Visma inventory items: each sellable SKU (a product without variants, or
-//! each variant) is mapped by the plugin and created once, or updated when it exists.
+//! each variant) is mapped by the plugin and created once, or updated when it exists. Where
+//! the store uses price lists, each record of the SKU's variant becomes a sales price of the
+//! Visma customer price class the plugin maps the list to (`/v1/customerSalesPrice`).
+//!
+//! Prices: BigCommerce prices are in the store's default currency and include tax when the
+//! store enters prices with tax; Visma keeps net prices, in the legal entity's base currency
+//! for the item's default price. The host converts after the plugin has chosen the item's VAT
+//! category (the rate comes from that category in Visma) and currency, with the store's own
+//! exchange rate, rounding once, to the cent.
 
-use super::canonical::to_wit_decimal;
+use super::canonical::{from_wit_decimal, to_wit_decimal};
 use super::{FlowDeps, audit, bc_err, call_plugin, store_of, visma_err};
 use crate::error::JobError;
 use crate::handler::{JobHandler, JobOutcome};
 use crate::{Job, JobContext};
-use ledgerlink_bigcommerce::models::Product;
+use chrono::Utc;
+use ledgerlink_bigcommerce::Client as BcClient;
+use ledgerlink_bigcommerce::models::{PriceRecord, Product};
 use ledgerlink_core::money::decimal_to_minor;
-use ledgerlink_core::{BcProductId, BoxFuture, VismaItemNo};
+use ledgerlink_core::{BcProductId, BoxFuture, LegalEntityId, VismaItemNo};
 use ledgerlink_runtime::types as wit;
 use ledgerlink_store::IdentityKey;
-use ledgerlink_visma::dto::InventoryUpdate;
+use ledgerlink_visma::dto::{
+    InventoryUpdate, PriceType, SalesPrice, SalesPriceFilter, SalesPriceUpdate, fmt_datetime,
+};
+use parking_lot::Mutex;
 use rust_decimal::Decimal;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub const ID_ITEM: &str = "item";
 
+/// The mapping table whose values are the Visma price classes our price lists feed; rows of
+/// other price classes are never touched.
+pub const PRICE_CLASS_TABLE: &str = "price-class";
+
+/// How long store settings (tax-inclusive prices, currencies, tax class names) are reused.
+const FACTS_TTL: Duration = Duration::from_secs(60);
+
+/// What the product flow needs to know about a store besides the product.
+#[derive(Debug, Clone, Default)]
+pub struct StoreFacts {
+    pub default_currency: String,
+    pub prices_include_tax: bool,
+    /// Store default → currency, per currency code (upper case).
+    pub rates: HashMap<String, Decimal>,
+    pub tax_class_names: HashMap<u64, String>,
+}
+
 pub struct ProductFlow {
     deps: Arc<FlowDeps>,
+    facts: Mutex<HashMap<String, (Instant, Arc<StoreFacts>)>>,
 }
 
 impl ProductFlow {
     pub fn new(deps: Arc<FlowDeps>) -> Self {
-        Self { deps }
+        Self {
+            deps,
+            facts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn facts(&self, store: &str, bc: &BcClient) -> Result<Arc<StoreFacts>, JobError> {
+        if let Some((at, f)) = self.facts.lock().get(store)
+            && at.elapsed() < FACTS_TTL
+        {
+            return Ok(f.clone());
+        }
+        let info = bc.store_info().await.map_err(bc_err)?;
+        let currencies = bc.currencies().await.map_err(bc_err)?;
+        let classes = bc.tax_classes().await.map_err(bc_err)?;
+        let default_currency = info
+            .currency
+            .clone()
+            .or_else(|| {
+                currencies
+                    .iter()
+                    .find(|c| c.is_default)
+                    .map(|c| c.currency_code.clone())
+            })
+            .unwrap_or_default()
+            .to_uppercase();
+        let mut rates: HashMap<String, Decimal> = currencies
+            .iter()
+            .filter_map(|c| {
+                Some((
+                    c.currency_code.to_uppercase(),
+                    c.currency_exchange_rate.filter(|r| !r.is_zero())?,
+                ))
+            })
+            .collect();
+        rates.insert(default_currency.clone(), Decimal::ONE);
+        let facts = Arc::new(StoreFacts {
+            default_currency,
+            prices_include_tax: info.is_price_entered_with_tax.unwrap_or(false),
+            rates,
+            tax_class_names: classes.into_iter().map(|c| (c.id, c.name)).collect(),
+        });
+        self.facts
+            .lock()
+            .insert(store.to_owned(), (Instant::now(), facts.clone()));
+        Ok(facts)
     }
 }
 
@@ -51,13 +128,56 @@ fn minor(d: Option<Decimal>) -> Option<i64> {
     d.and_then(|d| decimal_to_minor(d, 2))
 }
 
-/// One WIT product per sellable SKU.
-pub fn skus(p: &Product, currency: &str) -> Vec<wit::Product> {
+/// The variant ids that hold the product's prices: every variant (a simple product has one,
+/// its base variant).
+pub fn variant_ids(p: &Product) -> Vec<u64> {
+    let mut ids: Vec<u64> = p.variants.iter().flatten().map(|v| v.id.0).collect();
+    if let Some(b) = p.base_variant_id
+        && !ids.contains(&b.0)
+    {
+        ids.push(b.0);
+    }
+    ids
+}
+
+/// Price-list records per variant id, with the list's name.
+pub type PriceRecords = HashMap<u64, Vec<wit::PriceRecord>>;
+
+fn price_record(r: &PriceRecord, list_name: &str) -> Option<wit::PriceRecord> {
+    Some(wit::PriceRecord {
+        price_list_id: r.price_list_id?,
+        price_list_name: list_name.to_owned(),
+        currency: r.currency.to_uppercase(),
+        price: minor(r.price)?,
+        sale_price: minor(r.sale_price).filter(|v| *v != 0),
+    })
+}
+
+/// One WIT product per sellable SKU, prices in `currency` (the store's default currency).
+pub fn skus(
+    p: &Product,
+    currency: &str,
+    tax_class_name: &str,
+    records: &PriceRecords,
+) -> Vec<wit::Product> {
     let tracking = match p.inventory_tracking.as_deref() {
         Some("product") => wit::InventoryTracking::Product,
         Some("variant") => wit::InventoryTracking::Variant,
         _ => wit::InventoryTracking::None,
     };
+    let records_of = |v: Option<u64>| -> Vec<wit::PriceRecord> {
+        v.and_then(|v| records.get(&v)).cloned().unwrap_or_default()
+    };
+    let variants: Vec<_> = p
+        .variants
+        .iter()
+        .flatten()
+        .filter(|v| !v.sku.is_empty())
+        .collect();
+    let only_variant = p
+        .base_variant_id
+        .map(|v| v.0)
+        .or_else(|| (variants.len() == 1).then(|| variants[0].id.0));
     let base = wit::Product {
         product_id: p.id.0,
         variant_id: None,
@@ -70,7 +190,7 @@ pub fn skus(p: &Product, currency: &str) -> Vec<wit::Product> {
         cost_price: minor(p.cost_price).filter(|v| *v != 0),
         retail_price: minor(p.retail_price).filter(|v| *v != 0),
         tax_class_id: p.tax_class_id.unwrap_or(0),
-        tax_class_name: String::new(),
+        tax_class_name: tax_class_name.to_owned(),
         weight: p.weight.map(to_wit_decimal),
         gtin: p.gtin.clone().unwrap_or_default(),
         mpn: p.mpn.clone().unwrap_or_default(),
@@ -78,14 +198,8 @@ pub fn skus(p: &Product, currency: &str) -> Vec<wit::Product> {
         inventory_tracking: tracking,
         options: Vec::new(),
         custom_fields: Vec::new(),
-        price_records: Vec::new(),
+        price_records: records_of(only_variant),
     };
-    let variants: Vec<_> = p
-        .variants
-        .iter()
-        .flatten()
-        .filter(|v| !v.sku.is_empty())
-        .collect();
     // A product's only variant is the product itself.
     if variants.len() <= 1 {
         return if base.sku.is_empty() {
@@ -98,20 +212,10 @@ pub fn skus(p: &Product, currency: &str) -> Vec<wit::Product> {
         .into_iter()
         .map(|v| {
             let options = v
-                .extra
-                .get("option_values")
-                .and_then(|o| o.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|o| {
-                            Some((
-                                o.get("option_display_name")?.as_str()?.to_owned(),
-                                o.get("label")?.as_str()?.to_owned(),
-                            ))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+                .option_values
+                .iter()
+                .filter_map(|o| Some((o.option_display_name.clone()?, o.label.clone()?)))
+                .collect();
             wit::Product {
                 variant_id: Some(v.id.0),
                 sku: v.sku.clone(),
@@ -121,7 +225,9 @@ pub fn skus(p: &Product, currency: &str) -> Vec<wit::Product> {
                 retail_price: minor(v.retail_price).filter(|x| *x != 0),
                 weight: v.weight.map(to_wit_decimal).or(base.weight),
                 mpn: v.mpn.clone().unwrap_or_else(|| base.mpn.clone()),
+                gtin: v.gtin.clone().unwrap_or_else(|| base.gtin.clone()),
                 options,
+                price_records: records_of(Some(v.id.0)),
                 ..base.clone()
             }
         })
@@ -134,6 +240,7 @@ pub fn item_update(i: &wit::InventoryItem) -> InventoryUpdate {
         inventory_number: Some(i.number.clone()),
         status: Some(match i.status.to_ascii_lowercase().as_str() {
             "inactive" => InventoryStatus::Inactive,
+            "nosales" | "no-sales" => InventoryStatus::NoSales,
             _ => InventoryStatus::Active,
         }),
         item_type: Some(match i.item_type.as_str() {
@@ -143,13 +250,337 @@ pub fn item_update(i: &wit::InventoryItem) -> InventoryUpdate {
         description: Some(i.description.clone()),
         item_class: i.item_class_id.clone(),
         vat_code: Some(i.vat_category_id.clone()).filter(|s| !s.is_empty()),
-        default_price: Some(super::canonical::from_wit_decimal(&i.default_price)),
+        default_price: Some(from_wit_decimal(&i.default_price)),
         base_unit: Some(i.base_uom.clone()).filter(|s| !s.is_empty()),
         sales_unit: Some(i.sales_uom.clone()).filter(|s| !s.is_empty()),
         purchase_unit: Some(i.purchase_uom.clone()).filter(|s| !s.is_empty()),
         note: Some(i.note.clone()).filter(|s| !s.is_empty()),
         ..Default::default()
     }
+}
+
+/// A gross price without VAT at `rate` percent; unchanged when prices are net already.
+fn net(gross: Decimal, rate: Option<Decimal>, include_tax: bool) -> Decimal {
+    match rate {
+        Some(r) if include_tax => gross / (Decimal::ONE + r / Decimal::ONE_HUNDRED),
+        _ => gross,
+    }
+}
+
+/// One price-class price as Visma should hold it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WantedPrice {
+    pub price_class: String,
+    pub currency: String,
+    pub price: Decimal,
+}
+
+/// The item's Visma default price and price-class prices, net and in Visma's currencies.
+fn visma_prices(
+    item: &wit::InventoryItem,
+    base_currency: &str,
+    facts: &StoreFacts,
+    vat_rate: Option<Decimal>,
+) -> Result<(Decimal, Vec<WantedPrice>), JobError> {
+    let include = facts.prices_include_tax;
+    let from = item.currency_id.to_uppercase();
+    let base = base_currency.to_uppercase();
+    let gross = from_wit_decimal(&item.default_price);
+    // Converted from the item's currency to the entity's with the store's own rates (both
+    // relative to the store's default currency).
+    let converted = if from.is_empty() || from == base {
+        gross
+    } else {
+        let rate_of = |c: &str| facts.rates.get(c).copied();
+        match (rate_of(&from), rate_of(&base)) {
+            (Some(f), Some(t)) => gross / f * t,
+            _ => {
+                return Err(JobError::permanent(
+                    "missing_exchange_rate",
+                    format!(
+                        "the store has no exchange rate between {from} and {base}: add {base} to the store's currencies, or map the price in the plugin"
+                    ),
+                )
+                .at("currency-id"));
+            }
+        }
+    };
+    let default_price = net(converted, vat_rate, include).round_dp(2);
+    let prices = item
+        .price_class_prices
+        .iter()
+        .map(|p| WantedPrice {
+            price_class: p.price_class_id.clone(),
+            currency: p.currency_id.to_uppercase(),
+            price: net(from_wit_decimal(&p.price), vat_rate, include).round_dp(2),
+        })
+        .collect();
+    Ok((default_price, prices))
+}
+
+/// What to do with the item's price-class rows in Visma.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PriceChange {
+    Create(WantedPrice),
+    Update {
+        record_id: i64,
+        price: Decimal,
+    },
+    /// A price of one of our price classes that the store no longer has.
+    Expire {
+        record_id: i64,
+    },
+}
+
+/// Compares the wanted prices with the rows Visma has for the item (in force today, unit
+/// `uom`, no break quantity, no warehouse), for the price classes we own.
+pub fn price_changes(
+    wanted: &[WantedPrice],
+    existing: &[SalesPrice],
+    owned: &[String],
+    uom: &str,
+) -> Vec<PriceChange> {
+    let today = Utc::now().date_naive();
+    let ours = |p: &&SalesPrice| {
+        p.price_type.as_deref() == Some("CustomerPriceClass")
+            && p.break_qty.unwrap_or_default().is_zero()
+            && p.warehouse.as_deref().unwrap_or_default().is_empty()
+            && p.promotion != Some(true)
+            && (uom.is_empty() || p.uom.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(uom)))
+            && p.expiration_date.is_none_or(|x| x.date_naive() >= today)
+            && p.effective_date.is_none_or(|e| e.date_naive() <= today)
+    };
+    let current: Vec<&SalesPrice> = existing.iter().filter(ours).collect();
+    let same = |p: &SalesPrice, w: &WantedPrice| {
+        p.price_code.as_deref() == Some(w.price_class.as_str())
+            && p.currency
+                .as_deref()
+                .is_some_and(|c| c.eq_ignore_ascii_case(&w.currency))
+    };
+    let mut out = Vec::new();
+    for w in wanted {
+        match current.iter().find(|p| same(p, w)) {
+            Some(p) if p.price != Some(w.price) => out.push(PriceChange::Update {
+                record_id: p.record_id,
+                price: w.price,
+            }),
+            Some(_) => {}
+            None => out.push(PriceChange::Create(w.clone())),
+        }
+    }
+    for p in current {
+        let code = p.price_code.clone().unwrap_or_default();
+        if p.expiration_date.is_none()
+            && owned.contains(&code)
+            && !wanted.iter().any(|w| same(p, w))
+        {
+            out.push(PriceChange::Expire {
+                record_id: p.record_id,
+            });
+        }
+    }
+    out
+}
+
+impl ProductFlow {
+    /// Brings the item's price-class prices in Visma to `wanted`.
+    async fn sync_prices(
+        &self,
+        ctx: &JobContext,
+        entity: &LegalEntityId,
+        item: &str,
+        uom: &str,
+        wanted: &[WantedPrice],
+        owned: &[String],
+    ) -> Result<(), JobError> {
+        let visma = &self.deps.visma;
+        if wanted.is_empty() && owned.is_empty() {
+            return Ok(());
+        }
+        let existing = visma
+            .list_sales_prices(
+                entity,
+                &SalesPriceFilter {
+                    price_type: Some(PriceType::CustomerPriceClass),
+                    inventory_id: Some(item.to_owned()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(visma_err)?;
+        for change in price_changes(wanted, &existing, owned, uom) {
+            let started = Instant::now();
+            let (method, what, body, r) = match &change {
+                PriceChange::Create(w) => {
+                    let body = SalesPriceUpdate {
+                        price_type: Some(PriceType::CustomerPriceClass),
+                        price_code: Some(w.price_class.clone()),
+                        inventory_id: Some(item.to_owned()),
+                        uom: Some(uom.to_owned()).filter(|u| !u.is_empty()),
+                        break_qty: Some(Decimal::ZERO),
+                        price: Some(w.price),
+                        currency: Some(w.currency.clone()),
+                        ..Default::default()
+                    };
+                    let r = match visma.create_sales_price_once(entity, &body).await {
+                        Ok(c) => Ok(c.doc.record_id),
+                        // Another job of the same product created the row meanwhile.
+                        Err(e) => self
+                            .update_raced_price(entity, item, uom, w)
+                            .await?
+                            .ok_or(e),
+                    }
+                    .map_err(visma_err);
+                    ("POST", "v1/customerSalesPrice".to_owned(), body, r)
+                }
+                PriceChange::Update { record_id, price } => {
+                    let body = SalesPriceUpdate {
+                        price: Some(*price),
+                        ..Default::default()
+                    };
+                    let r = visma
+                        .update_sales_price(entity, *record_id, &body, None)
+                        .await
+                        .map(|v| v.doc.record_id)
+                        .map_err(visma_err);
+                    ("PUT", format!("v1/customerSalesPrice/{record_id}"), body, r)
+                }
+                PriceChange::Expire { record_id } => {
+                    let body = SalesPriceUpdate {
+                        expiration_date: Some(fmt_datetime(&Utc::now())),
+                        ..Default::default()
+                    };
+                    let r = visma
+                        .update_sales_price(entity, *record_id, &body, None)
+                        .await
+                        .map(|v| v.doc.record_id)
+                        .map_err(visma_err);
+                    ("PUT", format!("v1/customerSalesPrice/{record_id}"), body, r)
+                }
+            };
+            audit(ctx, "visma", method, &what, Some(&body), &r, started);
+            r?;
+        }
+        Ok(())
+    }
+}
+
+impl ProductFlow {
+    /// Creates the item, or updates it when it exists. `store/product/created` and each
+    /// `store/sku/created` of a new product arrive together and may race to create the item:
+    /// the loser's refused create becomes an update.
+    async fn upsert_item(
+        &self,
+        entity: &LegalEntityId,
+        number: &VismaItemNo,
+        body: &InventoryUpdate,
+    ) -> Result<(&'static str, Result<String, JobError>), JobError> {
+        let visma = &self.deps.visma;
+        let update = || async {
+            visma
+                .update_inventory_item(entity, number, body, None)
+                .await
+                .map(|i| i.doc.inventory_number)
+                .map_err(visma_err)
+        };
+        let existing = visma
+            .find_inventory_item(entity, number)
+            .await
+            .map_err(visma_err)?;
+        if existing.is_some() {
+            return Ok(("PUT", update().await));
+        }
+        match visma.create_inventory_item_once(entity, body).await {
+            Ok(c) => Ok(("POST", Ok(c.doc.inventory_number))),
+            Err(e) => {
+                let now = visma
+                    .find_inventory_item(entity, number)
+                    .await
+                    .map_err(visma_err)?;
+                if now.is_some() {
+                    Ok(("PUT", update().await))
+                } else {
+                    Ok(("POST", Err(visma_err(e))))
+                }
+            }
+        }
+    }
+
+    /// After a refused create: the row another job created for the same key, brought to `w`.
+    async fn update_raced_price(
+        &self,
+        entity: &LegalEntityId,
+        item: &str,
+        uom: &str,
+        w: &WantedPrice,
+    ) -> Result<Option<i64>, JobError> {
+        let visma = &self.deps.visma;
+        let existing = visma
+            .list_sales_prices(
+                entity,
+                &SalesPriceFilter {
+                    price_type: Some(PriceType::CustomerPriceClass),
+                    price_code: Some(w.price_class.clone()),
+                    inventory_id: Some(item.to_owned()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(visma_err)?;
+        for change in price_changes(std::slice::from_ref(w), &existing, &[], uom) {
+            match change {
+                PriceChange::Update { record_id, price } => {
+                    let body = SalesPriceUpdate {
+                        price: Some(price),
+                        ..Default::default()
+                    };
+                    visma
+                        .update_sales_price(entity, record_id, &body, None)
+                        .await
+                        .map_err(visma_err)?;
+                    return Ok(Some(record_id));
+                }
+                PriceChange::Create(_) => return Ok(None),
+                PriceChange::Expire { .. } => {}
+            }
+        }
+        // Already as wanted.
+        Ok(existing
+            .iter()
+            .find(|p| p.price_code.as_deref() == Some(w.price_class.as_str()))
+            .map(|p| p.record_id))
+    }
+}
+
+/// The price-list records of the product's variants, from every price list of the store.
+async fn price_records(bc: &BcClient, product: &Product) -> Result<PriceRecords, JobError> {
+    let ids = variant_ids(product);
+    let mut out: PriceRecords = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let lists = bc.price_lists().await.map_err(bc_err)?;
+    let joined = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+    for list in lists.iter().filter(|l| l.active != Some(false)) {
+        let records: Vec<PriceRecord> = bc
+            .v3_collect(
+                format!("/v3/pricelists/{}/records", list.id),
+                vec![("variant_id:in".into(), joined.clone())],
+                250,
+            )
+            .await
+            .map_err(bc_err)?;
+        for r in records {
+            let r = PriceRecord {
+                price_list_id: r.price_list_id.or(Some(list.id)),
+                ..r
+            };
+            if let Some(w) = price_record(&r, &list.name) {
+                out.entry(r.variant_id.0).or_default().push(w);
+            }
+        }
+    }
+    Ok(out)
 }
 
 impl JobHandler for ProductFlow {
@@ -182,47 +613,72 @@ impl JobHandler for ProductFlow {
                     reason: format!("no routing rule for store {store}"),
                 });
             }
-            let mut written = 0;
+            let facts = self.facts(&store, bc).await?;
+            let records = price_records(bc, &product).await?;
+            let class_name = product
+                .tax_class_id
+                .and_then(|c| facts.tax_class_names.get(&c).cloned())
+                .unwrap_or_default();
+            let currency = if facts.default_currency.is_empty() {
+                "XXX".to_owned()
+            } else {
+                facts.default_currency.clone()
+            };
+            let mut skus = skus(&product, &currency, &class_name, &records);
+            // A `store/sku/*` event concerns one variant; the product events cover them all.
+            if let Some(v) = job
+                .payload
+                .pointer("/data/sku/variant_id")
+                .and_then(|v| v.as_u64())
+                && skus.iter().any(|s| s.variant_id == Some(v))
+            {
+                skus.retain(|s| s.variant_id == Some(v));
+            }
+            // One legal entity gets the item once, whichever channels route to it.
+            let mut entities: BTreeMap<LegalEntityId, _> = BTreeMap::new();
             for route in routes {
-                let entity = self.deps.entity(&route.entity)?.clone();
-                // Prices are taken as in the entity's base currency; price records carry others.
-                let currency = entity.base_currency.clone();
+                entities.entry(route.entity.clone()).or_insert(route);
+            }
+            let mut written = 0;
+            for (entity_id, route) in entities {
+                let entity = self.deps.entity(&entity_id)?.clone();
                 let plugin = self.deps.plugin(ctx, &route.entity)?;
                 let tables = self.deps.tables(&entity);
-                for sku in skus(&product, &currency) {
+                let owned: Vec<String> = entity
+                    .tables
+                    .get(PRICE_CLASS_TABLE)
+                    .map(|t| {
+                        let mut v: Vec<String> = t.values().cloned().collect();
+                        v.sort();
+                        v.dedup();
+                        v
+                    })
+                    .unwrap_or_default();
+                let vat = self.deps.vat_codes(&entity.id).await?;
+                for sku in &skus {
                     let wctx = self.deps.context(&entity, &route, &store, 0, &currency);
                     let (c, t, s) = (wctx, tables.clone(), sku.clone());
                     let item = call_plugin(ctx, &plugin, move |p| p.map_item(&c, &t, &s)).await?;
-                    let body = item_update(&item);
-                    let visma = &self.deps.visma;
+                    let rate = vat.get(&item.vat_category_id).map(|(_, r)| *r);
+                    let (default_price, wanted) =
+                        visma_prices(&item, &entity.base_currency, &facts, rate)?;
+                    let mut body = item_update(&item);
+                    body.default_price = Some(default_price);
                     let started = Instant::now();
                     let number = VismaItemNo::new(item.number.clone());
-                    let existing = visma
-                        .find_inventory_item(&entity.id, &number)
-                        .await
-                        .map_err(visma_err)?;
-                    let r = match existing {
-                        None => visma
-                            .create_inventory_item_once(&entity.id, &body)
-                            .await
-                            .map(|c| c.doc.inventory_number)
-                            .map_err(visma_err),
-                        Some(_) => visma
-                            .update_inventory_item(&entity.id, &number, &body, None)
-                            .await
-                            .map(|i| i.doc.inventory_number)
-                            .map_err(visma_err),
-                    };
+                    let (method, r) = self.upsert_item(&entity.id, &number, &body).await?;
                     audit(
                         ctx,
                         "visma",
-                        "POST",
+                        method,
                         "v1/inventory",
                         Some(&body),
                         &r,
                         started,
                     );
                     let n = r?;
+                    self.sync_prices(ctx, &entity.id, &n, &item.sales_uom, &wanted, &owned)
+                        .await?;
                     ctx.store()
                         .put_identity(
                             &IdentityKey::new(entity.id.clone(), ID_ITEM, &sku.sku),
@@ -240,5 +696,132 @@ impl JobHandler for ProductFlow {
             }
             Ok(JobOutcome::Done)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    fn row(id: i64, class: &str, currency: &str, price: &str) -> SalesPrice {
+        SalesPrice {
+            record_id: id,
+            price_type: Some("CustomerPriceClass".into()),
+            price_code: Some(class.into()),
+            inventory_id: Some("X".into()),
+            uom: Some("PCS".into()),
+            break_qty: Some(Decimal::ZERO),
+            price: Some(d(price)),
+            currency: Some(currency.into()),
+            ..Default::default()
+        }
+    }
+
+    fn want(class: &str, currency: &str, price: &str) -> WantedPrice {
+        WantedPrice {
+            price_class: class.into(),
+            currency: currency.into(),
+            price: d(price),
+        }
+    }
+
+    #[test]
+    fn creates_updates_and_expires_only_our_price_classes() {
+        let existing = vec![
+            row(1, "B2B", "SEK", "100.00"),
+            row(2, "VIP", "SEK", "90.00"),
+            row(3, "RETAIL", "EUR", "9.00"),
+            // Not ours: left alone even though no list feeds it.
+            row(4, "STAFF", "SEK", "50.00"),
+        ];
+        let wanted = vec![
+            want("B2B", "SEK", "100.00"),
+            want("VIP", "SEK", "85.00"),
+            want("B2B", "EUR", "9.50"),
+        ];
+        let owned = vec!["B2B".to_owned(), "RETAIL".to_owned(), "VIP".to_owned()];
+        let changes = price_changes(&wanted, &existing, &owned, "PCS");
+        assert_eq!(
+            changes,
+            vec![
+                PriceChange::Update {
+                    record_id: 2,
+                    price: d("85.00")
+                },
+                PriceChange::Create(want("B2B", "EUR", "9.50")),
+                PriceChange::Expire { record_id: 3 },
+            ]
+        );
+    }
+
+    #[test]
+    fn nothing_changes_when_visma_already_agrees() {
+        let existing = vec![row(1, "B2B", "SEK", "100.00")];
+        let wanted = vec![want("B2B", "SEK", "100.00")];
+        assert!(price_changes(&wanted, &existing, &["B2B".into()], "PCS").is_empty());
+    }
+
+    fn item(price: i64, currency: &str) -> wit::InventoryItem {
+        wit::InventoryItem {
+            number: "X".into(),
+            description: String::new(),
+            status: "Active".into(),
+            item_type: "stock".into(),
+            item_class_id: None,
+            base_uom: "PCS".into(),
+            sales_uom: "PCS".into(),
+            purchase_uom: "PCS".into(),
+            vat_category_id: "HIGH".into(),
+            default_price: wit::Decimal {
+                digits: price,
+                scale: 2,
+            },
+            currency_id: currency.into(),
+            cost_price: None,
+            price_class_prices: vec![wit::PriceClassPrice {
+                price_class_id: "B2B".into(),
+                currency_id: "SEK".into(),
+                price: wit::Decimal {
+                    digits: 29900,
+                    scale: 2,
+                },
+            }],
+            weight: None,
+            gtin: String::new(),
+            external_reference: String::new(),
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn prices_are_net_and_in_the_entity_currency() {
+        let facts = StoreFacts {
+            default_currency: "SEK".into(),
+            prices_include_tax: true,
+            rates: HashMap::from([("SEK".into(), Decimal::ONE), ("EUR".into(), d("0.0893"))]),
+            tax_class_names: HashMap::new(),
+        };
+        // 349 SEK incl. 25 % → 279.20 net.
+        let (p, classes) = visma_prices(&item(34900, "SEK"), "SEK", &facts, Some(d("25"))).unwrap();
+        assert_eq!(p, d("279.20"));
+        assert_eq!(classes, vec![want("B2B", "SEK", "239.20")]);
+        // In EUR at 24 %: 349 × 0.0893 / 1.24, rounded once.
+        let (p, _) = visma_prices(&item(34900, "SEK"), "EUR", &facts, Some(d("24"))).unwrap();
+        assert_eq!(p, d("25.13"));
+        // Net store prices stay as they are.
+        let net_facts = StoreFacts {
+            prices_include_tax: false,
+            ..facts.clone()
+        };
+        let (p, _) = visma_prices(&item(34900, "SEK"), "SEK", &net_facts, Some(d("25"))).unwrap();
+        assert_eq!(p, d("349.00"));
+        // A currency the store cannot convert to is a clear, permanent error.
+        let e = visma_prices(&item(34900, "SEK"), "NOK", &facts, Some(d("25"))).unwrap_err();
+        assert!(e.to_string().contains("NOK"), "{e}");
     }
 }

@@ -6,6 +6,7 @@ mod customers;
 mod inventory;
 mod invoices;
 mod payments;
+mod prices;
 mod reference;
 mod sales_orders;
 

@@ -9,6 +9,7 @@ pub mod customer;
 pub mod inventory;
 pub mod invoice;
 pub mod payment;
+pub mod price;
 pub mod reference;
 pub mod sales_order;
 
@@ -18,5 +19,6 @@ pub use customer::*;
 pub use inventory::*;
 pub use invoice::*;
 pub use payment::*;
+pub use price::*;
 pub use reference::*;
 pub use sales_order::*;
