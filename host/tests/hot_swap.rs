@@ -50,12 +50,24 @@ struct World {
     bc: ledgerlink_sim::bigcommerce::Running,
     visma: ledgerlink_sim::visma::Running,
     app: Option<App>,
+    config: ledgerlink::config::Config,
     http: reqwest::Client,
     data: tempfile::TempDir,
 }
 
+fn engine_config() -> ledgerlink::engine::EngineConfig {
+    ledgerlink::engine::EngineConfig {
+        poll_interval: Duration::from_millis(50),
+        ..Default::default()
+    }
+}
+
 impl World {
     async fn start() -> World {
+        Self::start_configured(|_| {}).await
+    }
+
+    async fn start_configured(adjust: impl FnOnce(&mut ledgerlink::config::Config)) -> World {
         let bc = ledgerlink_sim::bigcommerce::start(ledgerlink_sim::bigcommerce::Config {
             quota: None,
             webhook_time_scale: 0.001,
@@ -85,14 +97,11 @@ impl World {
                 e.posting.document_type = ledgerlink::engine::flows::DocumentType::SalesOrder;
             }
         }
-        let engine = ledgerlink::engine::EngineConfig {
-            poll_interval: Duration::from_millis(50),
-            ..Default::default()
-        };
+        adjust(&mut config);
         let app = App::start(
-            config,
+            config.clone(),
             AppOptions {
-                engine: Some(engine),
+                engine: Some(engine_config()),
                 ..Default::default()
             },
         )
@@ -102,9 +111,26 @@ impl World {
             bc,
             visma,
             app: Some(app),
+            config,
             http: reqwest::Client::new(),
             data,
         }
+    }
+
+    /// Stops the host and starts it again on the same data dir, with a changed configuration.
+    async fn restart(&mut self, adjust: impl FnOnce(&mut ledgerlink::config::Config)) {
+        self.app.take().unwrap().shutdown().await.unwrap();
+        adjust(&mut self.config);
+        let app = App::start(
+            self.config.clone(),
+            AppOptions {
+                engine: Some(engine_config()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        self.app = Some(app);
     }
 
     fn app(&self) -> &App {
@@ -459,5 +485,110 @@ async fn versions_swap_in_the_running_host_while_orders_flow() {
         jobs.iter().all(|j| j.state != JobState::Failed),
         "failed jobs during the swaps"
     );
+    w.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_host_keeps_a_pushed_version_until_its_configuration_changes() {
+    let a_path = guest("ledgerlink_standard");
+    let b_path = guest("ledgerlink_test_swap_twin");
+    let (a, b) = (sha256_of(&a_path), sha256_of(&b_path));
+    // No order work: this test is about which version each start binds.
+    let mut w = World::start_configured(|c| {
+        c.host.poll_interval_secs = 0;
+        c.stores[0].register_hooks = false;
+    })
+    .await;
+
+    // B pushed over HTTP (the component as the body) for se only.
+    let app = w.app();
+    let resp = w
+        .http
+        .post(format!(
+            "http://{}/api/plugins/push?entity=se&deadline_ms=80",
+            app.admin_addr
+        ))
+        .bearer_auth(&app.admin_token)
+        .body(std::fs::read(&b_path).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["sha256"], b.as_str(), "{v}");
+    assert_eq!(v["deadline_ms"], 80, "{v}");
+    assert_eq!(w.live_sha("se").await, b);
+
+    // Same configuration: the pushed version survives the restart.
+    w.restart(|_| {}).await;
+    assert_eq!(w.live_sha("se").await, b);
+    assert_eq!(w.live_sha("fi").await, a);
+    let (_, listing) = w.admin(Method::GET, "/api/plugins", None).await;
+    let se = listing["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["entity"] == "se")
+        .unwrap()
+        .clone();
+    assert_eq!(se["plugin"], "swap-twin", "{listing}");
+    assert!(
+        se["rollback_to"][0].as_str().unwrap().contains(&a[..12]),
+        "{listing}"
+    );
+    assert_eq!(
+        listing["versions"].as_array().unwrap().len(),
+        2,
+        "{listing}"
+    );
+
+    // Unknown versions, entities without history and bad bodies are clear 4xx answers.
+    let (status, v) = w
+        .admin(
+            Method::POST,
+            "/api/plugins/activate",
+            Some(json!({"entity": "se", "version": "nope@1"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("nope@1"), "{v}");
+    let (status, v) = w
+        .admin(
+            Method::POST,
+            "/api/plugins/rollback",
+            Some(json!({"entity": "fi"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("no earlier version"),
+        "{v}"
+    );
+    let (status, v) = w
+        .admin(
+            Method::POST,
+            "/api/plugins/activate",
+            Some(json!({"name": "nope", "version": "swap-twin@2.0.0"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("standard"), "{v}");
+
+    // By configured name: every entity routed to it.
+    let (status, v) = w
+        .admin(
+            Method::POST,
+            "/api/plugins/activate",
+            Some(json!({"name": "standard", "version": &a[..12]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["entities"], json!(["se", "fi"]), "{v}");
+    assert_eq!(w.live_sha("se").await, a);
+
+    // A changed configuration wins over the registry's state.
+    w.restart(|c| c.plugins[0].path = b_path.clone()).await;
+    assert_eq!(w.live_sha("se").await, b);
+    assert_eq!(w.live_sha("fi").await, b);
     w.shutdown().await;
 }
