@@ -1,8 +1,18 @@
 //! Stock, owned by Visma → BigCommerce. A scheduled job reads the items whose availability
 //! changed since the stored watermark (all items on a full sync), asks the plugin for
 //! absolute levels per BigCommerce location, and sends them in batches (the client splits
-//! at 2000). Untracked items are left out by the plugin; the levels we set are recorded as
-//! echo markers so the inventory webhooks they cause do no work.
+//! at 2000). Untracked items are left out by the plugin, and SKUs BigCommerce does not sell
+//! are never sent.
+//!
+//! No echo loop: stock flows one way. The inventory webhooks our adjustments cause are
+//! recorded and skipped (`IGNORED_SCOPES`), an absolute level says the same however often it
+//! is sent, and nothing we write to BigCommerce moves Visma's availability time, so the next
+//! delta does not see our own pass again.
+//!
+//! One bad item never holds up the others: when the plugin refuses the batch, each item is
+//! mapped on its own; when BigCommerce refuses a batch (one item fails all of it), the batch
+//! is halved until the refused items stand alone. Everything else is sent, the watermark
+//! moves on, and the job then fails once with every refused item named.
 
 use super::canonical::to_wit_decimal;
 use super::{FlowDeps, audit, bc_err, call_plugin, visma_err};
@@ -10,10 +20,13 @@ use crate::error::JobError;
 use crate::handler::{JobHandler, JobOutcome};
 use crate::{Job, JobContext};
 use chrono::{DateTime, Utc};
+use ledgerlink_bigcommerce::Client as BcClient;
 use ledgerlink_bigcommerce::models::ProductFilter;
 use ledgerlink_bigcommerce::models::{AdjustmentItem, ItemRef};
+use ledgerlink_core::ErrorClass;
 use ledgerlink_core::{BcProductId, BcVariantId, BoxFuture, LegalEntityId, LocationId};
 use ledgerlink_runtime::types as wit;
+use ledgerlink_runtime::{LoadedPlugin, MappingTables};
 use ledgerlink_visma::dto::{DateFilter, InventoryFilter};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -53,6 +66,7 @@ impl JobHandler for StockFlow {
                 .and_then(|v| v.as_bool())
                 .unwrap_or(false);
             let mut sent = 0usize;
+            let mut refusals: Vec<(String, String, String)> = Vec::new();
             for (entity_id, store) in &self.settings.feeds {
                 let entity = self.deps.entity(entity_id)?.clone();
                 let Some(route) = self
@@ -157,9 +171,8 @@ impl JobHandler for StockFlow {
                     let wctx = self
                         .deps
                         .context(&entity, &route, store, 0, &entity.base_currency);
-                    let adjustments =
-                        call_plugin(ctx, &plugin, move |p| p.map_stock(&wctx, &tables, &levels))
-                            .await?;
+                    let (adjustments, mut bad) =
+                        map_isolating(ctx, &plugin, &wctx, &tables, levels).await?;
                     let items: Vec<AdjustmentItem> = adjustments
                         .iter()
                         .filter_map(|a| {
@@ -176,33 +189,43 @@ impl JobHandler for StockFlow {
                             })
                         })
                         .collect();
-                    if !items.is_empty() {
-                        let started = Instant::now();
-                        let r = bc
-                            .set_absolute_inventory(Some("Ledgerlink: stock from Visma"), &items)
-                            .await
-                            .map_err(bc_err);
-                        audit(
-                            ctx,
-                            "bigcommerce",
-                            "PUT",
-                            "/v3/inventory/adjustments/absolute",
-                            Some(&items),
-                            &r,
-                            started,
-                        );
-                        r?;
-                        for i in &items {
-                            let res = format!("{store}:stock:{}:{:?}", i.location_id.0, i.item);
-                            ctx.record_echo("bigcommerce", &res, &i.quantity.to_string())
-                                .await?;
-                        }
-                        sent += items.len();
-                    }
+                    let (n, refused) = send_isolating(ctx, bc, items).await?;
+                    sent += n;
+                    bad.extend(refused);
+                    refusals.extend(
+                        bad.into_iter()
+                            .map(|(what, why)| (store.clone(), what, why)),
+                    );
                 }
                 ctx.store()
                     .set_watermark(&mark, &pass_started.to_rfc3339())
                     .await?;
+            }
+            if !refusals.is_empty() {
+                let list: Vec<String> = refusals
+                    .iter()
+                    .take(20)
+                    .map(|(store, what, why)| format!("{store} {what}: {why}"))
+                    .collect();
+                return Err(JobError::permanent(
+                    "stock_items_refused",
+                    format!(
+                        "{} stock level(s) not sent ({} others were): {}{}. Fix them, then run a full stock sync (POST /api/sync/stock?full=true).",
+                        refusals.len(),
+                        sent,
+                        list.join("; "),
+                        if refusals.len() > 20 { "; …" } else { "" }
+                    ),
+                )
+                .with_payload(
+                    "refused",
+                    serde_json::json!(
+                        refusals
+                            .iter()
+                            .map(|(s, w, y)| serde_json::json!({"store": s, "item": w, "error": y}))
+                            .collect::<Vec<_>>()
+                    ),
+                ));
             }
             if sent == 0 {
                 return Ok(JobOutcome::Skipped {
@@ -212,4 +235,84 @@ impl JobHandler for StockFlow {
             Ok(JobOutcome::Done)
         })
     }
+}
+
+/// Maps all levels in one plugin call; when the plugin refuses them, maps each item's levels
+/// on its own so the good ones still go. Returns the adjustments and the refused items.
+async fn map_isolating(
+    ctx: &JobContext,
+    plugin: &Arc<LoadedPlugin>,
+    wctx: &wit::Context,
+    tables: &MappingTables,
+    levels: Vec<wit::StockLevel>,
+) -> Result<(Vec<wit::BcInventoryAdjustment>, Vec<(String, String)>), JobError> {
+    let (c, t, l) = (wctx.clone(), tables.clone(), levels.clone());
+    match call_plugin(ctx, plugin, move |p| p.map_stock(&c, &t, &l)).await {
+        Ok(a) => return Ok((a, Vec::new())),
+        Err(e) if e.class != ErrorClass::Permanent => return Err(e),
+        Err(_) => {}
+    }
+    let mut by_item: Vec<(String, Vec<wit::StockLevel>)> = Vec::new();
+    for l in levels {
+        match by_item.iter_mut().find(|(n, _)| *n == l.item_number) {
+            Some((_, v)) => v.push(l),
+            None => by_item.push((l.item_number.clone(), vec![l])),
+        }
+    }
+    let (mut out, mut bad) = (Vec::new(), Vec::new());
+    for (number, levels) in by_item {
+        let (c, t) = (wctx.clone(), tables.clone());
+        match call_plugin(ctx, plugin, move |p| p.map_stock(&c, &t, &levels)).await {
+            Ok(a) => out.extend(a),
+            Err(e) if e.class == ErrorClass::Permanent => {
+                bad.push((format!("Visma item {number}"), e.message))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((out, bad))
+}
+
+/// Sends absolute levels; a batch BigCommerce refuses is halved until the refused items
+/// stand alone. Returns how many were set and the refused items with the reason.
+async fn send_isolating(
+    ctx: &JobContext,
+    bc: &BcClient,
+    items: Vec<AdjustmentItem>,
+) -> Result<(usize, Vec<(String, String)>), JobError> {
+    let (mut sent, mut refused) = (0usize, Vec::new());
+    let mut stack = vec![items];
+    while let Some(mut batch) = stack.pop() {
+        if batch.is_empty() {
+            continue;
+        }
+        let started = Instant::now();
+        let r = bc
+            .set_absolute_inventory(Some("Ledgerlink: stock from Visma"), &batch)
+            .await
+            .map_err(bc_err);
+        audit(
+            ctx,
+            "bigcommerce",
+            "PUT",
+            "/v3/inventory/adjustments/absolute",
+            Some(&batch),
+            &r,
+            started,
+        );
+        match r {
+            Ok(_) => sent += batch.len(),
+            Err(e) if e.class != ErrorClass::Permanent => return Err(e),
+            Err(e) if batch.len() == 1 => refused.push((
+                format!("{:?} at location {}", batch[0].item, batch[0].location_id.0),
+                e.message,
+            )),
+            Err(_) => {
+                let second = batch.split_off(batch.len() / 2);
+                stack.push(second);
+                stack.push(batch);
+            }
+        }
+    }
+    Ok((sent, refused))
 }

@@ -1,0 +1,263 @@
+//! Stock, Visma-owned → BigCommerce, end to end: the full sync sets every tracked SKU's level
+//! per location from its Visma warehouses; a delta sync (items whose availability changed
+//! since the last pass) carries a Visma stock move over and nothing else; the full sync
+//! corrects drift made in BigCommerce; untracked products and SKUs BigCommerce does not have
+//! are left alone; our own adjustments cause no further work (no echo loop).
+
+use ledgerlink::core::VismaItemNo;
+use ledgerlink::visma::dto::InventoryFilter;
+use ledgerlink_tests::Harness;
+use reqwest::Method;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Visma's available stock of `sku` per warehouse, in whole units.
+async fn visma_stock(h: &Harness, sku: &str) -> BTreeMap<String, i64> {
+    let (visma, entity) = h.visma_client("se");
+    let items = visma
+        .list_inventory_items(
+            &entity,
+            &InventoryFilter {
+                inventory_number: Some(sku.into()),
+                expand_warehouse_detail: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let item = items
+        .iter()
+        .find(|i| i.inventory_number == sku)
+        .unwrap_or_else(|| panic!("Visma has no item {sku}"));
+    item.warehouse_details
+        .iter()
+        .map(|w| {
+            let q = w.available.unwrap_or_default().floor();
+            (
+                w.warehouse.clone().unwrap_or_default(),
+                q.to_string().parse::<i64>().unwrap().max(0),
+            )
+        })
+        .collect()
+}
+
+/// What BigCommerce should show per location: the demo maps MAIN → 1 and GBG → 2 (the
+/// returns warehouse has no location).
+fn expected_levels(visma: &BTreeMap<String, i64>) -> BTreeMap<u64, i64> {
+    let mut out = BTreeMap::new();
+    for (w, q) in visma {
+        let loc = match w.as_str() {
+            "MAIN" => 1,
+            "GBG" => 2,
+            _ => continue,
+        };
+        *out.entry(loc).or_insert(0) += q;
+    }
+    out
+}
+
+fn only_mapped(bc: &BTreeMap<u64, i64>, expected: &BTreeMap<u64, i64>) -> BTreeMap<u64, i64> {
+    bc.iter()
+        .filter(|(l, _)| expected.contains_key(l))
+        .map(|(l, q)| (*l, *q))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_sync_sets_levels_deltas_carry_changes_and_full_sync_corrects_drift() {
+    let h = Harness::start().await.unwrap();
+    // Tracked by product and tracked by variant.
+    let skus = ["LL-MUG-01", "LL-BOTTLE-075", "LL-JKT-ARCTIC-M"];
+    let full = h.stock_sync(true).await.unwrap();
+    assert_eq!(full["state"], "done", "{full}");
+    for sku in skus {
+        let expected = expected_levels(&visma_stock(&h, sku).await);
+        assert!(
+            !expected.is_empty(),
+            "{sku} has stock in a mapped warehouse"
+        );
+        let bc = h.bc_stock(sku).await.unwrap();
+        assert_eq!(only_mapped(&bc, &expected), expected, "{sku}");
+    }
+
+    // Drift made in BigCommerce by hand, and a real change in Visma.
+    let bottle = h.product_id("LL-BOTTLE-075").await.unwrap();
+    h.bc_send(
+        Method::PUT,
+        "/v3/inventory/adjustments/absolute",
+        Some(json!({"items": [{"location_id": 1, "product_id": bottle, "quantity": 999}]})),
+    )
+    .await
+    .unwrap();
+    let mug_before = h.bc_stock("LL-MUG-01").await.unwrap()[&1];
+    h.visma_move_stock("se", "LL-MUG-01", "MAIN", 7)
+        .await
+        .unwrap();
+    h.visma_move_stock("se", "LL-JKT-ARCTIC-M", "GBG", -1)
+        .await
+        .unwrap();
+
+    // The delta pass sends the two changed items only: the drifted bottle stays as it is.
+    let delta = h.stock_sync(false).await.unwrap();
+    assert_eq!(delta["state"], "done", "{delta}");
+    assert_eq!(h.bc_stock("LL-MUG-01").await.unwrap()[&1], mug_before + 7);
+    let jacket = expected_levels(&visma_stock(&h, "LL-JKT-ARCTIC-M").await);
+    assert_eq!(
+        only_mapped(&h.bc_stock("LL-JKT-ARCTIC-M").await.unwrap(), &jacket),
+        jacket
+    );
+    assert_eq!(h.bc_stock("LL-BOTTLE-075").await.unwrap()[&1], 999);
+
+    // Nothing changed in Visma since: the next delta has nothing to send.
+    let idle = h.stock_sync(false).await.unwrap();
+    assert_eq!(idle["state"], "skipped", "{idle}");
+
+    // The scheduled full sync puts the bottle back to what Visma says.
+    let full = h.stock_sync(true).await.unwrap();
+    assert_eq!(full["state"], "done", "{full}");
+    let bottle_expected = expected_levels(&visma_stock(&h, "LL-BOTTLE-075").await);
+    assert_eq!(
+        only_mapped(
+            &h.bc_stock("LL-BOTTLE-075").await.unwrap(),
+            &bottle_expected
+        ),
+        bottle_expected
+    );
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untracked_and_unknown_items_are_left_alone_and_our_adjustments_cause_no_work() {
+    let h = Harness::start().await.unwrap();
+    let (visma, entity) = h.visma_client("se");
+    // A stocked Visma item whose BigCommerce twin does not track inventory, and one that
+    // BigCommerce does not sell at all.
+    for sku in ["LL-UNTRACKED-1", "LL-ERP-ONLY-1"] {
+        visma
+            .create_inventory_item_once(
+                &entity,
+                &ledgerlink::visma::dto::InventoryUpdate {
+                    inventory_number: Some(sku.into()),
+                    description: Some(format!("{sku} item")),
+                    item_class: Some("GOODS".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        h.visma_move_stock("se", sku, "MAIN", 12).await.unwrap();
+    }
+    let created = h
+        .bc_send(
+            Method::POST,
+            "/v3/catalog/products",
+            Some(
+                json!({"name": "Gift card", "type": "physical", "sku": "LL-UNTRACKED-1",
+                        "price": 100, "weight": 0, "inventory_tracking": "none"}),
+            ),
+        )
+        .await
+        .unwrap();
+    let untracked = created["data"]["id"].as_u64().unwrap();
+    assert!(
+        visma
+            .find_inventory_item(&entity, &VismaItemNo::new("LL-UNTRACKED-1"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let full = h.stock_sync(true).await.unwrap();
+    assert_eq!(full["state"], "done", "{full}");
+    // BigCommerce would refuse stock for an untracked product: it was never sent, and the
+    // product still tracks nothing.
+    let p = h
+        .bc_send(
+            Method::GET,
+            &format!("/v3/catalog/products/{untracked}"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(p["data"]["inventory_tracking"], "none");
+    assert!(h.bc_stock("LL-UNTRACKED-1").await.unwrap().is_empty());
+    let items = h
+        .bc_send(Method::GET, "/v3/catalog/variants?sku=LL-ERP-ONLY-1", None)
+        .await
+        .unwrap();
+    assert_eq!(items["data"].as_array().map(Vec::len), Some(0));
+
+    // Our adjustments make BigCommerce send inventory webhooks; they are recorded and skipped,
+    // start no product sync, and the next delta finds nothing to send back.
+    let skipped = h
+        .wait_for(
+            "inventory webhooks from our adjustments",
+            Duration::from_secs(20),
+            || async {
+                let jobs = h
+                    .jobs("kind=store/product/inventory/updated&limit=500")
+                    .await?;
+                Ok(
+                    (!jobs.is_empty() && jobs.iter().all(|j| j["state"] == "skipped"))
+                        .then_some(jobs),
+                )
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!skipped.is_empty());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for kind in ["store/product/updated", "ledgerlink/product/sync"] {
+        let jobs = h.jobs(&format!("kind={kind}")).await.unwrap();
+        assert!(jobs.is_empty(), "{kind}: {jobs:?}");
+    }
+    let idle = h.stock_sync(false).await.unwrap();
+    assert_eq!(idle["state"], "skipped", "{idle}");
+    // (The seeded order history syncs meanwhile; only stock and product work matters here.)
+    let failed: Vec<_> = h
+        .jobs("state=failed")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|j| {
+            !j["subject"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("order:"))
+        })
+        .map(|j| format!("{} {} {}", j["kind"], j["subject"], j["error"]["message"]))
+        .collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn levels_bigcommerce_refuses_do_not_hold_up_the_others() {
+    // The Göteborg warehouse is mapped to a location the store does not have.
+    let h = Harness::start_configured(ledgerlink_tests::standard_plugin(), |c| {
+        for e in &mut c.entities {
+            e.tables
+                .entry("warehouse".into())
+                .or_default()
+                .insert("GBG".into(), "9".into());
+        }
+    })
+    .await
+    .unwrap();
+    let job = h.stock_sync(true).await.unwrap();
+    assert_eq!(job["state"], "failed", "{job}");
+    assert_eq!(job["error"]["code"], "stock_items_refused", "{job}");
+    let message = job["error"]["message"].as_str().unwrap();
+    assert!(message.contains("location 9"), "{message}");
+    assert!(!message.contains("location 1"), "{message}");
+    // Everything at the Stockholm location landed all the same.
+    for sku in ["LL-MUG-01", "LL-JKT-ARCTIC-M"] {
+        let main = visma_stock(&h, sku).await.get("MAIN").copied().unwrap_or(0);
+        assert_eq!(
+            h.bc_stock(sku).await.unwrap().get(&1).copied(),
+            Some(main),
+            "{sku}"
+        );
+    }
+    h.shutdown().await.unwrap();
+}
