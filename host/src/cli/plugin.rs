@@ -1,7 +1,9 @@
 //! `ledgerlink plugin …`: build a plugin, test it against a fixture exactly as the host runs
 //! it, and manage the registered versions under the data dir (`list`, `push`, `activate`,
 //! `rollback`). Registry changes land in `<data-dir>/plugins/registry.json`, which a running
-//! host watches: they take effect there without a restart.
+//! host (`ledgerlink run` or `sandbox` on the same data dir) watches: its next jobs use the new
+//! version, within about a second, without a restart. `--config <file>` finds the data dir
+//! the way the host does.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -19,6 +21,26 @@ pub struct DataDir {
     /// Where Ledgerlink keeps its state; plugins live in `<data-dir>/plugins/`.
     #[arg(long, env = "LEDGERLINK_DATA_DIR", default_value = "./ledgerlink-data")]
     pub data_dir: PathBuf,
+    /// The host's configuration: use its `host.data_dir` (instead of `--data-dir`).
+    #[arg(long, conflicts_with = "data_dir")]
+    pub config: Option<PathBuf>,
+}
+
+impl DataDir {
+    pub fn resolve(&self) -> anyhow::Result<PathBuf> {
+        match &self.config {
+            Some(path) => Ok(crate::config::Config::load(path)?.host.data_dir),
+            None => Ok(self.data_dir.clone()),
+        }
+    }
+}
+
+/// Where a change shows up, said after every registry change.
+fn live_note(data_dir: &Path) {
+    println!(
+        "a host running on {} uses it for its next jobs (it watches the registry)",
+        data_dir.display()
+    );
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,7 +116,7 @@ fn run_blocking(cmd: PluginCommand) -> anyhow::Result<()> {
             fixture,
             expect,
         } => test(&component, &fixture, expect.as_deref()),
-        PluginCommand::List { data, json } => list(&data.data_dir, json),
+        PluginCommand::List { data, json } => list(&data.resolve()?, json),
         PluginCommand::Push {
             file,
             entity,
@@ -106,28 +128,32 @@ fn run_blocking(cmd: PluginCommand) -> anyhow::Result<()> {
                 deadline: Duration::from_millis(deadline_ms),
                 memory_bytes: memory_mib << 20,
             };
-            push(&data.data_dir, &file, &entity, limits)
+            push(&data.resolve()?, &file, &entity, limits)
         }
         PluginCommand::Activate {
             version,
             entity,
             data,
         } => {
-            let record = RegistryStore::open(&data.data_dir)?.activate(&entity, &version)?;
+            let data_dir = data.resolve()?;
+            let record = RegistryStore::open(&data_dir)?.activate(&entity, &version)?;
             println!(
                 "{} is active for {}",
                 record.label(),
                 describe_entity(&entity)
             );
+            live_note(&data_dir);
             Ok(())
         }
         PluginCommand::Rollback { entity, data } => {
-            let record = RegistryStore::open(&data.data_dir)?.rollback(&entity)?;
+            let data_dir = data.resolve()?;
+            let record = RegistryStore::open(&data_dir)?.rollback(&entity)?;
             println!(
                 "{} rolled back to {}",
                 describe_entity(&entity),
                 record.label()
             );
+            live_note(&data_dir);
             Ok(())
         }
     }
@@ -306,6 +332,7 @@ fn push(data_dir: &Path, file: &Path, entity: &str, limits: PluginLimits) -> any
         describe_entity(entity)
     );
     println!("sha256 {}", record.sha256);
+    live_note(data_dir);
     Ok(())
 }
 
@@ -402,6 +429,7 @@ mod registry_commands {
     fn data(dir: &Path) -> DataDir {
         DataDir {
             data_dir: dir.to_path_buf(),
+            config: None,
         }
     }
 
@@ -459,6 +487,43 @@ mod registry_commands {
         })
         .unwrap_err();
         assert!(err.to_string().contains("no plugin binding"), "{err}");
+    }
+
+    #[test]
+    fn config_names_the_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("state");
+        let config = dir.path().join("ledgerlink.toml");
+        std::fs::write(
+            &config,
+            format!("[host]\ndata_dir = {:?}\n", data_dir.display().to_string()),
+        )
+        .unwrap();
+        run_blocking(PluginCommand::Push {
+            file: guest("ledgerlink_test_swap_twin"),
+            entity: "le-1".into(),
+            deadline_ms: 50,
+            memory_mib: 64,
+            data: DataDir {
+                data_dir: dir.path().join("not-this-one"),
+                config: Some(config.clone()),
+            },
+        })
+        .unwrap();
+        let file = RegistryStore::open(&data_dir).unwrap().read().unwrap();
+        assert_eq!(file.active_for("le-1").unwrap().name, "swap-twin");
+        assert!(!dir.path().join("not-this-one").exists());
+
+        std::fs::write(&config, "[host]\nbogus = 1\n").unwrap();
+        let err = run_blocking(PluginCommand::List {
+            data: DataDir {
+                data_dir: data_dir.clone(),
+                config: Some(config),
+            },
+            json: false,
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("bogus"), "{err:#}");
     }
 
     fn fixture(name: &str) -> PathBuf {
