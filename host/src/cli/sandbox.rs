@@ -214,6 +214,26 @@ pub fn sandbox_config(
     }
 }
 
+/// The dev loop's usual stumble: a plugin rebuilt under the version the data dir's registry
+/// already holds with other content is refused (a version names one component, for the audit).
+fn rebuilt_plugin_hint(e: anyhow::Error, data_dir: &Path) -> anyhow::Error {
+    let conflict = e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<ledgerlink_runtime::RegistryError>(),
+            Some(ledgerlink_runtime::RegistryError::VersionConflict { .. })
+        )
+    });
+    if conflict {
+        e.context(format!(
+            "the plugin was rebuilt without a new version number: bump its version, or start \
+             afresh with --reset (deletes {})",
+            data_dir.display()
+        ))
+    } else {
+        e
+    }
+}
+
 pub async fn run(a: SandboxArgs) -> anyhow::Result<()> {
     if a.reset && a.data_dir.exists() {
         std::fs::remove_dir_all(&a.data_dir)?;
@@ -246,7 +266,9 @@ pub async fn run(a: SandboxArgs) -> anyhow::Result<()> {
         a.listen,
         a.workers,
     );
-    let app = App::start(config, AppOptions::default()).await?;
+    let app = App::start(config, AppOptions::default())
+        .await
+        .map_err(|e| rebuilt_plugin_hint(e, &a.data_dir))?;
     println!(
         "{}",
         serde_json::json!({
