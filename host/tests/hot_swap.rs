@@ -433,27 +433,28 @@ async fn versions_swap_in_the_running_host_while_orders_flow() {
     let after_wrong = create_order(&w.http, w.bc.info(), product).await;
     assert_eq!(w.mapped_with(after_wrong).await, [b.as_str()]);
 
-    // Every order that came in during the swaps was mapped by A or B, in one version per
-    // order, and synced.
+    // Every order that came in during the swaps was synced, each attempt on A or B (an order
+    // touched by two jobs may have met both), and the flow straddled the swaps.
     stop.store(true, Ordering::Relaxed);
     let flowed = flow.await.unwrap();
     assert!(flowed.len() >= 5, "only {} orders flowed", flowed.len());
     let (mut on_a, mut on_b) = (0, 0);
     for id in &flowed {
-        let used = w.mapped_with(*id).await;
-        assert_eq!(used.len(), 1, "order {id} mapped by {used:?}");
-        if used[0] == a {
-            on_a += 1;
-        } else if used[0] == b {
-            on_b += 1;
-        } else {
-            panic!("order {id} mapped by unknown {used:?}");
+        for used in w.mapped_with(*id).await {
+            if used == a {
+                on_a += 1;
+            } else if used == b {
+                on_b += 1;
+            } else {
+                panic!("order {id} mapped by an unknown version {used}");
+            }
         }
     }
     eprintln!(
-        "{} orders during the swaps: {on_a} on A, {on_b} on B",
+        "{} orders during the swaps: {on_a} attempts on A, {on_b} on B",
         flowed.len()
     );
+    assert!(on_a > 0 && on_b > 0, "A {on_a}, B {on_b}");
 
     // No attempt failed or was retried during the swaps.
     w.wait_idle().await;
