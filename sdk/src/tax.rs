@@ -1,7 +1,10 @@
 //! VAT and rounding that keep a Visma document equal, to the cent, to its BigCommerce source.
 //!
 //! BigCommerce rounds tax per line; Visma computes VAT per VAT category on the document. The two
-//! can differ by a cent or two. The recipe a plugin follows:
+//! can differ by a cent or two. Visma documents are always net (ex VAT): a VAT-inclusive
+//! document is posted with each line's gross amount turned into a net amount (gross minus the
+//! VAT it contains, rounded per line), and Visma then computes VAT on the net sum of each
+//! category. The recipe a plugin follows:
 //!
 //! 1. spread order-level amounts (discounts, a partial refund) over lines with [`allocate`], so
 //!    the parts add up exactly to the whole;
@@ -26,6 +29,13 @@
 //! assert_eq!(rounding_difference(4998, &t), 0);
 //! // but a source total of 49.97 needs a -0.01 rounding line.
 //! assert_eq!(rounding_difference(4997, &t), -1);
+//!
+//! // VAT-inclusive: 5.90 at 14 % and 9.90 at 24 % (15.80 in the shop) are posted as nets
+//! // 5.18 and 7.98; Visma adds 0.73 and 1.92 VAT: 15.81, so a -0.01 rounding line is due.
+//! let mut inc = VatSummary::new(true);
+//! inc.add("14", Decimal::from(14), 590);
+//! inc.add("24", Decimal::from(24), 990);
+//! assert_eq!(rounding_difference(1580, &inc.totals()), -1);
 //! ```
 
 use crate::money;
@@ -92,21 +102,21 @@ pub struct VatGroup {
     pub rate: Decimal,
     /// Sum of the line amounts (net, or gross for a VAT-inclusive document).
     pub amount: Minor,
+    /// Sum of the lines' net amounts as Visma receives them: for a VAT-inclusive document
+    /// each line's [`net_of`] its gross amount (rounded per line), else `amount`.
+    pub net: Minor,
 }
 
 impl VatGroup {
-    /// The VAT Visma computes for this category: on the net sum, or contained in the gross sum.
-    pub fn vat(&self, inclusive: bool) -> Minor {
-        if inclusive {
-            vat_in_gross(self.amount, self.rate)
-        } else {
-            vat_on_net(self.amount, self.rate)
-        }
+    /// The VAT Visma computes for this category: on the sum of its net line amounts.
+    pub fn vat(&self) -> Minor {
+        vat_on_net(self.net, self.rate)
     }
 }
 
-/// What a document's lines come to, the way Visma computes it: VAT per category on the sum of
-/// its lines, rounded once.
+/// What a document's lines come to, the way Visma computes it: net lines (a VAT-inclusive
+/// line is turned into its net amount on its own), VAT per category on the sum of its net
+/// lines, rounded once.
 #[derive(Debug, Clone, Default)]
 pub struct VatSummary {
     inclusive: bool,
@@ -119,7 +129,8 @@ pub struct Totals {
     /// Sum of line amounts (gross for a VAT-inclusive document).
     pub lines: Minor,
     pub vat: Minor,
-    /// What the customer pays: `lines + vat`, or `lines` when VAT-inclusive.
+    /// What the Visma document totals: net lines plus VAT. For a VAT-inclusive document this
+    /// can differ from `lines` by the per-line rounding of the nets.
     pub total: Minor,
 }
 
@@ -134,12 +145,24 @@ impl VatSummary {
 
     /// Adds a line amount under its VAT category. The first rate seen for a category is kept.
     pub fn add(&mut self, category: &str, rate: Decimal, amount: Minor) {
+        let inclusive = self.inclusive;
+        let net_at = |rate: Decimal| {
+            if inclusive {
+                net_of(amount, rate)
+            } else {
+                amount
+            }
+        };
         match self.groups.iter_mut().find(|g| g.category == category) {
-            Some(g) => g.amount += amount,
+            Some(g) => {
+                g.amount += amount;
+                g.net += net_at(g.rate);
+            }
             None => self.groups.push(VatGroup {
                 category: category.to_owned(),
                 rate,
                 amount,
+                net: net_at(rate),
             }),
         }
     }
@@ -157,11 +180,20 @@ impl VatSummary {
         &self.groups
     }
 
+    /// Whether line amounts include VAT.
+    pub fn inclusive(&self) -> bool {
+        self.inclusive
+    }
+
     pub fn totals(&self) -> Totals {
         let lines: Minor = self.groups.iter().map(|g| g.amount).sum();
-        let vat: Minor = self.groups.iter().map(|g| g.vat(self.inclusive)).sum();
-        let total = if self.inclusive { lines } else { lines + vat };
-        Totals { lines, vat, total }
+        let net: Minor = self.groups.iter().map(|g| g.net).sum();
+        let vat: Minor = self.groups.iter().map(|g| g.vat()).sum();
+        Totals {
+            lines,
+            vat,
+            total: net + vat,
+        }
     }
 }
 
@@ -220,6 +252,25 @@ mod tests {
                 total: 13500
             }
         );
+        // Two lines of 0.99 at 25 %: nets 0.79 + 0.79 (per line), VAT 0.40 on 1.58: 1.98.
+        let mut two = VatSummary::new(true);
+        two.add("25", Decimal::from(25), 99);
+        two.add("25", Decimal::from(25), 99);
+        assert_eq!(two.totals().total, 198);
+        // 3 × 0.13 gross at 24 %: nets 0.10 each (0.30), VAT 0.07: 0.37, one cent short.
+        let mut three = VatSummary::new(true);
+        for _ in 0..3 {
+            three.add("24", Decimal::from(24), 13);
+        }
+        assert_eq!(
+            three.totals(),
+            Totals {
+                lines: 39,
+                vat: 7,
+                total: 37
+            }
+        );
+        assert_eq!(rounding_difference(39, &three.totals()), 2);
         assert_eq!(gross_of(10000, Decimal::from(25)), 12500);
         assert_eq!(net_of(12500, Decimal::from(25)), 10000);
     }

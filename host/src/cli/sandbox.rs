@@ -117,7 +117,7 @@ pub fn demo_tables() -> BTreeMap<String, BTreeMap<String, String>> {
 pub fn demo_settings() -> BTreeMap<String, String> {
     [
         ("rounding-account", "3740"),
-        ("rounding-vat-category", "HIGH"),
+        ("rounding-vat-category", "ZERO"),
         ("freight-account", "3540"),
         ("handling-account", "3540"),
         ("gift-wrapping-account", "3540"),

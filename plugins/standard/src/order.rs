@@ -45,6 +45,10 @@ pub fn map_order(
         None => format!("BigCommerce order {}", order.id),
     };
     let po = order.po_number.clone().filter(|p| !p.trim().is_empty());
+    let mut body = body;
+    if doc_type == "sales-order" {
+        charge_items(&settings, &mut body.lines, &mut errors);
+    }
     let document = match doc_type {
         "sales-order" => SalesDocument::SalesOrder(SalesOrder {
             order_type: settings.get_or("order-type", "SO").to_owned(),
@@ -153,6 +157,34 @@ fn body(
         credit_terms,
         external_reference,
         inclusive,
+    }
+}
+
+/// SalesOrders v3 lines all need an item: handling, gift wrapping, fees, discounts and the
+/// rounding line go on the entity's `charge-item` (a non-stock charge item). Freight stays an
+/// item-less line; the host posts it as the order's freight.
+fn charge_items(settings: &Settings, lines: &mut [DocumentLine], errors: &mut Errors) {
+    if !lines
+        .iter()
+        .any(|l| l.item_number.is_none() && l.kind != LineKind::Freight)
+    {
+        return;
+    }
+    let Some(item) = settings
+        .require(
+            "charge-item",
+            "for sales-order lines without an item",
+            errors,
+        )
+        .map(str::to_owned)
+    else {
+        return;
+    };
+    for l in lines
+        .iter_mut()
+        .filter(|l| l.item_number.is_none() && l.kind != LineKind::Freight)
+    {
+        l.item_number = Some(item.clone());
     }
 }
 

@@ -606,8 +606,17 @@ pub fn create(
     let ship_inc = money_field(V2, body, "shipping_cost_inc_tax")?;
     let hand_ex = money_field(V2, body, "handling_cost_ex_tax")?;
     let hand_inc = money_field(V2, body, "handling_cost_inc_tax")?;
-    let ship_rate = store.tax_rate(store.shipping_tax_class_id);
-    let hand_rate = store.tax_rate(store.handling_tax_class_id);
+    // Tax follows the destination: the first shipping address, else the billing address.
+    let tax_country = body
+        .get("shipping_addresses")
+        .and_then(|l| l.get(0))
+        .and_then(|a| a.get("country_iso2"))
+        .and_then(Value::as_str)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| billing.country_iso2.clone());
+    let ship_rate = store.tax_rate_in(store.shipping_tax_class_id, &tax_country);
+    let hand_rate = store.tax_rate_in(store.handling_tax_class_id, &tax_country);
     if let Some(list) = body.get("shipping_addresses") {
         let list = list.as_array().ok_or_else(|| {
             ApiError::bad_request(V2, "shipping_addresses must be an array.")
@@ -703,7 +712,7 @@ pub fn create(
                     )
                     .field(&field("variant_id"), "purchasing disabled"));
                 }
-                let rate = store.tax_rate(product.tax_class_id);
+                let rate = store.tax_rate_in(product.tax_class_id, &tax_country);
                 let unit = split(
                     price_ex,
                     price_inc,
@@ -770,7 +779,7 @@ pub fn create(
                     )
                     .field(&field("price_ex_tax"), "required"));
                 }
-                let rate = store.tax_rate(0);
+                let rate = store.tax_rate_in(0, &tax_country);
                 OrderLine {
                     id: line_id,
                     product_id: 0,
@@ -820,7 +829,7 @@ pub fn create(
                 wrap_ex,
                 wrap_inc,
                 Decimal::ZERO,
-                store.tax_rate(store.wrapping_tax_class_id),
+                store.tax_rate_in(store.wrapping_tax_class_id, &tax_country),
                 inclusive,
             );
         }

@@ -1,7 +1,8 @@
 //! `--seed demo`: a deterministic, realistic store.
 //!
 //! - Store "Ledgerlink Nordic Outfitters", Sweden, prices entered **including** VAT (25 %,
-//!   food 12 %, books 6 %, gift cards 0 %), default currency SEK.
+//!   food 12 %, books 6 %, gift cards 0 %), default currency SEK; a tax zone "Finland" with the
+//!   Finnish rates (24 %, food 14 %, books 10 %, gift cards 0 %) for orders shipped there.
 //! - Currencies SEK (default) and EUR; channels 1 "Nordic Outfitters Storefront" (SEK, EUR
 //!   enabled) and 2 "Nordic Outfitters EU" (EUR).
 //! - Locations 1 (default, Stockholm) and 2 (Göteborg warehouse).
@@ -463,6 +464,20 @@ pub(crate) fn demo(store: &mut Store, now: DateTime<Utc>, seed: u64) {
         is_transactional: true,
         last_updated: start,
     });
+    // Distance sales to Finland (the EU channel's market) carry Finnish VAT, as the EU's
+    // one-stop-shop rules require: 24 % standard (shipping and wrapping follow it), 14 % food,
+    // 10 % books, 0 % gift cards. The Finnish company books these orders at the same rates.
+    store.tax_zones.push(TaxZone {
+        countries: vec!["FI".into()],
+        rates: vec![
+            (0, dec("0.24")),
+            (1, Decimal::ZERO),
+            (2, dec("0.24")),
+            (3, dec("0.24")),
+            (4, dec("0.14")),
+            (5, dec("0.10")),
+        ],
+    });
     store.channels[0].enabled_currencies = vec!["SEK".into(), "EUR".into()];
     store.channels[0].date_created = start;
     store.channels[0].date_modified = start;
@@ -653,9 +668,15 @@ fn seed_orders(store: &mut Store, now: DateTime<Utc>, rng: &mut StdRng) {
                     .get("variant_id")
                     .and_then(Value::as_u64)
                     .unwrap_or(vids[0]);
+                // The EUR price list's price as entered in the store (gross or net, as the
+                // store is set up); the store adds Finnish VAT to it (see the tax zone).
                 let price = store.price_lists[&1].records[&(vid, "EUR".to_string())].price;
-                line["price_inc_tax"] = json!(price.to_string());
-                line["price_ex_tax"] = json!((price / dec("1.25")).round_dp(2).to_string());
+                let entered = if exclusive {
+                    "price_ex_tax"
+                } else {
+                    "price_inc_tax"
+                };
+                line[entered] = json!(price.to_string());
             }
             if lines
                 .iter()

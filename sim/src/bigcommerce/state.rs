@@ -19,6 +19,14 @@ pub struct TaxClass {
     pub rate: Decimal,
 }
 
+/// A tax zone: buyers shipping to one of `countries` pay these rates (class id → fraction)
+/// instead of the store's default rates; classes the zone does not list keep the default.
+#[derive(Debug, Clone)]
+pub struct TaxZone {
+    pub countries: Vec<String>,
+    pub rates: Vec<(u64, Decimal)>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Currency {
     pub id: u64,
@@ -570,6 +578,9 @@ pub struct Store {
     /// `tax_entered_with_prices`: catalog prices include tax.
     pub prices_include_tax: bool,
     pub tax_classes: Vec<TaxClass>,
+    /// Zones with their own rates (e.g. EU distance sales at the buyer country's VAT); the
+    /// class rates above apply everywhere else.
+    pub tax_zones: Vec<TaxZone>,
     pub shipping_tax_class_id: u64,
     pub handling_tax_class_id: u64,
     pub wrapping_tax_class_id: u64,
@@ -639,6 +650,7 @@ impl Store {
                     rate: rate(6),
                 },
             ],
+            tax_zones: Vec::new(),
             shipping_tax_class_id: 2,
             handling_tax_class_id: 2,
             wrapping_tax_class_id: 3,
@@ -710,6 +722,16 @@ impl Store {
             .find(|c| c.id == class_id)
             .map(|c| c.rate)
             .unwrap_or(Decimal::ZERO)
+    }
+
+    /// The rate of a class for a buyer in `country` (ISO 3166 alpha-2): the zone's rate when
+    /// a zone covers the country and lists the class, else the store's rate.
+    pub fn tax_rate_in(&self, class_id: u64, country: &str) -> Decimal {
+        self.tax_zones
+            .iter()
+            .filter(|z| z.countries.iter().any(|c| c.eq_ignore_ascii_case(country)))
+            .find_map(|z| z.rates.iter().find(|(id, _)| *id == class_id).map(|r| r.1))
+            .unwrap_or_else(|| self.tax_rate(class_id))
     }
 
     pub fn default_currency(&self) -> &Currency {

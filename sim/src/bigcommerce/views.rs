@@ -250,6 +250,13 @@ pub fn taxes_v2(o: &Order, store: &Store, details: bool) -> Vec<Value> {
         amount: Decimal,
     }
     let mut rows: Vec<Row> = Vec::new();
+    // The rates the order was taxed at: those of its destination (see `orders::create`).
+    let tax_country = o
+        .shipping_addresses
+        .first()
+        .map(|s| s.address.country_iso2.clone())
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| o.billing_address.country_iso2.clone());
     for l in &o.lines {
         rows.push(Row {
             class_id: l.tax_class_id,
@@ -262,7 +269,7 @@ pub fn taxes_v2(o: &Order, store: &Store, details: bool) -> Vec<Value> {
         if !l.wrapping.tax.is_zero() {
             rows.push(Row {
                 class_id: store.wrapping_tax_class_id,
-                rate: store.tax_rate(store.wrapping_tax_class_id),
+                rate: store.tax_rate_in(store.wrapping_tax_class_id, &tax_country),
                 address: l.order_address_id,
                 product: Some(l.id),
                 kind: "gift-wrapping",
@@ -273,7 +280,7 @@ pub fn taxes_v2(o: &Order, store: &Store, details: bool) -> Vec<Value> {
     for s in &o.shipping_addresses {
         rows.push(Row {
             class_id: store.shipping_tax_class_id,
-            rate: store.tax_rate(store.shipping_tax_class_id),
+            rate: store.tax_rate_in(store.shipping_tax_class_id, &tax_country),
             address: s.id,
             product: None,
             kind: "shipping",
@@ -282,7 +289,7 @@ pub fn taxes_v2(o: &Order, store: &Store, details: bool) -> Vec<Value> {
         if !s.handling.tax.is_zero() {
             rows.push(Row {
                 class_id: store.handling_tax_class_id,
-                rate: store.tax_rate(store.handling_tax_class_id),
+                rate: store.tax_rate_in(store.handling_tax_class_id, &tax_country),
                 address: s.id,
                 product: None,
                 kind: "handling",

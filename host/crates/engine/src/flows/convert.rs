@@ -123,16 +123,19 @@ fn line(
     };
     let quantity = from_wit_decimal(&l.quantity);
     let mut unit_price = from_wit_decimal(&l.unit_price);
-    let mut discount = minor_to_decimal(l.discount_amount, digits);
-    let mut amount = minor_to_decimal(l.line_amount, digits);
+    let (mut discount, mut amount) = (l.discount_amount, l.line_amount);
     if vat_inclusive && !rate.is_zero() {
-        // Visma documents are ex VAT: take the VAT out of every amount; the plugin's rounding
-        // line and the totals check catch a cent lost here.
+        // Visma documents are ex VAT: each amount loses the VAT it contains, rounded per line
+        // exactly as the SDK's `tax::net_of` does, so the plugin's VAT summary (and its
+        // rounding line) predicts Visma's total to the cent.
         let factor = Decimal::ONE + rate / Decimal::ONE_HUNDRED;
-        unit_price = (unit_price / factor).round_dp(4);
-        discount = (discount / factor).round_dp(digits);
-        amount = (amount / factor).round_dp(digits);
+        unit_price = (unit_price / factor)
+            .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        discount = net_of(discount, rate);
+        amount = net_of(amount, rate);
     }
+    let discount = minor_to_decimal(discount, digits);
+    let amount = minor_to_decimal(amount, digits);
     Ok(Line {
         inventory_number: l.item_number.clone().filter(|n| !n.trim().is_empty()),
         description: opt(&l.description),
@@ -188,30 +191,99 @@ pub fn invoice(inv: &wit::CustomerInvoice, vat: &VatCodes) -> Result<InvoiceUpda
     })
 }
 
-/// A sales order mapped for a company that posts invoices is turned into the same lines on
-/// an invoice (the Visma simulator and many tenants have no SalesOrders v3 service).
-pub fn sales_order_as_invoice(so: &wit::SalesOrder) -> wit::CustomerInvoice {
-    wit::CustomerInvoice {
-        customer_number: so.customer_number.clone(),
-        document_date: so.date.clone(),
-        due_date: None,
-        currency_id: so.currency_id.clone(),
-        exchange_rate: so.exchange_rate,
-        branch_number: so.branch_number.clone(),
-        external_reference: so.external_reference.clone(),
-        customer_ref_number: so.customer_ref_number.clone(),
-        description: so.description.clone(),
-        vat_inclusive: so.vat_inclusive,
-        payment_method_id: so.payment_method_id.clone(),
-        credit_terms_id: so.credit_terms_id.clone(),
-        invoice_address: so.billing_address.clone(),
-        invoice_contact: so.billing_contact.clone(),
-        delivery_address: so.shipping_address.clone(),
-        lines: so.lines.clone(),
-        expected_total: so.expected_total,
-        expected_vat: so.expected_vat,
-        note: so.note.clone(),
+/// A mapped sales order → a SalesOrders v3 order, created on hold (the flow opens it once
+/// its totals are verified). Freight lines become the order's `freight`; every other line
+/// needs an item (the plugin names a charge item for handling, fees and rounding). The v3
+/// service computes each line as `round(quantity × unitPrice) − discount`, so the unit price
+/// is the one that gives the mapped line amount; a negative non-item line (a rounding of
+/// -0.01) is posted as a `Receipt` of its absolute amount.
+pub fn sales_order(
+    so: &wit::SalesOrder,
+    vat: &VatCodes,
+) -> Result<ledgerlink_visma::dto::NewSalesOrder, JobError> {
+    use ledgerlink_visma::dto::{
+        Freight, NewOrderLine, NewSalesOrder, OrderCustomer, PaymentSettings,
+    };
+    let digits = digits_of(&so.currency_id);
+    let mut lines = Vec::with_capacity(so.lines.len());
+    let mut freight: Option<Freight> = None;
+    for (i, l) in so.lines.iter().enumerate() {
+        let category = opt(&l.vat_category_id);
+        let c = line(l, i, so.vat_inclusive, digits, vat)?;
+        if l.kind == wit::LineKind::Freight && l.item_number.is_none() {
+            let f = freight.get_or_insert_with(|| Freight {
+                tax_category_id: category.clone(),
+                ..Default::default()
+            });
+            f.cost += c.amount;
+            continue;
+        }
+        let Some(item) = c.inventory_number else {
+            return Err(JobError::permanent(
+                "missing_mapping",
+                format!(
+                    "sales order line {i} ({}) has no item; a SalesOrders v3 line needs one (set the plugin's charge-item)",
+                    l.description
+                ),
+            )
+            .at(format!("lines[{i}].item-number")));
+        };
+        let negative = c.amount < Decimal::ZERO;
+        let (quantity, amount, discount) = if negative {
+            (c.quantity.abs(), -c.amount, Decimal::ZERO)
+        } else {
+            (c.quantity, c.amount, c.discount)
+        };
+        let gross = amount + discount;
+        let listed = c.unit_price.abs();
+        let unit_price = if quantity.is_zero() || (listed * quantity).round_dp(digits) == gross {
+            listed
+        } else {
+            (gross / quantity).round_dp(6)
+        };
+        lines.push(NewOrderLine {
+            inventory_id: item,
+            quantity,
+            unit_price: Some(unit_price),
+            has_manual_price: Some(true),
+            discount_amount: (!discount.is_zero()).then_some(discount),
+            has_manual_discount: (!discount.is_zero()).then_some(true),
+            tax_category_id: category,
+            warehouse_id: l.warehouse_id.clone(),
+            unit_of_measure: c.uom,
+            description: c.description,
+            note: c.note,
+            operation: Some(if negative { "Receipt" } else { "Issue" }.to_owned()),
+            ..Default::default()
+        });
     }
+    Ok(NewSalesOrder {
+        order_type: so.order_type.clone(),
+        customer: OrderCustomer {
+            id: so.customer_number.clone(),
+            order: opt(&so.customer_order),
+            terms_id: so.credit_terms_id.clone(),
+            ..Default::default()
+        },
+        date: date(&so.date).map(|d| d.date_naive()),
+        request_on: so
+            .request_date
+            .as_deref()
+            .and_then(date)
+            .map(|d| d.date_naive()),
+        currency_id: Some(so.currency_id.clone()),
+        description: opt(&so.description),
+        note: opt(&so.note),
+        status: Some("Hold".to_owned()),
+        branch_id: so.branch_number.clone(),
+        freight,
+        payment_settings: so.payment_method_id.clone().map(|m| PaymentSettings {
+            payment_method_id: Some(m),
+            ..Default::default()
+        }),
+        order_lines: lines,
+        ..Default::default()
+    })
 }
 
 pub fn credit_note(
@@ -261,6 +333,14 @@ pub fn credit_note(
         application_lines,
         ..Default::default()
     })
+}
+
+/// A gross amount (minor units) without the VAT it contains at `rate` percent: the VAT is
+/// rounded half away from zero, the same formula as `ledgerlink_sdk::tax::net_of`.
+pub fn net_of(gross: i64, rate: Decimal) -> i64 {
+    let vat = (Decimal::from(gross) * (rate / (Decimal::ONE_HUNDRED + rate)))
+        .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    gross - i64::try_from(vat).unwrap_or(0)
 }
 
 /// Minor units of a Visma amount, for comparing with what BigCommerce says.

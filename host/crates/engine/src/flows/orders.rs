@@ -5,7 +5,7 @@
 
 use super::canonical::{self, OrderBundle};
 use super::convert;
-use super::routing::{EntitySettings, InvoiceTiming, Route};
+use super::routing::{DocumentType, EntitySettings, InvoiceTiming, Route};
 use super::{
     FlowDeps, KIND_WRITE_BACK, audit, bc_err, call_plugin, canonical_err, store_of, visma_err,
 };
@@ -17,13 +17,17 @@ use ledgerlink_core::{BcOrderId, BoxFuture, ExternalRef, LegalEntityId, VismaDoc
 use ledgerlink_runtime::types as wit;
 use ledgerlink_store::{IdentityKey, NewJob, WriteStart};
 use ledgerlink_visma::VismaError;
-use ledgerlink_visma::dto::Invoice;
+use ledgerlink_visma::dto::{DocumentStatus, Invoice};
 use std::sync::Arc;
 use std::time::Instant;
 
 pub const ID_CUSTOMER: &str = "customer";
 pub const ID_INVOICE: &str = "invoice";
 pub const ID_CREDIT_NOTE: &str = "credit_note";
+pub const ID_SALES_ORDER: &str = "sales_order";
+pub const ID_SALES_ORDER_CANCEL: &str = "sales_order_cancel";
+/// Appended to a document's identity kind once the document passed the totals check.
+const VERIFIED_SUFFIX: &str = "_verified";
 
 const STATUS_REFUNDED: u32 = 4;
 const STATUS_CANCELLED: u32 = 5;
@@ -101,22 +105,120 @@ fn eligible(status: u32, entity: &EntitySettings) -> bool {
     }
 }
 
+/// Which optional sub-resources an order job fetches. Shipments and refunds cost a request
+/// each and are absent from most orders: they are fetched when the header says they can exist
+/// (status, shipped count, refunded amount) or the event is about them. Any job but the
+/// first (`store/order/created`) fetches them, so a refund or shipment the header does not
+/// reveal (e.g. the merchant changed the status afterwards) is still seen by the next event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Wanted {
+    shipments: bool,
+    refunds: bool,
+}
+
+impl Wanted {
+    fn of(job: &Job, order: &Order) -> Self {
+        use ledgerlink_bigcommerce::models::status;
+        let first_event = job.kind == "store/order/created";
+        let shipped = order.items_shipped.unwrap_or(0) > 0
+            || matches!(
+                order.status_id,
+                status::SHIPPED | status::PARTIALLY_SHIPPED | status::COMPLETED
+            );
+        Self {
+            shipments: shipped || !first_event,
+            refunds: header_shows_refunds(order) || !first_event,
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        match (self.shipments, self.refunds) {
+            (true, true) => "products, addresses, coupons, taxes, shipments, refunds",
+            (true, false) => "products, addresses, coupons, taxes, shipments",
+            (false, true) => "products, addresses, coupons, taxes, refunds",
+            (false, false) => "products, addresses, coupons, taxes",
+        }
+    }
+}
+
+/// A refund sets the order's status to (partially) refunded; the simulator (and, despite the
+/// spec's "always 0", some stores) also report `refunded_amount`.
+fn header_shows_refunds(order: &Order) -> bool {
+    use ledgerlink_bigcommerce::models::status;
+    order.refunded_amount.is_some_and(|a| !a.is_zero())
+        || matches!(
+            order.status_id,
+            status::REFUNDED | status::PARTIALLY_REFUNDED
+        )
+}
+
+/// What the sub-resource fetch found, for the audit log (the full bundle is the job's
+/// snapshot).
+#[derive(serde::Serialize)]
+struct BundleCounts {
+    products: usize,
+    shipping_addresses: usize,
+    coupons: usize,
+    taxes: usize,
+    shipments: usize,
+    refunds: usize,
+}
+
+impl BundleCounts {
+    fn of(b: &OrderBundle) -> Self {
+        Self {
+            products: b.products.len(),
+            shipping_addresses: b.shipping_addresses.len(),
+            coupons: b.coupons.len(),
+            taxes: b.taxes.len(),
+            shipments: b.shipments.len(),
+            refunds: b.refunds.len(),
+        }
+    }
+}
+
 impl OrderFlow {
     pub fn new(deps: Arc<FlowDeps>) -> Self {
         Self { deps }
     }
 
-    async fn fetch(&self, store: &str, id: BcOrderId) -> Result<OrderBundle, JobError> {
+    /// The order's sub-resources, fetched together. Shipments and refunds only when they can
+    /// exist (see [`Wanted`]); shipping addresses only when the header counts any.
+    async fn fetch_rest(
+        &self,
+        store: &str,
+        order: Order,
+        wanted: Wanted,
+    ) -> Result<OrderBundle, JobError> {
         let bc = self.deps.bc(store)?;
-        let order = bc.get_order(id).await.map_err(bc_err)?;
+        let id = order.id;
+        let with_addresses = order.shipping_address_count != Some(0);
         let (products, shipping_addresses, coupons, taxes, shipments, refunds) =
             futures::try_join!(
                 bc.order_products(id),
-                bc.order_shipping_addresses(id),
+                async {
+                    if with_addresses {
+                        bc.order_shipping_addresses(id).await
+                    } else {
+                        Ok(Vec::new())
+                    }
+                },
                 bc.order_coupons(id),
                 bc.order_taxes(id),
-                bc.order_shipments(id),
-                bc.order_refunds(id),
+                async {
+                    if wanted.shipments {
+                        bc.order_shipments(id).await
+                    } else {
+                        Ok(Vec::new())
+                    }
+                },
+                async {
+                    if wanted.refunds {
+                        bc.order_refunds(id).await
+                    } else {
+                        Ok(Vec::new())
+                    }
+                },
             )
             .map_err(bc_err)?;
         Ok(OrderBundle {
@@ -130,48 +232,85 @@ impl OrderFlow {
         })
     }
 
+    /// Whether this state of the order is the echo of our own write-back: nothing to do.
+    /// An order that may carry refunds is never taken for an echo (a refund must be credited
+    /// even when it lands in the same second as our write).
+    async fn own_echo(
+        &self,
+        ctx: &JobContext,
+        store: &str,
+        order: &Order,
+        may_have_refunds: bool,
+    ) -> Result<bool, JobError> {
+        if may_have_refunds {
+            return Ok(false);
+        }
+        ctx.is_echo(
+            "bigcommerce",
+            &echo_resource(store, order.id),
+            Some(&modified_hash(order)),
+            std::time::Duration::from_secs(24 * 3600),
+        )
+        .await
+    }
+
     async fn run(&self, job: &Job, ctx: &JobContext) -> Result<JobOutcome, JobError> {
         let store = store_of(job)?;
         let id = order_id_of(job)?;
         ctx.tag_order(id);
+        let echo = || JobOutcome::Skipped {
+            reason: "our own write-back".into(),
+        };
         let bundle = match ctx.replay_snapshot() {
-            Some(snap) => serde_json::from_value::<OrderBundle>(snap.clone()).map_err(|e| {
-                JobError::permanent("bad_snapshot", format!("stored snapshot unreadable: {e}"))
-            })?,
+            Some(snap) => {
+                let bundle = serde_json::from_value::<OrderBundle>(snap.clone()).map_err(|e| {
+                    JobError::permanent("bad_snapshot", format!("stored snapshot unreadable: {e}"))
+                })?;
+                if self
+                    .own_echo(ctx, &store, &bundle.order, !bundle.refunds.is_empty())
+                    .await?
+                {
+                    return Ok(echo());
+                }
+                bundle
+            }
             None => {
+                // The header first: the echo of our own write-back stops here, one request
+                // instead of seven.
                 let started = Instant::now();
-                let b = self.fetch(&store, id).await;
+                let order = self.deps.bc(&store)?.get_order(id).await.map_err(bc_err);
                 audit(
                     ctx,
                     "bigcommerce",
                     "GET",
-                    &format!(
-                        "/v2/orders/{id} (+ products, addresses, coupons, taxes, shipments, refunds)"
-                    ),
+                    &format!("/v2/orders/{id}"),
                     None::<&()>,
-                    &b.as_ref().map(|b| &b.order).map_err(Clone::clone),
+                    &order.as_ref().map_err(Clone::clone),
+                    started,
+                );
+                let order = order?;
+                if self
+                    .own_echo(ctx, &store, &order, header_shows_refunds(&order))
+                    .await?
+                {
+                    return Ok(echo());
+                }
+                let wanted = Wanted::of(job, &order);
+                let started = Instant::now();
+                let b = self.fetch_rest(&store, order, wanted).await;
+                audit(
+                    ctx,
+                    "bigcommerce",
+                    "GET",
+                    &format!("/v2/orders/{id}/* ({})", wanted.describe()),
+                    None::<&()>,
+                    &b.as_ref().map(BundleCounts::of).map_err(Clone::clone),
                     started,
                 );
                 b?
             }
         };
         ctx.save_snapshot(serde_json::to_value(&bundle).unwrap_or_default());
-
-        // Our own write-back changed the order: nothing new to do.
-        if ctx
-            .is_echo(
-                "bigcommerce",
-                &echo_resource(&store, id),
-                Some(&modified_hash(&bundle.order)),
-                std::time::Duration::from_secs(24 * 3600),
-            )
-            .await?
-            && bundle.refunds.is_empty()
-        {
-            return Ok(JobOutcome::Skipped {
-                reason: "our own write-back".into(),
-            });
-        }
 
         let currency = canonical::currency_of(&bundle.order);
         let channel = bundle.order.channel_id.map(|c| c.0).unwrap_or(1);
@@ -188,33 +327,24 @@ impl OrderFlow {
         let status = bundle.order.status_id;
         let invoice_key = IdentityKey::new(entity.id.clone(), ID_INVOICE, order_key(&store, id));
         let mut invoice_no = ctx.identity(&invoice_key).await?;
+        let cancelled = matches!(status, STATUS_CANCELLED | STATUS_DECLINED);
 
-        if invoice_no.is_none() && eligible(status, &entity) {
-            match entity.posting.invoice_timing {
-                InvoiceTiming::OnOrder => {
-                    invoice_no = Some(
-                        self.post_invoice(ctx, &store, &route, &entity, &bundle, None)
-                            .await?,
-                    );
-                    did.push("invoice");
-                }
-                InvoiceTiming::AtCompletion => {
-                    if matches!(status, STATUS_SHIPPED | STATUS_COMPLETED) {
-                        invoice_no = Some(
-                            self.post_invoice(ctx, &store, &route, &entity, &bundle, None)
-                                .await?,
-                        );
-                        did.push("invoice");
-                    }
-                }
-                InvoiceTiming::PerShipment => {
+        if entity.posting.document_type == DocumentType::SalesOrder && invoice_no.is_none() {
+            return self
+                .sales_order_state(ctx, &store, &route, &entity, &bundle, did)
+                .await;
+        }
+
+        match entity.posting.invoice_timing {
+            InvoiceTiming::PerShipment => {
+                if eligible(status, &entity) {
                     for s in &bundle.shipments {
                         let key = IdentityKey::new(
                             entity.id.clone(),
                             ID_INVOICE,
                             format!("{}/s{}", order_key(&store, id), s.id),
                         );
-                        if ctx.identity(&key).await?.is_some() {
+                        if ctx.identity(&key).await?.is_some() && verified(ctx, &key).await? {
                             continue;
                         }
                         let no = self
@@ -231,6 +361,28 @@ impl OrderFlow {
                     }
                 }
             }
+            timing => {
+                let due = eligible(status, &entity)
+                    && (timing == InvoiceTiming::OnOrder
+                        || matches!(status, STATUS_SHIPPED | STATUS_COMPLETED));
+                // A document left unreleased after a totals mismatch is checked again (and
+                // released once right) instead of being taken for done.
+                let held = match &invoice_no {
+                    Some(_) => !verified(ctx, &invoice_key).await?,
+                    None => false,
+                };
+                if (invoice_no.is_none() && due) || held {
+                    invoice_no = Some(
+                        self.post_invoice(ctx, &store, &route, &entity, &bundle, None)
+                            .await?,
+                    );
+                    did.push(if held {
+                        "invoice re-checked"
+                    } else {
+                        "invoice"
+                    });
+                }
+            }
         }
 
         if let Some(inv) = &invoice_no {
@@ -242,39 +394,290 @@ impl OrderFlow {
                     did.push("credit note");
                 }
             }
-            if matches!(status, STATUS_CANCELLED | STATUS_DECLINED)
+            if cancelled
                 && self
                     .post_cancellation(ctx, &route, &entity, &bundle, inv, &store)
                     .await?
             {
                 did.push("cancellation credit note");
             }
-        } else if matches!(status, STATUS_CANCELLED | STATUS_DECLINED) {
+        } else if cancelled {
             return Ok(JobOutcome::Skipped {
                 reason: "cancelled before it was invoiced: nothing to undo in Visma".into(),
             });
         }
 
-        // Remember the state acted on, so a write-back made from exactly this state can mark
-        // its own change as an echo (and one made after a merchant's change does not).
-        ctx.record_echo(
-            SYNCED_TARGET,
-            &echo_resource(&store, id),
-            &modified_hash(&bundle.order),
-        )
-        .await?;
-        if did.is_empty() {
-            let reason = if invoice_no.is_some() {
-                "already in Visma; nothing new".to_owned()
-            } else {
-                format!(
-                    "status {status} ({}) is not posted by the posting rule",
-                    bundle.order.status
-                )
+        finish(ctx, &store, &bundle, did, invoice_no.is_some()).await
+    }
+
+    /// The SalesOrders v3 posting rule, before the order is invoiced: one sales order per
+    /// order (created on hold, opened once its totals are verified), cancelled in Visma when
+    /// the order is cancelled in BigCommerce. Refunds need an invoice to credit, which only
+    /// exists once Visma has invoiced the order.
+    async fn sales_order_state(
+        &self,
+        ctx: &JobContext,
+        store: &str,
+        route: &Route,
+        entity: &EntitySettings,
+        bundle: &OrderBundle,
+        mut did: Vec<&'static str>,
+    ) -> Result<JobOutcome, JobError> {
+        let id = bundle.order.id;
+        let status = bundle.order.status_id;
+        let key = IdentityKey::new(entity.id.clone(), ID_SALES_ORDER, order_key(store, id));
+        let mut order_no = ctx.identity(&key).await?;
+        let cancelled = matches!(status, STATUS_CANCELLED | STATUS_DECLINED);
+        if cancelled {
+            let Some(no) = &order_no else {
+                return Ok(JobOutcome::Skipped {
+                    reason: "cancelled before it was posted: nothing to undo in Visma".into(),
+                });
             };
-            return Ok(JobOutcome::Skipped { reason });
+            let cancel_key = IdentityKey::new(
+                entity.id.clone(),
+                ID_SALES_ORDER_CANCEL,
+                order_key(store, id),
+            );
+            if ctx.identity(&cancel_key).await?.is_none() {
+                let (order_type, order_id) = split_order_no(no);
+                let started = Instant::now();
+                let r = self
+                    .deps
+                    .visma
+                    .cancel_sales_order(&entity.id, order_type, order_id, None)
+                    .await
+                    .map_err(visma_err);
+                audit(
+                    ctx,
+                    "visma",
+                    "POST",
+                    &format!("api/v3/SalesOrders/{order_type}/{order_id}/cancel"),
+                    None::<&()>,
+                    &r,
+                    started,
+                );
+                r?;
+                ctx.store()
+                    .put_identity(&cancel_key, no, Some(ctx.job_id()))
+                    .await?;
+                ctx.tag_document(&VismaDocumentNo::new(no.clone()));
+                did.push("sales order cancelled");
+            }
+        } else if eligible(status, entity) && (order_no.is_none() || !verified(ctx, &key).await?) {
+            let held = order_no.is_some();
+            order_no = Some(
+                self.post_sales_order(ctx, store, route, entity, bundle)
+                    .await?,
+            );
+            did.push(if held {
+                "sales order re-checked"
+            } else {
+                "sales order"
+            });
         }
-        Ok(JobOutcome::Done)
+        if let Some(no) = &order_no {
+            let refund_key_of = |r: &ledgerlink_bigcommerce::models::Refund| {
+                IdentityKey::new(entity.id.clone(), ID_CREDIT_NOTE, refund_key(store, r.id.0))
+            };
+            for r in &bundle.refunds {
+                if ctx.identity(&refund_key_of(r)).await?.is_none() {
+                    return Err(JobError::permanent(
+                        "not_invoiced",
+                        format!(
+                            "refund {} of order {id} cannot be credited yet: the order is Visma sales order {no}, which has no invoice to credit; invoice it in Visma (or adjust the sales order) and skip this event",
+                            r.id.0
+                        ),
+                    ));
+                }
+            }
+        }
+        finish(ctx, store, bundle, did, order_no.is_some()).await
+    }
+
+    /// Creates the order's SalesOrders v3 order once (or re-checks one left on hold), checks
+    /// Visma's total against BigCommerce's to the cent, and opens it.
+    async fn post_sales_order(
+        &self,
+        ctx: &JobContext,
+        store: &str,
+        route: &Route,
+        entity: &EntitySettings,
+        bundle: &OrderBundle,
+    ) -> Result<String, JobError> {
+        let id = bundle.order.id;
+        let key = IdentityKey::new(entity.id.clone(), ID_SALES_ORDER, order_key(store, id));
+        let reference = ExternalRef::new(short_ref("bc-o", &format!("{store}:{id}")));
+        let start = ctx.begin_write(&key, &reference).await?;
+        let (lookup_first, existing) = match start {
+            WriteStart::AlreadyDone { visma_id } => {
+                if verified(ctx, &key).await? {
+                    return Ok(visma_id);
+                }
+                (false, Some(visma_id))
+            }
+            WriteStart::LookUpFirst { .. } => (true, None),
+            WriteStart::Proceed { .. } => (false, None),
+        };
+        let (doc, currency) = self
+            .map_order(ctx, store, route, entity, bundle, None)
+            .await?;
+        let wit::SalesDocument::SalesOrder(mut so) = doc else {
+            return Err(JobError::permanent(
+                "wrong_document",
+                format!(
+                    "the posting rule of {} asks for a sales order but the plugin mapped order {id} to an invoice (check its document-type setting)",
+                    entity.id
+                ),
+            ));
+        };
+        if so.branch_number.is_none() {
+            so.branch_number = route.branch.clone();
+        }
+        let vat = self.deps.vat_codes(&entity.id).await?;
+        let body = convert::sales_order(&so, &vat)?;
+        let visma = &self.deps.visma;
+        let existing_doc = match &existing {
+            Some(no) => {
+                let (t, n) = split_order_no(no);
+                match visma.get_sales_order_versioned(&entity.id, t, n).await {
+                    Ok(v) => Some(v),
+                    // Deleted in Visma while held: create it again.
+                    Err(VismaError::NotFound { .. }) => None,
+                    Err(e) => return Err(visma_err(e)),
+                }
+            }
+            None => None,
+        };
+        let current = match existing_doc {
+            Some(v) => v,
+            None => {
+                let started = Instant::now();
+                let since = chrono::Utc::now() - chrono::Duration::hours(48);
+                let r = if lookup_first || existing.is_some() {
+                    visma
+                        .ensure_sales_order(&entity.id, &reference, &body, since)
+                        .await
+                } else {
+                    visma
+                        .create_sales_order_once(&entity.id, &reference, &body)
+                        .await
+                }
+                .map_err(visma_err);
+                audit(
+                    ctx,
+                    "visma",
+                    "POST",
+                    "api/v3/SalesOrders",
+                    Some(&body),
+                    &r.as_ref().map(|c| &c.doc).map_err(Clone::clone),
+                    started,
+                );
+                let created = match r {
+                    Ok(c) => c.doc,
+                    Err(e) => {
+                        if e.class == ledgerlink_core::ErrorClass::Permanent {
+                            ctx.abandon_write(&key).await?;
+                        }
+                        return Err(e
+                            .with_payload(
+                                "request",
+                                serde_json::to_value(&body).unwrap_or_default(),
+                            )
+                            .with_payload(
+                                "mapped",
+                                serde_json::to_value(&so).unwrap_or_default(),
+                            ));
+                    }
+                };
+                visma
+                    .get_sales_order_versioned(&entity.id, &created.order_type, &created.order_id)
+                    .await
+                    .map_err(visma_err)?
+            }
+        };
+        let doc = current.doc;
+        let number = format!("{}/{}", doc.order_type, doc.order_id);
+        ctx.complete_write(&key, &number).await?;
+        ctx.tag_document(&VismaDocumentNo::new(number.clone()));
+        if existing.is_some() && doc.status.as_deref() != Some("Hold") {
+            // Taken off hold (or cancelled) in Visma by hand: taken as it stands.
+            mark_verified(ctx, &key, &number).await?;
+            return Ok(number);
+        }
+        let visma_total = doc
+            .order_total
+            .and_then(|a| convert::to_minor(a, &currency));
+        if visma_total != Some(so.expected_total) {
+            return Err(JobError::permanent(
+                "totals_mismatch",
+                format!(
+                    "Visma sales order {number} totals {} but BigCommerce order {id} totals {} (minor units); it was left on hold for review",
+                    visma_total.map(|v| v.to_string()).unwrap_or_else(|| "nothing".into()),
+                    so.expected_total
+                ),
+            )
+            .with_payload("visma_sales_order", serde_json::to_value(&doc).unwrap_or_default())
+            .with_payload("mapped", serde_json::to_value(&so).unwrap_or_default()));
+        }
+        if doc.status.as_deref() == Some("Hold") {
+            let patch = ledgerlink_visma::dto::SalesOrderPatch {
+                status: Some("Open".into()),
+                ..Default::default()
+            };
+            let etag = current.etag.unwrap_or_default();
+            let started = Instant::now();
+            let r = visma
+                .update_sales_order(&entity.id, &doc.order_type, &doc.order_id, &patch, &etag)
+                .await
+                .map_err(visma_err);
+            audit(
+                ctx,
+                "visma",
+                "PATCH",
+                &format!("api/v3/SalesOrders/{number}"),
+                Some(&patch),
+                &r.as_ref().map(|v| &v.doc).map_err(Clone::clone),
+                started,
+            );
+            r?;
+        }
+        mark_verified(ctx, &key, &number).await?;
+        Ok(number)
+    }
+
+    /// The order mapped by the entity's plugin (customer found or created first), and the
+    /// document currency.
+    async fn map_order(
+        &self,
+        ctx: &JobContext,
+        store: &str,
+        route: &Route,
+        entity: &EntitySettings,
+        bundle: &OrderBundle,
+        shipment: Option<&ledgerlink_bigcommerce::models::Shipment>,
+    ) -> Result<(wit::SalesDocument, String), JobError> {
+        let mut order = canonical::order(bundle, None).map_err(canonical_err)?;
+        let currency = order.currency.clone();
+        let wctx = self
+            .deps
+            .context(entity, route, store, order.channel_id, &currency);
+        let customer = self
+            .customer(ctx, store, route, entity, &order, &wctx)
+            .await?;
+        order.customer.visma_customer_number = Some(customer);
+        let plugin = self.deps.plugin(ctx, &route.entity)?;
+        let tables = self.deps.tables(entity);
+        let wship = shipment
+            .map(canonical::shipment)
+            .transpose()
+            .map_err(canonical_err)?;
+        let (c, o) = (wctx, order);
+        let doc = call_plugin(ctx, &plugin, move |p| {
+            p.map_order(&c, &tables, &o, wship.as_ref())
+        })
+        .await?;
+        Ok((doc, currency))
     }
 
     /// The Visma customer number for the order's buyer, created once if needed.
@@ -354,38 +757,33 @@ impl OrderFlow {
             None => short_ref("bc-o", &format!("{store}:{id}")),
         });
         let start = ctx.begin_write(&key, &reference).await?;
-        let lookup_first = match start {
-            WriteStart::AlreadyDone { visma_id } => return Ok(visma_id),
-            WriteStart::LookUpFirst { .. } => true,
-            WriteStart::Proceed { .. } => false,
+        let (mut lookup_first, existing) = match start {
+            WriteStart::AlreadyDone { visma_id } => {
+                if verified(ctx, &key).await? {
+                    return Ok(visma_id);
+                }
+                // Created before but not verified: held after a totals mismatch (or its
+                // release failed). Check it again below.
+                (false, Some(visma_id))
+            }
+            WriteStart::LookUpFirst { .. } => (true, None),
+            WriteStart::Proceed { .. } => (false, None),
         };
-        let mut order = canonical::order(bundle, None).map_err(canonical_err)?;
-        let currency = order.currency.clone();
-        let wctx = self
-            .deps
-            .context(entity, route, store, order.channel_id, &currency);
-        let customer = self
-            .customer(ctx, store, route, entity, &order, &wctx)
+        let (doc, currency) = self
+            .map_order(ctx, store, route, entity, bundle, shipment)
             .await?;
-        order.customer.visma_customer_number = Some(customer.clone());
-
-        let plugin = self.deps.plugin(ctx, &route.entity)?;
-        let tables = self.deps.tables(entity);
-        let wship = shipment.map(canonical::shipment);
-        let (c, o) = (wctx.clone(), order.clone());
-        let doc = call_plugin(ctx, &plugin, move |p| {
-            p.map_order(&c, &tables, &o, wship.as_ref())
-        })
-        .await?;
         let mut inv = match doc {
             wit::SalesDocument::Invoice(i) => i,
-            // The simulator and this release post invoices; a sales order is booked as an
-            // invoice with the same lines (reported in the audit).
-            wit::SalesDocument::SalesOrder(so) => convert::sales_order_as_invoice(&so),
+            wit::SalesDocument::SalesOrder(_) => {
+                return Err(JobError::permanent(
+                    "wrong_document",
+                    format!(
+                        "the posting rule of {} asks for an invoice but the plugin mapped order {id} to a sales order (check its document-type setting)",
+                        entity.id
+                    ),
+                ));
+            }
         };
-        if inv.customer_number.is_empty() {
-            inv.customer_number = customer;
-        }
         if inv.branch_number.is_none() {
             inv.branch_number = route.branch.clone();
         }
@@ -395,13 +793,28 @@ impl OrderFlow {
 
         let visma = &self.deps.visma;
         let started = Instant::now();
-        let found = if lookup_first {
-            visma
+        let held = match &existing {
+            Some(no) => match visma
+                .get_invoice(&entity.id, &VismaDocumentNo::new(no))
+                .await
+            {
+                Ok(d) => Some(d),
+                // Deleted in Visma while held: make it again (after a look-up by reference).
+                Err(VismaError::NotFound { .. }) => {
+                    lookup_first = true;
+                    None
+                }
+                Err(e) => return Err(visma_err(e)),
+            },
+            None => None,
+        };
+        let found = match held {
+            Some(d) => Some(d),
+            None if lookup_first => visma
                 .find_invoice_by_ref(&entity.id, &reference)
                 .await
-                .map_err(visma_err)?
-        } else {
-            None
+                .map_err(visma_err)?,
+            None => None,
         };
         let doc: Invoice = match found {
             Some(d) => d,
@@ -442,6 +855,18 @@ impl OrderFlow {
         ctx.complete_write(&key, &number).await?;
         ctx.tag_document(&VismaDocumentNo::new(number.clone()));
 
+        // Not released yet (a re-checked document may have been released by hand meanwhile).
+        let unreleased = matches!(
+            doc.status,
+            None | Some(DocumentStatus::Hold) | Some(DocumentStatus::Balanced)
+        );
+        if existing.is_some() && !unreleased {
+            // Released in Visma (by an accountant, or before documents were marked verified):
+            // final, so taken as it stands.
+            mark_verified(ctx, &key, &number).await?;
+            return Ok(number);
+        }
+
         // The totals check: Visma must come to BigCommerce's total, to the cent. A company
         // with cash rounding (e.g. whole kronor) rounds the document total itself and says
         // by how much in `roundingDiff`; the total before that rounding must match.
@@ -466,7 +891,7 @@ impl OrderFlow {
             .with_payload("visma_invoice", serde_json::to_value(&doc).unwrap_or_default())
             .with_payload("mapped", serde_json::to_value(&inv).unwrap_or_default()));
         }
-        if entity.posting.release_invoices {
+        if entity.posting.release_invoices && unreleased {
             audited_release(
                 ctx,
                 &format!("v1/customerinvoice/{number}/action/release"),
@@ -474,6 +899,7 @@ impl OrderFlow {
             )
             .await?;
         }
+        mark_verified(ctx, &key, &number).await?;
         if entity.posting.write_back {
             ctx.enqueue(NewJob {
                 kind: KIND_WRITE_BACK.into(),
@@ -649,7 +1075,8 @@ impl OrderFlow {
             },
             credited,
             credited_total,
-        );
+        )
+        .map_err(canonical_err)?;
         let reference = ExternalRef::new(short_ref("bc-x", &format!("{store}:{id}")));
         self.post_credit(
             ctx, store, route, entity, &key, &reference, wrefund, invoice,
@@ -760,7 +1187,13 @@ impl OrderFlow {
             .amount_in_currency
             .or(doc.amount)
             .and_then(|a| convert::to_minor(a, &currency));
-        if visma_total != Some(cn.expected_total) {
+        // As for invoices: a company's cash rounding of the total is not a mismatch.
+        let before_rounding = doc
+            .amount_in_currency
+            .or(doc.amount)
+            .map(|a| a - doc.rounding_diff.unwrap_or_default())
+            .and_then(|a| convert::to_minor(a, &currency));
+        if visma_total != Some(cn.expected_total) && before_rounding != Some(cn.expected_total) {
             return Err(JobError::permanent(
                 "totals_mismatch",
                 format!(
@@ -781,6 +1214,63 @@ impl OrderFlow {
         }
         Ok(number)
     }
+}
+
+/// Records the state acted on, so a write-back made from exactly this state can mark its own
+/// change as an echo (and one made after a merchant's change does not), and says what the
+/// job did.
+async fn finish(
+    ctx: &JobContext,
+    store: &str,
+    bundle: &OrderBundle,
+    did: Vec<&'static str>,
+    posted: bool,
+) -> Result<JobOutcome, JobError> {
+    let id = bundle.order.id;
+    ctx.record_echo(
+        SYNCED_TARGET,
+        &echo_resource(store, id),
+        &modified_hash(&bundle.order),
+    )
+    .await?;
+    if did.is_empty() {
+        let reason = if posted {
+            "already in Visma; nothing new".to_owned()
+        } else {
+            format!(
+                "status {} ({}) is not posted by the posting rule",
+                bundle.order.status_id, bundle.order.status
+            )
+        };
+        return Ok(JobOutcome::Skipped { reason });
+    }
+    Ok(JobOutcome::Done)
+}
+
+/// The identity recording that the document under `key` passed the totals check (and was
+/// released or opened as the posting rule says); its absence marks a held document.
+fn verified_key(key: &IdentityKey) -> IdentityKey {
+    IdentityKey::new(
+        key.legal_entity.clone(),
+        format!("{}{VERIFIED_SUFFIX}", key.kind),
+        key.bc_id.clone(),
+    )
+}
+
+async fn verified(ctx: &JobContext, key: &IdentityKey) -> Result<bool, JobError> {
+    Ok(ctx.identity(&verified_key(key)).await?.is_some())
+}
+
+async fn mark_verified(ctx: &JobContext, key: &IdentityKey, number: &str) -> Result<(), JobError> {
+    ctx.store()
+        .put_identity(&verified_key(key), number, Some(ctx.job_id()))
+        .await?;
+    Ok(())
+}
+
+/// `SO/000123` → (`SO`, `000123`).
+fn split_order_no(no: &str) -> (&str, &str) {
+    no.split_once('/').unwrap_or(("SO", no))
 }
 
 /// Identity-map key of an order: store and id (one entity may serve several stores).

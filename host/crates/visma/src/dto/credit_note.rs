@@ -171,6 +171,9 @@ pub struct CreditNote {
     pub balance: Option<Decimal>,
     #[serde(with = "crate::wrap::opt_dec")]
     pub balance_in_currency: Option<Decimal>,
+    /// Cash rounding of the total (e.g. to whole kronor) the company applied.
+    #[serde(with = "crate::wrap::opt_dec")]
+    pub rounding_diff: Option<Decimal>,
     #[serde(with = "crate::wrap::opt_dec")]
     pub vat_total_in_currency: Option<Decimal>,
     pub external_reference: Option<String>,
