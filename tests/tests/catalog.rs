@@ -1,7 +1,8 @@
 //! Products end to end: a new BigCommerce product with variants reaches both Visma companies
 //! as inventory items, field by field (number, description, unit, VAT category, net price in
 //! the company's currency); price-list records become customer price class prices; a product
-//! update and price-list changes follow; an unmapped price list is a clear mapping error.
+//! update and price-list changes (through the price lists' own webhooks) follow; an unmapped
+//! price list is a clear mapping error.
 
 use ledgerlink::cli::backfill::{BackfillOptions, What, backfill};
 use ledgerlink::core::VismaItemNo;
@@ -209,7 +210,7 @@ async fn a_new_product_with_variants_and_price_lists_reaches_visma_field_by_fiel
     )
     .await
     .unwrap();
-    // Price lists fire no product webhook: the full product sync carries them over.
+    // The price lists' own webhooks bring the prices over; so does a full product sync.
     let report = backfill(
         &h.app().store,
         &h.store_sections(),
@@ -325,8 +326,8 @@ async fn a_product_update_and_price_list_changes_reach_visma() {
         assert_eq!(row(&rows, "RETAIL", "EUR").len(), 1, "{rows:?}");
     }
 
-    // A new wholesale price for S, no EUR price for M any more, and an edit that fires the
-    // product webhook.
+    // A new wholesale price for S and no EUR price for M any more: price lists fire only
+    // their own webhooks, which bring the products of those variants up to date.
     h.bc_send(
         Method::PUT,
         &format!("/v3/pricelists/2/records/{}/SEK", vid("LL-JKT-ARCTIC-S")),
@@ -338,13 +339,6 @@ async fn a_product_update_and_price_list_changes_reach_visma() {
         Method::DELETE,
         &format!("/v3/pricelists/1/records/{}/EUR", vid("LL-JKT-ARCTIC-M")),
         None,
-    )
-    .await
-    .unwrap();
-    h.bc_send(
-        Method::PUT,
-        &format!("/v3/catalog/products/{product}"),
-        Some(json!({"name": "Arctic Down Jacket III"})),
     )
     .await
     .unwrap();
@@ -406,13 +400,6 @@ async fn a_price_list_without_a_price_class_is_a_clear_mapping_error() {
     )
     .await
     .unwrap();
-    h.bc_send(
-        Method::PUT,
-        &format!("/v3/catalog/products/{product}"),
-        Some(json!({"price": 159})),
-    )
-    .await
-    .unwrap();
     let failed = h
         .wait_for("the product job in the error queue", WAIT, || async {
             let jobs = h.jobs("state=failed").await?;
@@ -428,5 +415,29 @@ async fn a_price_list_without_a_price_class_is_a_clear_mapping_error() {
         message.contains("missing-price-class-mapping") && message.contains(&list.to_string()),
         "{message}"
     );
+    // The refused product holds up nothing else: the next price-list change of another
+    // product reaches Visma.
+    let bottle = h.product_id("LL-BOTTLE-075").await.unwrap();
+    let bottle_variant = variant_ids(&h, bottle).await[0].1;
+    h.bc_send(
+        Method::PUT,
+        &format!("/v3/pricelists/2/records/{bottle_variant}/SEK"),
+        Some(json!({"price": 222})),
+    )
+    .await
+    .unwrap();
+    let (se, se_id) = h.visma_client("se");
+    h.wait_for("the bottle's new wholesale price", WAIT, || {
+        let (se, se_id) = (&se, &se_id);
+        async move {
+            let rows = class_prices(se, se_id, "LL-BOTTLE-075").await;
+            Ok(row(&rows, "B2B", "SEK")
+                .iter()
+                .any(|r| r.price == Some(net(dec("222"), 25)))
+                .then_some(()))
+        }
+    })
+    .await
+    .unwrap();
     h.shutdown().await.unwrap();
 }

@@ -1073,7 +1073,14 @@ async fn upsert_records(
         .collect::<ApiResult<Vec<_>>>()?;
     let now = Utc::now();
     let list = store.price_lists.get_mut(&id).expect("checked");
+    let (mut added, mut changed) = (Vec::new(), Vec::new());
     for (key, price, sale, retail, map) in parsed {
+        let event = json!({"price_list_id": id, "variant_id": key.0, "currency_code": key.1.to_lowercase()});
+        if list.records.contains_key(&key) {
+            changed.push(event);
+        } else {
+            added.push(event);
+        }
         let created = list
             .records
             .get(&key)
@@ -1091,10 +1098,15 @@ async fn upsert_records(
             },
         );
     }
-    s.webhooks.emit(
-        "store/priceList/records/updated",
-        json!({"price_list_id": id}),
-    );
+    // One event per batch and kind, its data an array of the records (NOTES §5.3).
+    for (scope, records) in [
+        ("store/priceList/records/created", added),
+        ("store/priceList/records/updated", changed),
+    ] {
+        if !records.is_empty() {
+            s.webhooks.emit(scope, Value::Array(records));
+        }
+    }
     Ok(json_response(
         StatusCode::OK,
         json!({"data": {}, "meta": {}}),
@@ -1145,10 +1157,15 @@ async fn set_record(
         date_created: created,
         date_modified: now,
     };
+    let scope = if list.records.contains_key(&key) {
+        "store/priceList/record/updated"
+    } else {
+        "store/priceList/record/created"
+    };
     list.records.insert(key.clone(), rec.clone());
     s.webhooks.emit(
-        "store/priceList/record/updated",
-        json!({"price_list_id": id, "variant_id": vid, "currency": key.1.to_lowercase()}),
+        scope,
+        json!({"price_list_id": id, "variant_id": vid, "currency_code": key.1.to_lowercase()}),
     );
     Ok(json_response(
         StatusCode::OK,
@@ -1170,5 +1187,9 @@ async fn delete_record(
         .records
         .remove(&key)
         .ok_or_else(|| ApiError::not_found(V3, "price record"))?;
+    s.webhooks.emit(
+        "store/priceList/record/deleted",
+        json!({"price_list_id": id, "variant_id": key.0, "currency_code": key.1.to_lowercase()}),
+    );
     Ok(StatusCode::NO_CONTENT.into_response())
 }

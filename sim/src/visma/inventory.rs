@@ -861,7 +861,8 @@ fn price_etag(p: &SalesPrice) -> String {
 }
 
 fn sales_price_dto(c: &Company, p: &SalesPrice) -> Value {
-    json!({
+    // The spec marks nothing nullable: unset dates are left out.
+    wire::prune(json!({
         "recordId": p.record_id,
         "priceType": p.price_type,
         "priceCode": p.price_code,
@@ -877,7 +878,7 @@ fn sales_price_dto(c: &Company, p: &SalesPrice) -> Value {
         "warehouse": p.warehouse,
         "lastModifiedDateTime": wire::fmt_dt(&p.modified),
         "timeStamp": price_etag(p).trim_matches('"'),
-    })
+    }))
 }
 
 /// Applies a `CustomerSalesPriceUpdateDto` and checks the row as the sales price screen does:

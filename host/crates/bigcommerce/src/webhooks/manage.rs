@@ -13,6 +13,8 @@ pub const DEFAULT_SCOPES: &[&str] = &[
     "store/product/*",
     "store/sku/*",
     "store/customer/*",
+    // Price-list prices change without any product or SKU event (NOTES §15).
+    "store/priceList/*",
 ];
 
 /// What we want registered.

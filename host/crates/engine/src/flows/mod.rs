@@ -79,6 +79,11 @@ pub const IGNORED_SCOPES: &[&str] = &[
     "store/customer/address/updated",
     "store/customer/address/deleted",
     "store/customer/payment/instrument/default/updated",
+    // Price lists themselves; their records' prices come with the records' events.
+    "store/priceList/created",
+    "store/priceList/activated",
+    "store/priceList/deactivated",
+    "store/priceList/assignment/updated",
 ];
 
 pub const PRODUCT_SCOPES: &[&str] = &[
@@ -86,6 +91,13 @@ pub const PRODUCT_SCOPES: &[&str] = &[
     "store/product/updated",
     "store/sku/created",
     "store/sku/updated",
+    // Price-list records: the products of the records' variants are synced again.
+    "store/priceList/record/created",
+    "store/priceList/record/updated",
+    "store/priceList/record/deleted",
+    "store/priceList/records/created",
+    "store/priceList/records/updated",
+    "store/priceList/records/deleted",
     KIND_PRODUCT_SYNC,
 ];
 

@@ -10,17 +10,17 @@
 //! exchange rate, rounding once, to the cent.
 
 use super::canonical::{from_wit_decimal, to_wit_decimal};
-use super::{FlowDeps, audit, bc_err, call_plugin, store_of, visma_err};
+use super::{FlowDeps, KIND_PRODUCT_SYNC, audit, bc_err, call_plugin, store_of, visma_err};
 use crate::error::JobError;
 use crate::handler::{JobHandler, JobOutcome};
 use crate::{Job, JobContext};
 use chrono::Utc;
 use ledgerlink_bigcommerce::Client as BcClient;
-use ledgerlink_bigcommerce::models::{PriceRecord, Product};
+use ledgerlink_bigcommerce::models::{PriceRecord, Product, Variant};
 use ledgerlink_core::money::decimal_to_minor;
 use ledgerlink_core::{BcProductId, BoxFuture, LegalEntityId, VismaItemNo};
 use ledgerlink_runtime::types as wit;
-use ledgerlink_store::IdentityKey;
+use ledgerlink_store::{IdentityKey, NewJob};
 use ledgerlink_visma::dto::{
     InventoryUpdate, PriceType, SalesPrice, SalesPriceFilter, SalesPriceUpdate, fmt_datetime,
 };
@@ -583,6 +583,135 @@ async fn price_records(bc: &BcClient, product: &Product) -> Result<PriceRecords,
     Ok(out)
 }
 
+/// What syncing one product came to.
+enum Synced {
+    Items(usize),
+    Skipped(String),
+}
+
+impl ProductFlow {
+    /// Creates or updates the Visma items of one product (of its variants in `only`, when
+    /// given) in every legal entity the store routes to.
+    async fn sync_product(
+        &self,
+        ctx: &JobContext,
+        store: &str,
+        bc: &BcClient,
+        id: BcProductId,
+        only: Option<&[u64]>,
+    ) -> Result<Synced, JobError> {
+        let product = match bc.get_product(id, true).await {
+            Ok(p) => p,
+            Err(e) if e.class() == ledgerlink_core::ErrorClass::Permanent => {
+                return Ok(Synced::Skipped(format!("product {id} is gone: {e}")));
+            }
+            Err(e) => return Err(bc_err(e)),
+        };
+        ctx.save_snapshot(serde_json::to_value(&product).unwrap_or_default());
+        let routes = self.deps.routing.routes_for_store(store);
+        if routes.is_empty() {
+            return Ok(Synced::Skipped(format!(
+                "no routing rule for store {store}"
+            )));
+        }
+        let facts = self.facts(store, bc).await?;
+        let records = price_records(bc, &product).await?;
+        let class_name = product
+            .tax_class_id
+            .and_then(|c| facts.tax_class_names.get(&c).cloned())
+            .unwrap_or_default();
+        let currency = if facts.default_currency.is_empty() {
+            "XXX".to_owned()
+        } else {
+            facts.default_currency.clone()
+        };
+        let mut skus = skus(&product, &currency, &class_name, &records);
+        // A SKU or price-list event concerns some variants; product events cover them all.
+        if let Some(only) = only
+            && skus
+                .iter()
+                .any(|s| s.variant_id.is_some_and(|v| only.contains(&v)))
+        {
+            skus.retain(|s| s.variant_id.is_some_and(|v| only.contains(&v)));
+        }
+        // One legal entity gets the item once, whichever channels route to it.
+        let mut entities: BTreeMap<LegalEntityId, _> = BTreeMap::new();
+        for route in routes {
+            entities.entry(route.entity.clone()).or_insert(route);
+        }
+        let mut written = 0;
+        for (entity_id, route) in entities {
+            let entity = self.deps.entity(&entity_id)?.clone();
+            let plugin = self.deps.plugin(ctx, &route.entity)?;
+            let tables = self.deps.tables(&entity);
+            let owned: Vec<String> = entity
+                .tables
+                .get(PRICE_CLASS_TABLE)
+                .map(|t| {
+                    let mut v: Vec<String> = t.values().cloned().collect();
+                    v.sort();
+                    v.dedup();
+                    v
+                })
+                .unwrap_or_default();
+            let vat = self.deps.vat_codes(&entity.id).await?;
+            for sku in &skus {
+                let wctx = self.deps.context(&entity, &route, store, 0, &currency);
+                let (c, t, s) = (wctx, tables.clone(), sku.clone());
+                let item = call_plugin(ctx, &plugin, move |p| p.map_item(&c, &t, &s)).await?;
+                let rate = vat.get(&item.vat_category_id).map(|(_, r)| *r);
+                let (default_price, wanted) =
+                    visma_prices(&item, &entity.base_currency, &facts, rate)?;
+                let mut body = item_update(&item);
+                body.default_price = Some(default_price);
+                let started = Instant::now();
+                let number = VismaItemNo::new(item.number.clone());
+                let (method, r) = self.upsert_item(&entity.id, &number, &body).await?;
+                audit(
+                    ctx,
+                    "visma",
+                    method,
+                    "v1/inventory",
+                    Some(&body),
+                    &r,
+                    started,
+                );
+                let n = r?;
+                self.sync_prices(ctx, &entity.id, &n, &item.sales_uom, &wanted, &owned)
+                    .await?;
+                ctx.store()
+                    .put_identity(
+                        &IdentityKey::new(entity.id.clone(), ID_ITEM, &sku.sku),
+                        &n,
+                        Some(ctx.job_id()),
+                    )
+                    .await?;
+                written += 1;
+            }
+        }
+        Ok(Synced::Items(written))
+    }
+}
+
+/// The variant ids a price-list event names (`data` is one record or an array of them).
+fn price_list_variants(job: &Job) -> Option<Vec<u64>> {
+    if !job.kind.starts_with("store/priceList/") {
+        return None;
+    }
+    let data = job.payload.get("data")?;
+    let records: Vec<&serde_json::Value> = match data {
+        serde_json::Value::Array(a) => a.iter().collect(),
+        one => vec![one],
+    };
+    let mut ids: Vec<u64> = records
+        .iter()
+        .filter_map(|r| r.get("variant_id").and_then(|v| v.as_u64()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Some(ids)
+}
+
 impl JobHandler for ProductFlow {
     fn handle<'a>(
         &'a self,
@@ -591,110 +720,77 @@ impl JobHandler for ProductFlow {
     ) -> BoxFuture<'a, Result<JobOutcome, JobError>> {
         Box::pin(async move {
             let store = store_of(job)?;
+            let bc = self.deps.bc(&store)?;
+            // A price-list event fans out into one job per product, so one product's mapping
+            // error holds up only that product, never the price list's later events.
+            if let Some(variants) = price_list_variants(job) {
+                if variants.is_empty() {
+                    return Err(JobError::permanent(
+                        "bad_event",
+                        "the price-list event names no variant",
+                    )
+                    .at("data.variant_id"));
+                }
+                let mut by_product: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+                for chunk in variants.chunks(50) {
+                    let ids = chunk
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    let found: Vec<Variant> = bc
+                        .v3_collect("/v3/catalog/variants", vec![("id:in".into(), ids)], 250)
+                        .await
+                        .map_err(bc_err)?;
+                    for v in found {
+                        by_product.entry(v.product_id.0).or_default().push(v.id.0);
+                    }
+                }
+                if by_product.is_empty() {
+                    return Ok(JobOutcome::Skipped {
+                        reason: "the price list's variants are gone".into(),
+                    });
+                }
+                for (product, variants) in by_product {
+                    ctx.enqueue(NewJob {
+                        kind: KIND_PRODUCT_SYNC.into(),
+                        subject: format!("product:{product}"),
+                        payload: serde_json::json!({
+                            "store": store, "product_id": product, "variant_ids": variants,
+                            "producer": job.kind,
+                        }),
+                        source: job.source.clone(),
+                    });
+                }
+                return Ok(JobOutcome::Done);
+            }
             let Some(id) = product_id_of(job) else {
                 return Err(
                     JobError::permanent("bad_event", "the event names no product id").at("data.id"),
                 );
             };
-            let bc = self.deps.bc(&store)?;
-            let product = match bc.get_product(id, true).await {
-                Ok(p) => p,
-                Err(e) if e.class() == ledgerlink_core::ErrorClass::Permanent => {
-                    return Ok(JobOutcome::Skipped {
-                        reason: format!("product {id} is gone: {e}"),
-                    });
-                }
-                Err(e) => return Err(bc_err(e)),
-            };
-            ctx.save_snapshot(serde_json::to_value(&product).unwrap_or_default());
-            let routes = self.deps.routing.routes_for_store(&store);
-            if routes.is_empty() {
-                return Ok(JobOutcome::Skipped {
-                    reason: format!("no routing rule for store {store}"),
-                });
-            }
-            let facts = self.facts(&store, bc).await?;
-            let records = price_records(bc, &product).await?;
-            let class_name = product
-                .tax_class_id
-                .and_then(|c| facts.tax_class_names.get(&c).cloned())
-                .unwrap_or_default();
-            let currency = if facts.default_currency.is_empty() {
-                "XXX".to_owned()
-            } else {
-                facts.default_currency.clone()
-            };
-            let mut skus = skus(&product, &currency, &class_name, &records);
-            // A `store/sku/*` event concerns one variant; the product events cover them all.
-            if let Some(v) = job
+            // A SKU event, or a product job a price-list event queued, names its variants.
+            let only: Option<Vec<u64>> = job
                 .payload
                 .pointer("/data/sku/variant_id")
                 .and_then(|v| v.as_u64())
-                && skus.iter().any(|s| s.variant_id == Some(v))
-            {
-                skus.retain(|s| s.variant_id == Some(v));
-            }
-            // One legal entity gets the item once, whichever channels route to it.
-            let mut entities: BTreeMap<LegalEntityId, _> = BTreeMap::new();
-            for route in routes {
-                entities.entry(route.entity.clone()).or_insert(route);
-            }
-            let mut written = 0;
-            for (entity_id, route) in entities {
-                let entity = self.deps.entity(&entity_id)?.clone();
-                let plugin = self.deps.plugin(ctx, &route.entity)?;
-                let tables = self.deps.tables(&entity);
-                let owned: Vec<String> = entity
-                    .tables
-                    .get(PRICE_CLASS_TABLE)
-                    .map(|t| {
-                        let mut v: Vec<String> = t.values().cloned().collect();
-                        v.sort();
-                        v.dedup();
-                        v
+                .map(|v| vec![v])
+                .or_else(|| {
+                    job.payload.get("variant_ids").and_then(|v| {
+                        v.as_array()
+                            .map(|a| a.iter().filter_map(|x| x.as_u64()).collect())
                     })
-                    .unwrap_or_default();
-                let vat = self.deps.vat_codes(&entity.id).await?;
-                for sku in &skus {
-                    let wctx = self.deps.context(&entity, &route, &store, 0, &currency);
-                    let (c, t, s) = (wctx, tables.clone(), sku.clone());
-                    let item = call_plugin(ctx, &plugin, move |p| p.map_item(&c, &t, &s)).await?;
-                    let rate = vat.get(&item.vat_category_id).map(|(_, r)| *r);
-                    let (default_price, wanted) =
-                        visma_prices(&item, &entity.base_currency, &facts, rate)?;
-                    let mut body = item_update(&item);
-                    body.default_price = Some(default_price);
-                    let started = Instant::now();
-                    let number = VismaItemNo::new(item.number.clone());
-                    let (method, r) = self.upsert_item(&entity.id, &number, &body).await?;
-                    audit(
-                        ctx,
-                        "visma",
-                        method,
-                        "v1/inventory",
-                        Some(&body),
-                        &r,
-                        started,
-                    );
-                    let n = r?;
-                    self.sync_prices(ctx, &entity.id, &n, &item.sales_uom, &wanted, &owned)
-                        .await?;
-                    ctx.store()
-                        .put_identity(
-                            &IdentityKey::new(entity.id.clone(), ID_ITEM, &sku.sku),
-                            &n,
-                            Some(ctx.job_id()),
-                        )
-                        .await?;
-                    written += 1;
-                }
-            }
-            if written == 0 {
-                return Ok(JobOutcome::Skipped {
-                    reason: "the product has no SKU to sync".into(),
                 });
+            match self
+                .sync_product(ctx, &store, bc, id, only.as_deref())
+                .await?
+            {
+                Synced::Items(0) => Ok(JobOutcome::Skipped {
+                    reason: "no SKU to sync (the variants are gone or have no SKU)".into(),
+                }),
+                Synced::Items(_) => Ok(JobOutcome::Done),
+                Synced::Skipped(reason) => Ok(JobOutcome::Skipped { reason }),
             }
-            Ok(JobOutcome::Done)
         })
     }
 }
