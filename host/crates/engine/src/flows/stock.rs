@@ -21,8 +21,8 @@ use crate::handler::{JobHandler, JobOutcome};
 use crate::{Job, JobContext};
 use chrono::{DateTime, Utc};
 use ledgerlink_bigcommerce::Client as BcClient;
-use ledgerlink_bigcommerce::models::ProductFilter;
 use ledgerlink_bigcommerce::models::{AdjustmentItem, ItemRef};
+use ledgerlink_bigcommerce::models::{Product, ProductFilter, Variant};
 use ledgerlink_core::ErrorClass;
 use ledgerlink_core::{BcProductId, BcVariantId, BoxFuture, LegalEntityId, LocationId};
 use ledgerlink_runtime::types as wit;
@@ -47,6 +47,86 @@ impl StockFlow {
     pub fn new(deps: Arc<FlowDeps>, settings: StockSettings) -> Self {
         Self { deps, settings }
     }
+}
+
+/// A delta with at most this many changed items looks their SKUs up; a bigger one (and the
+/// full sync) reads the whole catalogue, which costs fewer requests then.
+const TARGETED_LOOKUP_MAX: usize = 500;
+
+/// SKU → (product id, variant id, tracking) of the BigCommerce catalogue.
+type Twins = HashMap<String, (u64, Option<u64>, wit::InventoryTracking)>;
+
+fn tracking_of(p: &Product) -> wit::InventoryTracking {
+    match p.inventory_tracking.as_deref() {
+        Some("product") => wit::InventoryTracking::Product,
+        Some("variant") => wit::InventoryTracking::Variant,
+        _ => wit::InventoryTracking::None,
+    }
+}
+
+/// Every sellable SKU of the catalogue. The SKU of a product with option variants names no
+/// stock of its own (its variants hold it), so only the variants' SKUs count there.
+async fn all_twins(bc: &BcClient) -> Result<Twins, JobError> {
+    let products = bc
+        .list_products(&ProductFilter {
+            include_variants: true,
+            ..Default::default()
+        })
+        .await
+        .map_err(bc_err)?;
+    let mut twins = Twins::new();
+    for p in &products {
+        let tracking = tracking_of(p);
+        for v in p.variants.iter().flatten() {
+            if !v.sku.is_empty() {
+                twins.insert(v.sku.clone(), (p.id.0, Some(v.id.0), tracking));
+            }
+        }
+        if let Some(base) = p.base_variant_id
+            && !p.sku.is_empty()
+        {
+            twins.insert(p.sku.clone(), (p.id.0, Some(base.0), tracking));
+        }
+    }
+    Ok(twins)
+}
+
+/// The twins of `skus` only: their variants (a simple product's SKU is its base variant's),
+/// then those variants' products for the tracking.
+async fn twins_of(bc: &BcClient, skus: &[String]) -> Result<Twins, JobError> {
+    let mut variants: Vec<Variant> = Vec::new();
+    for chunk in skus.chunks(50) {
+        let found: Vec<Variant> = bc
+            .v3_collect(
+                "/v3/catalog/variants",
+                vec![("sku:in".into(), chunk.join(","))],
+                250,
+            )
+            .await
+            .map_err(bc_err)?;
+        variants.extend(found.into_iter().filter(|v| skus.contains(&v.sku)));
+    }
+    let mut ids: Vec<BcProductId> = variants.iter().map(|v| v.product_id).collect();
+    ids.sort_unstable_by_key(|p| p.0);
+    ids.dedup();
+    let mut tracking: HashMap<u64, wit::InventoryTracking> = HashMap::new();
+    for chunk in ids.chunks(50) {
+        let products = bc
+            .list_products(&ProductFilter {
+                ids: chunk.to_vec(),
+                ..Default::default()
+            })
+            .await
+            .map_err(bc_err)?;
+        tracking.extend(products.iter().map(|p| (p.id.0, tracking_of(p))));
+    }
+    Ok(variants
+        .into_iter()
+        .filter_map(|v| {
+            let t = *tracking.get(&v.product_id.0)?;
+            Some((v.sku, (v.product_id.0, Some(v.id.0), t)))
+        })
+        .collect())
 }
 
 fn watermark_name(entity: &LegalEntityId, store: &str) -> String {
@@ -108,34 +188,13 @@ impl JobHandler for StockFlow {
                 }
                 // The BigCommerce twin of each Visma item (same SKU) and how it is tracked.
                 let bc = self.deps.bc(store)?;
-                let products = bc
-                    .list_products(&ProductFilter {
-                        include_variants: true,
-                        ..Default::default()
-                    })
-                    .await
-                    .map_err(bc_err)?;
-                let mut twins: HashMap<String, (u64, Option<u64>, wit::InventoryTracking)> =
-                    HashMap::new();
-                for p in &products {
-                    let tracking = match p.inventory_tracking.as_deref() {
-                        Some("product") => wit::InventoryTracking::Product,
-                        Some("variant") => wit::InventoryTracking::Variant,
-                        _ => wit::InventoryTracking::None,
-                    };
-                    if !p.sku.is_empty() {
-                        let variant = p
-                            .base_variant_id
-                            .map(|v| v.0)
-                            .or_else(|| p.variants.iter().flatten().next().map(|v| v.id.0));
-                        twins.insert(p.sku.clone(), (p.id.0, variant, tracking));
-                    }
-                    for v in p.variants.iter().flatten() {
-                        if !v.sku.is_empty() {
-                            twins.insert(v.sku.clone(), (p.id.0, Some(v.id.0), tracking));
-                        }
-                    }
-                }
+                let twins = if full || items.len() > TARGETED_LOOKUP_MAX {
+                    all_twins(bc).await?
+                } else {
+                    let skus: Vec<String> =
+                        items.iter().map(|i| i.inventory_number.clone()).collect();
+                    twins_of(bc, &skus).await?
+                };
                 let mut levels = Vec::new();
                 for item in &items {
                     // Items BigCommerce does not have, or does not track, are left alone.
