@@ -476,9 +476,16 @@ impl ProductFlow {
         body: &InventoryUpdate,
     ) -> Result<(&'static str, Result<String, JobError>), JobError> {
         let visma = &self.deps.visma;
+        // Class and type are chosen when the item is created: the ERP refuses to change them
+        // once an item has transactions, and a merchant may have reclassified it since.
+        let changes = InventoryUpdate {
+            item_class: None,
+            item_type: None,
+            ..body.clone()
+        };
         let update = || async {
             visma
-                .update_inventory_item(entity, number, body, None)
+                .update_inventory_item(entity, number, &changes, None)
                 .await
                 .map(|i| i.doc.inventory_number)
                 .map_err(visma_err)
