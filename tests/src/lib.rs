@@ -552,3 +552,117 @@ impl Harness {
         .await
     }
 }
+
+impl Harness {
+    /// A token for one Visma tenant, from the simulator's token endpoint (as the host gets it).
+    pub async fn visma_token(&self, tenant: &str) -> anyhow::Result<String> {
+        let info = self.visma.info();
+        let v: Value = self
+            .http
+            .post(&info.token_url)
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", info.client_id.as_str()),
+                ("client_secret", info.client_secret.as_str()),
+                ("tenant_id", tenant),
+            ])
+            .send()
+            .await?
+            .json()
+            .await?;
+        v["access_token"]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("no access token: {v}"))
+    }
+
+    /// `method` on the Visma ERP API of one tenant (`path` like `v1/customerinvoice/100001`),
+    /// the body as JSON (`Null` when empty).
+    pub async fn visma_send(
+        &self,
+        tenant: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let url = format!("{}/{}", self.visma.info().erp_base_url, path);
+        self.visma_call(tenant, method, url, body).await
+    }
+
+    /// `GET` on the SalesOrders v3 service of one tenant (`path` like `api/v3/SalesOrders/SO/000001`).
+    pub async fn visma_so_get(&self, tenant: &str, path: &str) -> anyhow::Result<Value> {
+        let url = format!("{}/{}", self.visma.info().salesorder_base_url, path);
+        self.visma_call(tenant, reqwest::Method::GET, url, None)
+            .await
+    }
+
+    async fn visma_call(
+        &self,
+        tenant: &str,
+        method: reqwest::Method,
+        url: String,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let token = self.visma_token(tenant).await?;
+        let mut req = self
+            .http
+            .request(method.clone(), &url)
+            .bearer_auth(token)
+            .header("Accept", "application/json");
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        let text = resp.text().await?;
+        anyhow::ensure!(status.is_success(), "{method} {url}: {status}: {text}");
+        Ok(if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text)?
+        })
+    }
+
+    /// The full Visma invoice (`GET v1/customerinvoice/{number}`).
+    pub async fn visma_invoice(&self, tenant: &str, number: &str) -> anyhow::Result<Value> {
+        self.visma_send(
+            tenant,
+            reqwest::Method::GET,
+            &format!("v1/customerinvoice/{number}"),
+            None,
+        )
+        .await
+    }
+
+    /// The order's jobs (`/api/jobs?subject=order:<id>`).
+    pub async fn order_jobs(&self, order: u64) -> anyhow::Result<Vec<Value>> {
+        let v = self
+            .admin(
+                reqwest::Method::GET,
+                &format!("/api/jobs?subject=order:{order}"),
+                None,
+            )
+            .await?;
+        Ok(v["jobs"].as_array().cloned().unwrap_or_default())
+    }
+}
+
+/// Exact cents of a JSON amount (number or string), without going through floats.
+pub fn cents(v: &Value) -> i64 {
+    let s = match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let neg = s.starts_with('-');
+    let s = s.trim_start_matches('-');
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let frac = format!("{frac:0<2}");
+    assert!(
+        frac[2..].chars().all(|c| c == '0'),
+        "{v} has more than two decimals"
+    );
+    let c: i64 = format!("{int}{}", &frac[..2])
+        .parse()
+        .unwrap_or_else(|e| panic!("{v} is not an amount: {e}"));
+    if neg { -c } else { c }
+}

@@ -190,3 +190,515 @@ async fn unpaid_orders_are_not_posted_and_stay_out_of_the_error_queue() {
     assert_eq!(errors["errors"].as_array().unwrap().len(), 0, "{errors}");
     h.shutdown().await.unwrap();
 }
+
+// --- golden scenarios: every field of the Visma document, worked out by hand ---------------
+//
+// The demo store's prices include 25 % VAT (mug 149.00, bottle 299.00, chocolate 39.00 SEK).
+// Visma documents are net: a VAT-inclusive line becomes gross − the VAT it contains (rounded
+// per line), and Visma adds VAT per VAT code on the sum of its net lines.
+
+use ledgerlink::engine::flows::DocumentType;
+use ledgerlink_tests::standard_plugin;
+use serde_json::json;
+
+/// The line of a Visma invoice (or credit note) with this description.
+fn line<'a>(doc: &'a Value, lines: &str, description: &str) -> &'a Value {
+    doc[lines]
+        .as_array()
+        .and_then(|ls| ls.iter().find(|l| l["description"] == description))
+        .unwrap_or_else(|| panic!("no line {description:?} in {doc:#}"))
+}
+
+/// One line's fields: item, quantity, UoM, unit price, discount, amount, VAT code.
+#[allow(clippy::too_many_arguments)]
+fn assert_line(
+    l: &Value,
+    item: Option<&str>,
+    qty: i64,
+    uom: Option<&str>,
+    unit: i64,
+    discount: i64,
+    amount: i64,
+    vat: &str,
+) {
+    assert_eq!(l["inventoryNumber"].as_str(), item, "item of {l}");
+    assert_eq!(cents(&l["quantity"]), qty * 100, "quantity of {l}");
+    assert_eq!(l["uom"].as_str(), uom, "UoM of {l}");
+    assert_eq!(cents(&l["unitPriceInCurrency"]), unit, "unit price of {l}");
+    assert_eq!(
+        cents(&l["discountAmountInCurrency"]),
+        discount,
+        "discount of {l}"
+    );
+    assert_eq!(cents(&l["amountInCurrency"]), amount, "amount of {l}");
+    assert_eq!(l["vatCode"]["id"], vat, "VAT code of {l}");
+}
+
+async fn invoice_of(h: &Harness, tenant: &str, order: u64) -> Value {
+    let summary = h
+        .wait_document(tenant, |d| {
+            d["kind"] == "customer_invoice"
+                && d["status"] == "Open"
+                && d["external_reference"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with(&format!(":{order}")))
+        })
+        .await
+        .unwrap();
+    h.visma_invoice(tenant, summary["number"].as_str().unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn golden_tax_inclusive_order_with_discount_and_shipping() {
+    let h = Harness::start().await.unwrap();
+    let mug = h.product_id("LL-MUG-01").await.unwrap();
+    let bottle = h.product_id("LL-BOTTLE-075").await.unwrap();
+    let mut body = order_body(1, &[(mug, 2), (bottle, 1)], None);
+    body["shipping_addresses"] = json!([body["billing_address"].clone()]);
+    body["shipping_cost_inc_tax"] = json!("49.00");
+    // BigCommerce's order API takes a coupon's effect as the order discount.
+    body["discount_amount"] = json!("50.00");
+    body["payment_method"] = json!("Klarna");
+    body["customer_message"] = json!("Leave it at the door");
+    let id = h.create_order(body).await.unwrap();
+    let order = h
+        .bc_send(Method::GET, &format!("/v2/orders/{id}"), None)
+        .await
+        .unwrap();
+    // 298.00 + 299.00 − 50.00 + 49.00
+    assert_eq!(cents(&order["total_inc_tax"]), 596_00, "{order}");
+
+    let inv = invoice_of(&h, SE_TENANT, id).await;
+    assert_eq!(
+        inv["customer"]["number"],
+        ledgerlink_sim::visma::GUEST_CUSTOMER
+    );
+    assert_eq!(inv["currencyId"], "SEK");
+    assert_eq!(cents(&inv["exchangeRate"]), 100);
+    assert_eq!(inv["paymentMethod"]["id"], "KLARNA");
+    assert_eq!(inv["creditTerms"]["id"], "0D", "the guest customer's terms");
+    assert_eq!(inv["customerRefNumber"], id.to_string());
+    assert_eq!(inv["invoiceText"], format!("BigCommerce order {id}"));
+    assert_eq!(inv["note"], "Leave it at the door");
+    assert_eq!(inv["branchNumber"]["number"], "1");
+    assert_eq!(inv["invoiceLines"].as_array().unwrap().len(), 3, "{inv:#}");
+    // Mug: 2 × 149.00 gross, discount 24.96 (50.00 × 298/597); net unit 119.20, discount
+    // 24.96 − 4.99 = 19.97, amount 273.04 − 54.61 = 218.43.
+    assert_line(
+        line(&inv, "invoiceLines", "Enamel Camp Mug"),
+        Some("LL-MUG-01"),
+        2,
+        Some("PCS"),
+        119_20,
+        19_97,
+        218_43,
+        "SE25",
+    );
+    // Bottle: 299.00, discount 25.04; net 239.20, 20.03, 273.96 − 54.79 = 219.17.
+    assert_line(
+        line(&inv, "invoiceLines", "Steel Bottle 0.75 l"),
+        Some("LL-BOTTLE-075"),
+        1,
+        Some("PCS"),
+        239_20,
+        20_03,
+        219_17,
+        "SE25",
+    );
+    // Shipping 49.00 gross → 39.20 net, booked as freight on the freight account.
+    assert_line(
+        line(&inv, "invoiceLines", "Shipping: Flat Rate"),
+        None,
+        1,
+        None,
+        39_20,
+        0,
+        39_20,
+        "SE25",
+    );
+    // 476.80 net + 25 % = 119.20 VAT: 596.00, BigCommerce's total to the cent.
+    assert_eq!(cents(&inv["detailTotalInCurrency"]), 476_80);
+    assert_eq!(cents(&inv["discountTotalInCurrency"]), 40_00);
+    assert_eq!(cents(&inv["vatTotalInCurrency"]), 119_20);
+    assert_eq!(cents(&inv["amountInCurrency"]), 596_00);
+    assert_eq!(cents(&inv["roundingDiff"]), 0);
+    assert_eq!(inv["status"], "Open");
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn golden_tax_exclusive_b2b_order_with_terms_and_cash_rounding() {
+    let h = Harness::start_configured(standard_plugin(), |cfg| {
+        for e in &mut cfg.entities {
+            // Wholesale customers (group 2) buy on 30 days.
+            e.tables
+                .entry("credit-terms".into())
+                .or_default()
+                .insert("2".into(), "30D".into());
+        }
+    })
+    .await
+    .unwrap();
+    h.bc_send(
+        Method::PUT,
+        "/v3/tax/settings",
+        Some(json!({"tax_entered_with_prices": false})),
+    )
+    .await
+    .unwrap();
+    let customer = h
+        .bc_send(
+            Method::POST,
+            "/v3/customers",
+            Some(json!([{
+                "email": "inköp@berg-friluft.example.se", "first_name": "Lars", "last_name": "Berg",
+                "company": "Berg Friluft AB", "customer_group_id": 2,
+                "addresses": [{"first_name": "Lars", "last_name": "Berg", "company": "Berg Friluft AB",
+                               "address1": "Industrivägen 8", "city": "Umeå", "postal_code": "90130",
+                               "country_code": "SE", "address_type": "commercial"}]
+            }])),
+        )
+        .await
+        .unwrap();
+    let customer_id = customer["data"][0]["id"].as_u64().unwrap();
+    let mug = h.product_id("LL-MUG-01").await.unwrap();
+    let mut body = order_body(1, &[(mug, 2)], None);
+    body["customer_id"] = json!(customer_id);
+    body["billing_address"] = json!({
+        "first_name": "Lars", "last_name": "Berg", "company": "Berg Friluft AB",
+        "street_1": "Industrivägen 8", "city": "Umeå", "zip": "90130", "country": "Sweden",
+        "country_iso2": "SE", "email": "inköp@berg-friluft.example.se"
+    });
+    body["shipping_addresses"] = json!([body["billing_address"].clone()]);
+    body["shipping_cost_ex_tax"] = json!("79.00");
+    body["payment_method"] = json!("Manual");
+    let id = h.create_order(body).await.unwrap();
+    let order = h
+        .bc_send(Method::GET, &format!("/v2/orders/{id}"), None)
+        .await
+        .unwrap();
+    // 2 × 149.00 + 79.00 net, 25 % VAT 94.25: 471.25.
+    assert_eq!(cents(&order["total_inc_tax"]), 471_25, "{order}");
+
+    let inv = invoice_of(&h, SE_TENANT, id).await;
+    let number = inv["customer"]["number"].as_str().unwrap().to_owned();
+    assert_ne!(number, ledgerlink_sim::visma::GUEST_CUSTOMER);
+    let c = h
+        .visma_send(
+            SE_TENANT,
+            Method::GET,
+            &format!("v1/customer/{number}"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(c["name"], "Berg Friluft AB", "{c:#}");
+    assert_eq!(inv["creditTerms"]["id"], "30D");
+    assert_eq!(inv["paymentMethod"]["id"], "INVOICE");
+    assert_eq!(inv["customerRefNumber"], id.to_string());
+    assert_line(
+        line(&inv, "invoiceLines", "Enamel Camp Mug"),
+        Some("LL-MUG-01"),
+        2,
+        Some("PCS"),
+        149_00,
+        0,
+        298_00,
+        "SE25",
+    );
+    assert_line(
+        line(&inv, "invoiceLines", "Shipping: Flat Rate"),
+        None,
+        1,
+        None,
+        79_00,
+        0,
+        79_00,
+        "SE25",
+    );
+    assert_eq!(cents(&inv["vatTotalInCurrency"]), 94_25);
+    // The Swedish company rounds invoices to whole kronor: 471.25 → 471.00.
+    assert_eq!(cents(&inv["amountInCurrency"]), 471_00);
+    assert_eq!(cents(&inv["roundingDiff"]), -25);
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn golden_eur_order_to_finland_goes_to_the_finnish_company_with_a_rounding_line() {
+    let h = Harness::start().await.unwrap();
+    let choc = h.product_id("LL-CHOC-BAR").await.unwrap();
+    let helsinki = json!({
+        "first_name": "Mikko", "last_name": "Virtanen", "street_1": "Mannerheimintie 5",
+        "city": "Helsinki", "zip": "00100", "country": "Finland", "country_iso2": "FI",
+        "email": "mikko.virtanen@example.fi"
+    });
+    let body = json!({
+        "status_id": 11, "channel_id": 2, "customer_id": 0, "default_currency_code": "EUR",
+        "billing_address": helsinki, "shipping_addresses": [helsinki],
+        "products": [{"product_id": choc, "quantity": 2, "price_inc_tax": "2.95"}],
+        "shipping_cost_inc_tax": "9.90", "payment_method": "Credit Card",
+    });
+    let id = h.create_order(body).await.unwrap();
+    let order = h
+        .bc_send(Method::GET, &format!("/v2/orders/{id}"), None)
+        .await
+        .unwrap();
+    assert_eq!(order["currency_code"], "EUR");
+    assert_eq!(cents(&order["total_inc_tax"]), 15_80);
+    // Finnish VAT: 14 % on food, 24 % on shipping.
+    assert_eq!(cents(&order["total_tax"]), 72 + 192, "{order}");
+
+    let inv = invoice_of(&h, FI_TENANT, id).await;
+    assert_eq!(inv["currencyId"], "EUR");
+    assert_eq!(inv["paymentMethod"]["id"], "CARD");
+    assert_eq!(inv["branchNumber"]["number"], "1");
+    // 5.90 gross at 14 % → 5.18 net (unit 2.95 / 1.14 = 2.5877).
+    let l = line(&inv, "invoiceLines", "Dark Trail Chocolate");
+    assert_eq!(l["inventoryNumber"], "LL-CHOC-BAR");
+    assert_eq!(cents(&l["quantity"]), 200);
+    assert_eq!(l["unitPriceInCurrency"].to_string(), "2.5877");
+    assert_eq!(cents(&l["amountInCurrency"]), 5_18);
+    assert_eq!(l["vatCode"]["id"], "FI14");
+    assert_line(
+        line(&inv, "invoiceLines", "Shipping: Flat Rate"),
+        None,
+        1,
+        None,
+        7_98,
+        0,
+        7_98,
+        "FI24",
+    );
+    // Visma: 5.18 + 0.73 VAT + 7.98 + 1.92 VAT = 15.81; a VAT-free −0.01 brings it to 15.80.
+    assert_line(
+        line(&inv, "invoiceLines", "Rounding"),
+        None,
+        -1,
+        None,
+        1,
+        0,
+        -1,
+        "FI00",
+    );
+    assert_eq!(cents(&inv["vatTotalInCurrency"]), 2_65);
+    assert_eq!(cents(&inv["amountInCurrency"]), 15_80);
+    assert!(
+        h.visma_documents(SE_TENANT)
+            .await
+            .unwrap()
+            .iter()
+            .all(|d| d["external_reference"] != inv["externalReference"]),
+        "the order must not reach the Swedish company"
+    );
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sales_order_posting_rule_creates_an_open_sales_order_and_cancellation_cancels_it() {
+    let h = Harness::start_configured(standard_plugin(), |cfg| {
+        for e in &mut cfg.entities {
+            e.posting.document_type = DocumentType::SalesOrder;
+            e.posting
+                .settings
+                .insert("charge-item".into(), "FREIGHT".into());
+        }
+    })
+    .await
+    .unwrap();
+    let mug = h.product_id("LL-MUG-01").await.unwrap();
+    let bottle = h.product_id("LL-BOTTLE-075").await.unwrap();
+    let mut body = order_body(1, &[(mug, 2), (bottle, 1)], None);
+    body["shipping_addresses"] = json!([body["billing_address"].clone()]);
+    body["shipping_cost_inc_tax"] = json!("49.00");
+    body["payment_method"] = json!("Credit Card");
+    let id = h.create_order(body).await.unwrap();
+    let summary = h
+        .wait_document(SE_TENANT, |d| {
+            d["kind"] == "sales_order"
+                && d["status"] == "Open"
+                && d["external_reference"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with(&format!(":{id}")))
+        })
+        .await
+        .unwrap();
+    let so = h
+        .visma_so_get(
+            SE_TENANT,
+            &format!("api/v3/SalesOrders/{}", summary["number"].as_str().unwrap()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(so["type"], "SO");
+    assert_eq!(so["customer"]["id"], ledgerlink_sim::visma::GUEST_CUSTOMER);
+    assert_eq!(so["customer"]["order"], id.to_string());
+    assert_eq!(so["currencyId"], "SEK");
+    assert_eq!(so["branchId"], "1");
+    assert_eq!(so["paymentSettings"]["paymentMethodId"], "CARD");
+    assert_eq!(so["description"], format!("BigCommerce order {id}"));
+    let lines = so["orderLines"].as_array().unwrap();
+    assert_eq!(lines.len(), 2, "{so:#}");
+    let mug_line = lines
+        .iter()
+        .find(|l| l["inventoryId"] == "LL-MUG-01")
+        .unwrap();
+    assert_eq!(cents(&mug_line["quantity"]), 200);
+    assert_eq!(cents(&mug_line["unitPrice"]), 119_20);
+    assert_eq!(cents(&mug_line["amount"]), 238_40);
+    assert_eq!(mug_line["taxCategoryId"], "HIGH");
+    assert_eq!(mug_line["unitOfMeasure"], "PCS");
+    let bottle_line = lines
+        .iter()
+        .find(|l| l["inventoryId"] == "LL-BOTTLE-075")
+        .unwrap();
+    assert_eq!(cents(&bottle_line["unitPrice"]), 239_20);
+    // Shipping is the order's freight: 49.00 gross → 39.20 net.
+    assert_eq!(cents(&so["freight"]["cost"]), 39_20);
+    assert_eq!(so["freight"]["taxCategoryId"], "HIGH");
+    // 516.80 net + 129.20 VAT = 646.00 = 298.00 + 299.00 + 49.00.
+    assert_eq!(cents(&so["taxTotal"]), 129_20);
+    assert_eq!(cents(&so["orderTotal"]), 646_00);
+    // No invoice: the sales order is the document.
+    assert!(
+        h.documents_ending(SE_TENANT, &format!(":{id}"))
+            .await
+            .unwrap()
+            .iter()
+            .all(|d| d["kind"] == "sales_order")
+    );
+
+    // Cancelled before it was invoiced: the sales order is cancelled, nothing is credited.
+    h.bc_send(
+        Method::PUT,
+        &format!("/v2/orders/{id}"),
+        Some(json!({"status_id": 5})),
+    )
+    .await
+    .unwrap();
+    h.wait_document(SE_TENANT, |d| {
+        d["kind"] == "sales_order" && d["number"] == summary["number"] && d["status"] == "Cancelled"
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let docs = h
+        .documents_ending(SE_TENANT, &format!(":{id}"))
+        .await
+        .unwrap();
+    assert_eq!(docs.len(), 1, "only the cancelled sales order: {docs:#?}");
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_invoice_is_rechecked_on_replay_and_released_once_right() {
+    // A wrong mapping table (tax class 0 → the 12 % category) makes Visma total less than
+    // BigCommerce: the invoice is held, unreleased, in the error queue.
+    let h = Harness::start_configured(standard_plugin(), |cfg| {
+        for e in &mut cfg.entities {
+            e.tables
+                .entry("vat-category".into())
+                .or_default()
+                .insert("0".into(), "MEDIUM".into());
+        }
+    })
+    .await
+    .unwrap();
+    h.bc_send(
+        Method::PUT,
+        "/v3/tax/settings",
+        Some(json!({"tax_entered_with_prices": false})),
+    )
+    .await
+    .unwrap();
+    let mug = h.product_id("LL-MUG-01").await.unwrap();
+    let id = h
+        .create_order(order_body(1, &[(mug, 2)], None))
+        .await
+        .unwrap();
+    let held = h
+        .wait_document(SE_TENANT, |d| {
+            d["kind"] == "customer_invoice"
+                && d["external_reference"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with(&format!(":{id}")))
+        })
+        .await
+        .unwrap();
+    let number = held["number"].as_str().unwrap().to_owned();
+    let error = h
+        .wait_for("the totals mismatch", Duration::from_secs(10), || {
+            let h = &h;
+            async move {
+                let v = h
+                    .admin(
+                        Method::GET,
+                        &format!("/api/errors?subject=order:{id}"),
+                        None,
+                    )
+                    .await?;
+                Ok(v["errors"].as_array().and_then(|a| a.first().cloned()))
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(error["error"]["code"], "totals_mismatch", "{error:#}");
+    // A replay while it is still wrong keeps it held, with the reason.
+    h.admin(
+        Method::POST,
+        "/api/replay",
+        Some(json!({"filter": {"subject": format!("order:{id}"), "state": "failed"}})),
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let still = h.visma_invoice(SE_TENANT, &number).await.unwrap();
+    assert_ne!(still["status"], "Open", "{still:#}");
+    let errors = h
+        .admin(
+            Method::GET,
+            &format!("/api/errors?subject=order:{id}"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        errors["errors"][0]["error"]["code"], "totals_mismatch",
+        "{errors:#}"
+    );
+
+    // The accountant corrects the VAT code in Visma and replays: checked again, released.
+    h.visma_send(
+        SE_TENANT,
+        Method::PUT,
+        &format!("v1/customerinvoice/{number}"),
+        Some(
+            json!({"invoiceLines": [{"operation": "Update", "lineNumber": {"value": 1},
+                                       "vatCodeId": {"value": "SE25"}}]}),
+        ),
+    )
+    .await
+    .unwrap();
+    h.admin(
+        Method::POST,
+        "/api/replay",
+        Some(json!({"filter": {"subject": format!("order:{id}"), "state": "failed"}})),
+    )
+    .await
+    .unwrap();
+    let released = h
+        .wait_document(SE_TENANT, |d| {
+            d["number"] == number && d["status"] == "Open"
+        })
+        .await
+        .unwrap();
+    // 298.00 + 74.50 VAT = 372.50, rounded by the company to 373.00.
+    assert_eq!(cents(&released["amount"]), 373_00);
+    let docs = h
+        .documents_ending(SE_TENANT, &format!(":{id}"))
+        .await
+        .unwrap();
+    assert_eq!(docs.len(), 1, "the held invoice was released, not replaced");
+    h.shutdown().await.unwrap();
+}

@@ -94,6 +94,9 @@ async fn partial_then_full_refund_credit_the_invoice_down_to_zero() {
         cents(&r1["total_amount"]),
         "{cn1} vs {r1}"
     );
+    // The credit note names the BigCommerce refund and credits the order's invoice.
+    assert_eq!(cn1["customer_ref_number"], r1_id.to_string(), "{cn1}");
+    assert_eq!(cn1["customer"], inv["customer"]);
     let after1 = h
         .wait_for(
             "the invoice balance to drop",

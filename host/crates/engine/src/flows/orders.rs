@@ -25,6 +25,8 @@ pub const ID_CUSTOMER: &str = "customer";
 pub const ID_INVOICE: &str = "invoice";
 pub const ID_CREDIT_NOTE: &str = "credit_note";
 pub const ID_SALES_ORDER: &str = "sales_order";
+/// The invoice credit notes of an order invoiced per shipment are linked to (its first).
+pub const ID_CREDIT_TARGET: &str = "invoice_credited";
 pub const ID_SALES_ORDER_CANCEL: &str = "sales_order_cancel";
 /// Appended to a document's identity kind once the document passed the totals check.
 const VERIFIED_SUFFIX: &str = "_verified";
@@ -326,7 +328,12 @@ impl OrderFlow {
 
         let status = bundle.order.status_id;
         let invoice_key = IdentityKey::new(entity.id.clone(), ID_INVOICE, order_key(&store, id));
-        let mut invoice_no = ctx.identity(&invoice_key).await?;
+        let credit_key =
+            IdentityKey::new(entity.id.clone(), ID_CREDIT_TARGET, order_key(&store, id));
+        let mut invoice_no = match ctx.identity(&invoice_key).await? {
+            Some(no) => Some(no),
+            None => ctx.identity(&credit_key).await?,
+        };
         let cancelled = matches!(status, STATUS_CANCELLED | STATUS_DECLINED);
 
         if entity.posting.document_type == DocumentType::SalesOrder && invoice_no.is_none() {
@@ -351,10 +358,11 @@ impl OrderFlow {
                             .post_invoice(ctx, &store, &route, &entity, &bundle, Some(s))
                             .await?;
                         did.push("shipment invoice");
-                        // Credits are linked to the first invoice of the order.
-                        if ctx.identity(&invoice_key).await?.is_none() {
+                        // Credits are linked to the first invoice of the order (kept under its
+                        // own kind: the invoice is already mapped to its shipment).
+                        if ctx.identity(&credit_key).await?.is_none() {
                             ctx.store()
-                                .put_identity(&invoice_key, &no, Some(ctx.job_id()))
+                                .put_identity(&credit_key, &no, Some(ctx.job_id()))
                                 .await?;
                         }
                         invoice_no.get_or_insert(no);
@@ -367,10 +375,8 @@ impl OrderFlow {
                         || matches!(status, STATUS_SHIPPED | STATUS_COMPLETED));
                 // A document left unreleased after a totals mismatch is checked again (and
                 // released once right) instead of being taken for done.
-                let held = match &invoice_no {
-                    Some(_) => !verified(ctx, &invoice_key).await?,
-                    None => false,
-                };
+                let held = ctx.identity(&invoice_key).await?.is_some()
+                    && !verified(ctx, &invoice_key).await?;
                 if (invoice_no.is_none() && due) || held {
                     invoice_no = Some(
                         self.post_invoice(ctx, &store, &route, &entity, &bundle, None)
