@@ -261,3 +261,163 @@ async fn levels_bigcommerce_refuses_do_not_hold_up_the_others() {
     }
     h.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_schedule_runs_a_full_sync_then_deltas_without_being_asked() {
+    let h = Harness::start_configured(ledgerlink_tests::standard_plugin(), |c| {
+        c.host.stock_interval_secs = 1;
+    })
+    .await
+    .unwrap();
+    // The first scheduled pass is a full one.
+    let expected = expected_levels(&visma_stock(&h, "LL-POT-SET").await);
+    h.wait_for(
+        "the scheduled full sync",
+        Duration::from_secs(20),
+        || async {
+            let bc = h.bc_stock("LL-POT-SET").await?;
+            Ok((only_mapped(&bc, &expected) == expected).then_some(()))
+        },
+    )
+    .await
+    .unwrap();
+    // A later Visma change arrives through a scheduled delta.
+    let before = h.bc_stock("LL-POT-SET").await.unwrap()[&1];
+    h.visma_move_stock("se", "LL-POT-SET", "MAIN", -2)
+        .await
+        .unwrap();
+    h.wait_for("the scheduled delta", Duration::from_secs(20), || async {
+        let now = h.bc_stock("LL-POT-SET").await?[&1];
+        Ok((now == before - 2).then_some(()))
+    })
+    .await
+    .unwrap();
+    let jobs = h
+        .jobs("kind=ledgerlink/stock/sync&limit=100")
+        .await
+        .unwrap();
+    let full = jobs.iter().filter(|j| j["payload"]["full"] == true).count();
+    assert!(full >= 1, "{jobs:?}");
+    assert!(
+        jobs.len() > full,
+        "deltas between the full passes: {jobs:?}"
+    );
+    h.shutdown().await.unwrap();
+}
+
+/// Enough SKUs that one full pass has more than 2000 levels (two locations each): BigCommerce
+/// refuses more than 2000 items per adjustment (413), so this passes only when the levels go
+/// in batches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_sync_of_more_than_2000_levels_goes_in_batches() {
+    use futures::StreamExt;
+    // Without webhooks: a thousand new SKUs would queue a thousand product syncs first.
+    let h = Harness::start_configured(ledgerlink_tests::standard_plugin(), |c| {
+        for s in &mut c.stores {
+            s.register_hooks = false;
+        }
+    })
+    .await
+    .unwrap();
+    let (visma, entity) = h.visma_client("se");
+    const PRODUCTS: usize = 4;
+    const SIZES: usize = 251;
+    let sku = |p: usize, v: usize| format!("LL-BULK-{p}-{v:03}");
+    for p in 0..PRODUCTS {
+        let variants: Vec<_> = (0..SIZES)
+            .map(|v| json!({"sku": sku(p, v), "option_values": [{"option_display_name": "Size", "label": v.to_string()}]}))
+            .collect();
+        h.bc_send(
+            Method::POST,
+            "/v3/catalog/products",
+            Some(json!({"name": format!("Bulk {p}"), "type": "physical", "sku": format!("LL-BULK-{p}"),
+                        "price": 10, "weight": 0.1, "inventory_tracking": "variant", "variants": variants})),
+        )
+        .await
+        .unwrap();
+    }
+    let all: Vec<String> = (0..PRODUCTS)
+        .flat_map(|p| (0..SIZES).map(move |v| sku(p, v)))
+        .collect();
+    futures::stream::iter(all.iter().cloned())
+        .map(|s| {
+            let (visma, entity) = (&visma, &entity);
+            async move {
+                if visma
+                    .find_inventory_item(entity, &VismaItemNo::new(s.as_str()))
+                    .await
+                    .unwrap()
+                    .is_none()
+                {
+                    let _ = visma
+                        .create_inventory_item_once(
+                            entity,
+                            &ledgerlink::visma::dto::InventoryUpdate {
+                                inventory_number: Some(s.clone()),
+                                item_class: Some("GOODS".into()),
+                                ..Default::default()
+                            },
+                        )
+                        .await;
+                }
+            }
+        })
+        .buffer_unordered(8)
+        .collect::<Vec<_>>()
+        .await;
+    for (warehouse, base) in [("MAIN", 3), ("GBG", 5)] {
+        let lines: Vec<_> = all
+            .iter()
+            .enumerate()
+            .map(|(i, s)| json!({"operation": "Insert", "inventoryNumber": {"value": s},
+                                 "warehouseId": {"value": warehouse}, "quantity": {"value": base + i % 7}}))
+            .collect();
+        let resp = h
+            .visma_erp(
+                "se",
+                Method::POST,
+                "/v1/inventoryReceipt",
+                Some(json!({"hold": {"value": false}, "receiptLines": lines})),
+            )
+            .await
+            .unwrap();
+        let number = resp.headers()["location"]
+            .to_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        h.visma_erp(
+            "se",
+            Method::POST,
+            &format!("/v1/inventoryReceipt/{number}/action/release"),
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    let job = h.stock_sync(true).await.unwrap();
+    assert_eq!(job["state"], "done", "{job}");
+    // Sent in one go that the client split at 2000, never refused (413) and halved.
+    let attempts = h
+        .app()
+        .store
+        .attempts_of(&[ledgerlink::store::JobId(job["id"].as_i64().unwrap())])
+        .await
+        .unwrap();
+    let sends: Vec<_> = attempts
+        .iter()
+        .flat_map(|a| a.exchanges.iter())
+        .filter(|e| e.url.contains("adjustments/absolute"))
+        .collect();
+    assert_eq!(sends.len(), 1, "{sends:?}");
+    assert_eq!(sends[0].status, Some(200), "{sends:?}");
+    for i in [0, 500, 1003] {
+        let s = &all[i];
+        let bc = h.bc_stock(s).await.unwrap();
+        assert_eq!(bc.get(&1).copied(), Some(3 + (i % 7) as i64), "{s}");
+        assert_eq!(bc.get(&2).copied(), Some(5 + (i % 7) as i64), "{s}");
+    }
+    h.shutdown().await.unwrap();
+}
