@@ -1,30 +1,44 @@
 //! Runtime benchmark: `cargo bench -p ledgerlink-runtime`. Needs the guests built first
-//! (`scripts/test.sh` does it; or `cargo build --release --target wasm32-wasip2 -p
-//! ledgerlink-standard -p ledgerlink-test-sandbox-probe -p ledgerlink-test-swap-twin`).
+//! (`scripts/test.sh` does it; or `scripts/wasm-plugins.sh`).
 //!
-//! Prints medians and p99 of: one `map-order` call (fresh instance + call) on a 20-line order,
-//! the same through tokio's blocking pool, a component load from the compile cache, and a hot
-//! swap through the watched directory under a steady call load (time until new calls see the
-//! new version, failed calls, slowest call meanwhile). Figures, not assertions: compare them
-//! with the targets in the last column.
+//! Prints p50/p90/p99/max of: one `map-order` call of the standard plugin (fresh instance +
+//! call) on the 20-line fixture order `tests/fixtures/order-20-lines.json`, the per-call floor
+//! (fresh instance + the trivial `info` export), the same map-order through tokio's blocking
+//! pool, a component load from the compile cache, and a hot swap through the watched directory
+//! under a steady call load (time until new calls see the new version, failed calls, slowest
+//! call meanwhile). Figures, not assertions: compare them with the targets in the last column.
+//!
+//! Wall-clock percentiles on a shared 2-core machine are dominated by the scheduler: a call
+//! that loses its core waits a whole time slice (ms). So the call rows also give the on-CPU
+//! time of each call (the thread's CPU clock) and how many calls lost their core while they
+//! ran (`/proc/thread-self/schedstat`); the load average at start says how busy the machine
+//! was.
+//!
+//! `cargo bench -p ledgerlink-runtime -- --only-map-order N` runs only N map-order calls and
+//! prints nothing else (for `perf` / `valgrind --tool=callgrind`).
 
 #[path = "../tests/common/order.rs"]
 mod order;
 
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ledgerlink_runtime::canonical::{Fixture, FixtureCall};
-use ledgerlink_runtime::types::{Context, Order};
+use ledgerlink_runtime::types::{Context, Order, SalesDocument};
 use ledgerlink_runtime::{
     LoadedPlugin, MappingTables, PluginLimits, PluginRegistry, Runtime, RuntimeConfig,
 };
 
-const CALLS: usize = 5_000;
+const WARM_UP: usize = 1_000;
+const CALLS: usize = 10_000;
 const LOADS: usize = 200;
 const SWAPS: usize = 10;
+const FIXTURE: &str = "tests/fixtures/order-20-lines.json";
+const CALL_TARGET: &str = "p99 ≤ 200 µs (stretch 100)";
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..")
@@ -44,7 +58,7 @@ fn guest(name: &str) -> PathBuf {
         .join(format!("{name}.wasm"));
     if !path.exists() {
         eprintln!(
-            "{} is missing: build the guests first (scripts/test.sh)",
+            "{} is missing: build the guests first (scripts/wasm-plugins.sh)",
             path.display()
         );
         std::process::exit(2);
@@ -52,10 +66,92 @@ fn guest(name: &str) -> PathBuf {
     path
 }
 
+/// How many times the kernel has put this thread on a CPU (the third field of
+/// `/proc/thread-self/schedstat`): if it moved during a call, the call lost its core meanwhile.
+/// Read with one `pread` on a file kept open.
+struct SchedStat(File);
+
+impl SchedStat {
+    fn open() -> Option<SchedStat> {
+        File::open("/proc/thread-self/schedstat")
+            .ok()
+            .map(SchedStat)
+    }
+
+    fn times_scheduled(&self) -> u64 {
+        let mut buf = [0u8; 96];
+        let n = self.0.read_at(&mut buf, 0).unwrap_or(0);
+        std::str::from_utf8(&buf[..n])
+            .unwrap_or("")
+            .split_whitespace()
+            .nth(2)
+            .and_then(|f| f.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+#[repr(C)]
+struct Timespec {
+    tv_sec: i64,
+    tv_nsec: i64,
+}
+
+unsafe extern "C" {
+    fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+}
+
+/// This thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`, exact to the nanosecond, unlike the
+/// tick-granular schedstat run time). std has no API for it and this is only a bench, so a
+/// direct libc call rather than a new dependency.
+fn thread_cpu_time() -> Duration {
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut ts = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec with the C layout on 64-bit Linux.
+    let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Wall time, on-CPU time and whether the thread was switched out, for each timed call.
+#[derive(Default)]
+struct Samples {
+    wall: Vec<Duration>,
+    on_cpu: Vec<Duration>,
+    switched_out: usize,
+}
+
+/// Times `CALLS` calls of `f` after `WARM_UP` untimed ones.
+fn time_calls(mut f: impl FnMut()) -> Samples {
+    for _ in 0..WARM_UP {
+        f();
+    }
+    let stat = SchedStat::open();
+    let mut samples = Samples::default();
+    for _ in 0..CALLS {
+        let scheduled = stat.as_ref().map(SchedStat::times_scheduled);
+        let cpu = thread_cpu_time();
+        let started = Instant::now();
+        f();
+        let took = started.elapsed();
+        samples.on_cpu.push(thread_cpu_time().saturating_sub(cpu));
+        samples.wall.push(took);
+        if let (Some(stat), Some(before)) = (&stat, scheduled)
+            && stat.times_scheduled() != before
+        {
+            samples.switched_out += 1;
+        }
+    }
+    samples
+}
+
 struct Row {
     what: String,
     n: usize,
     p50: Duration,
+    p90: Duration,
     p99: Duration,
     max: Duration,
     target: String,
@@ -68,10 +164,21 @@ fn row(what: &str, samples: &mut [Duration], target: &str) -> Row {
         what: what.to_string(),
         n: samples.len(),
         p50: at(0.5),
+        p90: at(0.9),
         p99: at(0.99),
         max: *samples.last().unwrap(),
         target: target.to_string(),
     }
+}
+
+/// A wall-clock row and, when the kernel gave us the figures, its on-CPU twin.
+fn call_rows(rows: &mut Vec<Row>, notes: &mut Vec<String>, what: &str, mut s: Samples) {
+    rows.push(row(&format!("{what}, wall"), &mut s.wall, CALL_TARGET));
+    rows.push(row(&format!("{what}, on-CPU"), &mut s.on_cpu, "-"));
+    notes.push(format!(
+        "{what}: the thread lost its core during {} of {} calls",
+        s.switched_out, CALLS
+    ));
 }
 
 fn fmt(d: Duration) -> String {
@@ -82,133 +189,116 @@ fn fmt(d: Duration) -> String {
     }
 }
 
-fn time_calls(
-    plugin: &LoadedPlugin,
-    ctx: &Context,
-    tables: &MappingTables,
-    order: &Order,
-) -> Vec<Duration> {
-    for _ in 0..200 {
-        let _ = plugin.map_order(ctx, tables, order, None);
-    }
-    (0..CALLS)
-        .map(|_| {
-            let started = Instant::now();
-            let result = plugin.map_order(ctx, tables, order, None);
-            let took = started.elapsed();
-            std::hint::black_box(result.ok());
-            took
-        })
-        .collect()
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_string())
 }
 
-/// The standard plugin on a fixture order grown to 20 lines (the fixture's tables fit it).
-fn standard_order() -> Option<(Context, MappingTables, Order)> {
-    let fixture =
-        Fixture::load(&workspace().join("tests/fixtures/order-multi-line-coupon.json")).ok()?;
-    let FixtureCall::MapOrder { ctx, mut order, .. } = fixture.input().ok()? else {
-        return None;
+/// The benchmark's order: the 20-line fixture, built by the canonical loader exactly as the
+/// golden tests and `ledgerlink plugin test` build it.
+fn fixture_order() -> (Context, MappingTables, Order) {
+    let path = workspace().join(FIXTURE);
+    let fixture = Fixture::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let input = fixture
+        .input()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let FixtureCall::MapOrder {
+        ctx,
+        order,
+        shipment: None,
+    } = input
+    else {
+        panic!("{FIXTURE} is not a map-order fixture without a shipment");
     };
-    let (lines, taxes) = (order.lines.clone(), order.taxes.clone());
-    let mut next_id = 90_000;
-    while order.lines.len() < 20 {
-        for line in &lines {
-            if order.lines.len() == 20 {
-                break;
-            }
-            next_id += 1;
-            let mut copy = line.clone();
-            copy.id = next_id;
-            copy.sku = format!("{}-{next_id}", line.sku);
-            // Only the original lines carry the coupon, so the order totals stay consistent.
-            copy.discounts.clear();
-            for tax in taxes.iter().filter(|t| t.order_line_id == Some(line.id)) {
-                let mut tax = tax.clone();
-                tax.order_line_id = Some(next_id);
-                order.taxes.push(tax);
-            }
-            order.subtotal_ex_tax += copy.total_ex_tax;
-            order.subtotal_inc_tax += copy.total_inc_tax;
-            order.total_ex_tax += copy.total_ex_tax;
-            order.total_inc_tax += copy.total_inc_tax;
-            order.total_tax += copy.total_tax;
-            order.lines.push(copy);
-        }
-    }
-    Some((ctx, fixture.tables, order))
+    assert_eq!(order.lines.len(), 20, "{FIXTURE} must have 20 lines");
+    (ctx, fixture.tables, order)
+}
+
+fn load_standard(runtime: &Runtime) -> LoadedPlugin {
+    runtime
+        .load_file(&guest("ledgerlink_standard"), PluginLimits::default())
+        .expect("the standard plugin loads")
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--only-map-order") {
+        let n = args
+            .get(i + 1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1_000);
+        return only_map_order(n);
+    }
+
+    let load_at_start = load_average();
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     let runtime = Runtime::new(RuntimeConfig::default()).expect("runtime");
 
-    // 1. map-order, fresh instance + call, 20 lines.
-    let probe = runtime
-        .load_file(
-            &guest("ledgerlink_test_sandbox_probe"),
-            PluginLimits::default(),
-        )
-        .expect("probe loads");
-    let order20 = order::order(1, 20);
-    let (ctx, tables) = (order::context(&[]), order::tables());
-    probe
+    // 1. map-order, fresh instance + call, standard plugin, the 20-line fixture order.
+    let standard = Arc::new(load_standard(&runtime));
+    let (ctx, tables, order20) = fixture_order();
+    let mapped = standard
         .map_order(&ctx, &tables, &order20, None)
-        .expect("the probe maps the 20-line order");
-    let mut samples = time_calls(&probe, &ctx, &tables, &order20);
-    rows.push(row(
-        "map-order 20 lines, test mapping (fresh instance + call)",
-        &mut samples,
-        "p99 ≤ 200 µs (stretch 100)",
+        .expect("the standard plugin maps the 20-line fixture order");
+    let (kind, lines_out) = match &mapped.value {
+        SalesDocument::SalesOrder(so) => ("sales order", so.lines.len()),
+        SalesDocument::Invoice(inv) => ("invoice", inv.lines.len()),
+    };
+    notes.push(format!(
+        "{FIXTURE}: {} lines in, a {kind} of {lines_out} lines out, plugin {}",
+        order20.lines.len(),
+        mapped.provenance
     ));
-
-    let standard = target_dir().join("wasm32-wasip2/release/ledgerlink_standard.wasm");
-    match (standard.exists(), standard_order()) {
-        (true, Some((sctx, stables, sorder))) => {
-            let plugin = runtime
-                .load_file(&standard, PluginLimits::default())
-                .expect("standard loads");
-            let outcome = match plugin.map_order(&sctx, &stables, &sorder, None) {
-                Ok(_) => "ok".to_string(),
-                Err(e) => format!("error: {e}"),
-            };
-            notes.push(format!(
-                "standard plugin on the 20-line fixture order: {outcome}"
-            ));
-            let mut samples = time_calls(&plugin, &sctx, &stables, &sorder);
-            rows.push(row(
-                "map-order 20 lines, standard plugin (fresh instance + call)",
-                &mut samples,
-                "p99 ≤ 200 µs (stretch 100)",
-            ));
+    let samples = time_calls(|| {
+        let result = standard.map_order(&ctx, &tables, &order20, None);
+        if let Err(e) = &result {
+            panic!("a timed map-order call failed: {e}");
         }
-        _ => notes.push("standard plugin or its fixture missing: skipped its row".to_string()),
-    }
+        std::hint::black_box(result.ok());
+    });
+    call_rows(
+        &mut rows,
+        &mut notes,
+        "map-order 20 lines, standard plugin (fresh instance + call)",
+        samples,
+    );
 
-    // 1b. The same call from async code through the blocking pool.
+    // 1b. The floor under every call: a fresh instance and the trivial `info` export.
+    let samples = time_calls(|| {
+        std::hint::black_box(standard.info(&tables).expect("info"));
+    });
+    call_rows(
+        &mut rows,
+        &mut notes,
+        "floor: fresh instance + info() (no mapping work)",
+        samples,
+    );
+
+    // 1c. The same map-order from async code through the blocking pool.
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let shared = Arc::new(probe);
     let mut samples: Vec<Duration> = tokio.block_on(async {
         let mut out = Vec::with_capacity(CALLS);
-        for i in 0..CALLS + 200 {
+        for i in 0..CALLS + WARM_UP {
             let (order, ctx, tables) = (order20.clone(), ctx.clone(), tables.clone());
             let started = Instant::now();
-            let result = shared
+            let ok = standard
                 .run_blocking(move |p| p.map_order(&ctx, &tables, &order, None).is_ok())
                 .await;
-            if i >= 200 {
+            if i >= WARM_UP {
                 out.push(started.elapsed());
             }
-            assert!(result);
+            assert!(ok);
         }
         out
     });
     rows.push(row(
-        "map-order 20 lines via run_blocking (incl. clone + spawn_blocking)",
+        "map-order 20 lines via run_blocking (incl. clones + spawn_blocking), wall",
         &mut samples,
         "-",
     ));
@@ -220,20 +310,20 @@ fn main() {
         ..RuntimeConfig::default()
     })
     .unwrap();
-    let probe_path = guest("ledgerlink_test_sandbox_probe");
+    let standard_path = guest("ledgerlink_standard");
     let started = Instant::now();
     cached
-        .load_file(&probe_path, PluginLimits::default())
+        .load_file(&standard_path, PluginLimits::default())
         .unwrap();
     notes.push(format!(
-        "first load (compile + write cache): {}",
+        "first load of the standard plugin (compile + write cache): {}",
         fmt(started.elapsed())
     ));
     let mut samples: Vec<Duration> = (0..LOADS)
         .map(|_| {
             let started = Instant::now();
             let plugin = cached
-                .load_file(&probe_path, PluginLimits::default())
+                .load_file(&standard_path, PluginLimits::default())
                 .unwrap();
             let took = started.elapsed();
             assert_eq!(
@@ -250,8 +340,7 @@ fn main() {
     ));
 
     // 3. Hot swap through the watched directory under a steady call load.
-    let (visible, failed, total, slowest) = swap_under_load();
-    let mut visible = visible;
+    let (mut visible, failed, total, slowest) = swap_under_load();
     rows.push(row(
         "hot swap: drop in watched dir → new calls see it",
         &mut visible,
@@ -259,14 +348,17 @@ fn main() {
     ));
 
     println!();
-    println!("| measure | n | p50 | p99 | max | target |");
-    println!("|---|---:|---:|---:|---:|---|");
+    println!("load average at start (1/5/15 min): {load_at_start}");
+    println!();
+    println!("| measure | n | p50 | p90 | p99 | max | target |");
+    println!("|---|---:|---:|---:|---:|---:|---|");
     for r in &rows {
         println!(
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             r.what,
             r.n,
             fmt(r.p50),
+            fmt(r.p90),
             fmt(r.p99),
             fmt(r.max),
             r.target
@@ -280,8 +372,21 @@ fn main() {
     for note in notes {
         println!("note: {note}");
     }
+    println!("load average at end: {}", load_average());
 }
 
+/// Only map-order calls, no output: a steady loop to profile.
+fn only_map_order(n: usize) {
+    let runtime = Runtime::new(RuntimeConfig::default()).expect("runtime");
+    let standard = load_standard(&runtime);
+    let (ctx, tables, order20) = fixture_order();
+    for _ in 0..n {
+        let result = standard.map_order(&ctx, &tables, &order20, None);
+        assert!(result.is_ok(), "{:?}", result.err());
+    }
+}
+
+/// Swaps the test probe and its twin (two builds of one test mapping) under two callers.
 fn swap_under_load() -> (Vec<Duration>, u64, u64, Duration) {
     let data = tempfile::tempdir().unwrap();
     let runtime = Runtime::new(PluginRegistry::runtime_config(data.path())).unwrap();
