@@ -121,6 +121,34 @@ pub fn map_order(
         .visma_customer_number
         .clone()
         .unwrap_or_else(|| "GUEST".to_string());
+    // Follow the entity's posting rule like the standard plugin does, so hosts that book
+    // invoices can swap to this guest too.
+    if setting(ctx, "document-type") == Some("invoice") {
+        return Ok(SalesDocument::Invoice(CustomerInvoice {
+            customer_number,
+            document_date: order.created_at.clone(),
+            due_date: None,
+            currency_id: order.currency.clone(),
+            exchange_rate: Some(order.exchange_rate),
+            branch_number: ctx.branch.clone(),
+            external_reference: format!("bc:{}:order:{}", ctx.store_hash, order.id),
+            customer_ref_number: order.id.to_string(),
+            description: label.to_string(),
+            vat_inclusive: order.prices_include_tax,
+            payment_method_id: host::lookup("payment-method", &order.payment_method),
+            credit_terms_id: None,
+            invoice_address: Some(address(&order.billing_address)),
+            invoice_contact: Some(contact(&order.billing_address)),
+            delivery_address: order
+                .shipping_addresses
+                .first()
+                .map(|s| address(&s.address)),
+            lines,
+            expected_total: order.total_inc_tax,
+            expected_vat: order.total_tax,
+            note: order.customer_message.clone(),
+        }));
+    }
     Ok(SalesDocument::SalesOrder(SalesOrder {
         order_type: setting(ctx, "order-type").unwrap_or("SO").to_string(),
         customer_number,
