@@ -283,3 +283,38 @@ async fn products(
     pb.finish();
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_takes_a_date_or_an_rfc3339_time_and_says_what_it_wants_otherwise() {
+        assert_eq!(
+            parse_since("2026-01-31").unwrap().to_rfc3339(),
+            "2026-01-31T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_since("2026-01-31T10:00:00+02:00")
+                .unwrap()
+                .to_rfc3339(),
+            "2026-01-31T08:00:00+00:00"
+        );
+        let e = parse_since("31/01/2026").unwrap_err().to_string();
+        assert!(e.contains("YYYY-MM-DD"), "{e}");
+    }
+
+    #[test]
+    fn each_since_keeps_its_own_progress() {
+        let a = parse_since("2026-01-01").unwrap();
+        let b = parse_since("2026-02-01").unwrap();
+        assert_ne!(
+            watermark_name(What::Orders, "abc", a),
+            watermark_name(What::Orders, "abc", b)
+        );
+        assert_ne!(
+            watermark_name(What::Orders, "abc", a),
+            watermark_name(What::Products, "abc", a)
+        );
+    }
+}
