@@ -377,7 +377,12 @@ fn main() {
 
 /// Only map-order calls, no output: a steady loop to profile.
 fn only_map_order(n: usize) {
-    let runtime = Runtime::new(RuntimeConfig::default()).expect("runtime");
+    // One pool slot: valgrind cannot reserve the default pool's terabyte of address space.
+    let runtime = Runtime::new(RuntimeConfig {
+        max_concurrent_instances: 1,
+        ..RuntimeConfig::default()
+    })
+    .expect("runtime");
     let standard = load_standard(&runtime);
     let (ctx, tables, order20) = fixture_order();
     for _ in 0..n {

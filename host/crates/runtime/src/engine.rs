@@ -9,16 +9,21 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::bindings::{MappingPlugin, MappingPluginPre};
 use crate::cache::{CacheOutcome, CompileCache};
 use crate::config::{PluginLimits, RuntimeConfig};
 use crate::error::LoadError;
-use crate::plugin::{LoadedPlugin, Provenance};
+use crate::plugin::{Exports, LoadedPlugin, Provenance};
 use crate::policy;
 use crate::sandbox::CallState;
 use crate::tables::MappingTables;
+
+/// Bytes of each pooled linear memory kept mapped between calls (see `Runtime::new`).
+const KEEP_RESIDENT_MEMORY: usize = 4 << 20;
+/// Bytes of each pooled table kept mapped between calls.
+const KEEP_RESIDENT_TABLE: usize = 64 << 10;
 
 /// Cheap to clone; all clones share the engine, linker, ticker and cache.
 #[derive(Clone)]
@@ -69,6 +74,18 @@ impl Runtime {
             .total_memories(slots * 2)
             .total_tables(slots * 4)
             .max_memory_size(config.max_memory_cap);
+        if PoolingAllocationConfig::is_pagemap_scan_available() {
+            // Every call is a fresh instance, so by default each page the guest touches
+            // (stack, data, heap) is a page fault on the next call, after an `madvise` on
+            // this one. With PAGEMAP_SCAN (Linux 6.7+) the pool resets only the pages a
+            // call dirtied, by copy, and keeps them mapped: no faults and no `madvise` for
+            // the first MiBs, which hold a Rust guest's stack, data and a mapping's heap.
+            // Without the scan the reset would `memset` the whole window every call, so the
+            // default (decommit everything) stays.
+            pool.pagemap_scan(Enabled::Yes)
+                .linear_memory_keep_resident(KEEP_RESIDENT_MEMORY)
+                .table_keep_resident(KEEP_RESIDENT_TABLE);
+        }
         let mut wasm_config = Config::new();
         wasm_config
             .wasm_component_model(true)
@@ -186,10 +203,16 @@ impl Runtime {
             .instantiate_pre(&component)
             .map_err(|e| mismatch(format!("{e:#}")))?;
         let pre = MappingPluginPre::new(instance_pre).map_err(|e| mismatch(format!("{e:#}")))?;
+        let exports = Exports::find(
+            &component,
+            &format!("{}{wit_version}", policy::MAPPER_EXPORT_PREFIX),
+        )
+        .map_err(mismatch)?;
 
         let mut plugin = LoadedPlugin::new(
             self.inner.clone(),
             pre,
+            exports,
             Provenance {
                 plugin: "(loading)".to_string(),
                 version: String::new(),

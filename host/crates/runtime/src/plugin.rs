@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use wasmtime::component::{ComponentExportIndex, ComponentNamedList, Lift, Lower, TypedFunc};
 use wasmtime::{Store, Trap};
 
 use crate::bindings::MappingPluginPre;
-use crate::bindings::mapper::Guest as Mapper;
 use crate::bindings::types::{
     BcInventoryAdjustment, Context, CreditNote, InventoryItem, MappingError, Order, PluginInfo,
     Product, Refund, SalesDocument, Shipment, StockLevel, VismaCustomer,
@@ -46,11 +46,49 @@ pub struct Mapped<T> {
 
 type MappingResult<T> = Result<T, Vec<MappingError>>;
 
+/// Where each mapper export sits in the component, looked up once at load. The generated
+/// `MappingPluginPre::instantiate` looks up and type-checks all six exports on every fresh
+/// instance (about 5 % of a 20-line map-order call); a call needs one, by index.
+#[derive(Debug, Clone)]
+pub(crate) struct Exports {
+    map_customer: ComponentExportIndex,
+    map_order: ComponentExportIndex,
+    map_credit_note: ComponentExportIndex,
+    map_item: ComponentExportIndex,
+    map_stock: ComponentExportIndex,
+}
+
+impl Exports {
+    /// The mapper's functions in the interface `interface` (`ledgerlink:mapping/mapper@0.1.0`),
+    /// or the name of the first one missing.
+    pub(crate) fn find(
+        component: &wasmtime::component::Component,
+        interface: &str,
+    ) -> Result<Exports, String> {
+        let mapper = component
+            .get_export_index(None, interface)
+            .ok_or_else(|| format!("it does not export {interface}"))?;
+        let func = |name: &str| {
+            component
+                .get_export_index(Some(&mapper), name)
+                .ok_or_else(|| format!("{interface} has no function {name}"))
+        };
+        Ok(Exports {
+            map_customer: func("map-customer")?,
+            map_order: func("map-order")?,
+            map_credit_note: func("map-credit-note")?,
+            map_item: func("map-item")?,
+            map_stock: func("map-stock")?,
+        })
+    }
+}
+
 /// One compiled, checked plugin version. Share it as `Arc<LoadedPlugin>`; calls on it are
 /// independent and may run on any number of threads at once.
 pub struct LoadedPlugin {
     runtime: Arc<RuntimeInner>,
     pre: MappingPluginPre<CallState>,
+    exports: Exports,
     provenance: Provenance,
     label: Arc<str>,
     wit_version: String,
@@ -72,6 +110,7 @@ impl LoadedPlugin {
     pub(crate) fn new(
         runtime: Arc<RuntimeInner>,
         pre: MappingPluginPre<CallState>,
+        exports: Exports,
         provenance: Provenance,
         wit_version: String,
         limits: PluginLimits,
@@ -81,6 +120,7 @@ impl LoadedPlugin {
         LoadedPlugin {
             runtime,
             pre,
+            exports,
             provenance,
             label,
             wit_version,
@@ -125,11 +165,19 @@ impl LoadedPlugin {
         &self.cache
     }
 
+    /// The plugin's name and version. Goes through the generated bindings, which type-check
+    /// every export of the fresh instance against the mapping world: `Runtime::load_*` calls
+    /// this before handing out a plugin, and the other calls rely on that check.
     pub fn info(&self, tables: &MappingTables) -> Result<PluginInfo, CallError> {
-        self.call(tables, |mapper, store| {
-            mapper.call_info(store).map(Ok::<_, Vec<MappingError>>)
-        })
-        .map(|mapped| mapped.value)
+        let mut store = self.store(tables);
+        let world = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| self.instantiation_error(&store, e))?;
+        world
+            .ledgerlink_mapping_mapper()
+            .call_info(&mut store)
+            .map_err(|e| self.classify(&store, e))
     }
 
     pub fn map_customer(
@@ -138,9 +186,7 @@ impl LoadedPlugin {
         tables: &MappingTables,
         order: &Order,
     ) -> Result<Mapped<VismaCustomer>, CallError> {
-        self.call(tables, |mapper, store| {
-            mapper.call_map_customer(store, ctx, order)
-        })
+        self.call(tables, &self.exports.map_customer, (ctx, order))
     }
 
     pub fn map_order(
@@ -150,9 +196,7 @@ impl LoadedPlugin {
         order: &Order,
         shipment: Option<&Shipment>,
     ) -> Result<Mapped<SalesDocument>, CallError> {
-        self.call(tables, |mapper, store| {
-            mapper.call_map_order(store, ctx, order, shipment)
-        })
+        self.call(tables, &self.exports.map_order, (ctx, order, shipment))
     }
 
     pub fn map_credit_note(
@@ -161,9 +205,7 @@ impl LoadedPlugin {
         tables: &MappingTables,
         refund: &Refund,
     ) -> Result<Mapped<CreditNote>, CallError> {
-        self.call(tables, |mapper, store| {
-            mapper.call_map_credit_note(store, ctx, refund)
-        })
+        self.call(tables, &self.exports.map_credit_note, (ctx, refund))
     }
 
     pub fn map_item(
@@ -172,9 +214,7 @@ impl LoadedPlugin {
         tables: &MappingTables,
         product: &Product,
     ) -> Result<Mapped<InventoryItem>, CallError> {
-        self.call(tables, |mapper, store| {
-            mapper.call_map_item(store, ctx, product)
-        })
+        self.call(tables, &self.exports.map_item, (ctx, product))
     }
 
     pub fn map_stock(
@@ -183,9 +223,7 @@ impl LoadedPlugin {
         tables: &MappingTables,
         levels: &[StockLevel],
     ) -> Result<Mapped<Vec<BcInventoryAdjustment>>, CallError> {
-        self.call(tables, |mapper, store| {
-            mapper.call_map_stock(store, ctx, levels)
-        })
+        self.call(tables, &self.exports.map_stock, (ctx, levels))
     }
 
     /// Runs `f` with this plugin on tokio's blocking pool. Calls are synchronous and may take
@@ -203,11 +241,8 @@ impl LoadedPlugin {
         }
     }
 
-    fn call<T>(
-        &self,
-        tables: &MappingTables,
-        f: impl FnOnce(&Mapper, &mut Store<CallState>) -> wasmtime::Result<MappingResult<T>>,
-    ) -> Result<Mapped<T>, CallError> {
+    /// A fresh store: its own WASI context, memory cap, deadline and stderr capture.
+    fn store(&self, tables: &MappingTables) -> Store<CallState> {
         let runtime = &*self.runtime;
         let state = CallState::new(
             self.label.clone(),
@@ -219,25 +254,55 @@ impl LoadedPlugin {
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(self.deadline_ticks());
         store.epoch_deadline_trap();
+        store
+    }
 
-        let world = match self.pre.instantiate(&mut store) {
-            Ok(world) => world,
-            Err(e) => {
-                return Err(match self.classify(&store, e) {
-                    CallError::Trap {
-                        plugin, message, ..
-                    } => CallError::Instantiation { plugin, message },
-                    other => other,
-                });
-            }
-        };
-        match f(world.ledgerlink_mapping_mapper(), &mut store) {
+    /// One call of the mapper export at `export` on a fresh instance. `Params` must be the
+    /// export's parameters and `T` its `ok` type, as in the WIT world; the public wrappers
+    /// above are the only callers.
+    fn call<Params, T>(
+        &self,
+        tables: &MappingTables,
+        export: &ComponentExportIndex,
+        params: Params,
+    ) -> Result<Mapped<T>, CallError>
+    where
+        Params: ComponentNamedList + Lower,
+        (MappingResult<T>,): ComponentNamedList + Lift,
+    {
+        let mut store = self.store(tables);
+        let instance = self
+            .pre
+            .instance_pre()
+            .instantiate(&mut store)
+            .map_err(|e| self.instantiation_error(&store, e))?;
+        let func =
+            instance
+                .get_func(&mut store, export)
+                .ok_or_else(|| CallError::Instantiation {
+                    plugin: self.label.to_string(),
+                    message: "the instance lacks an export its component has".to_string(),
+                })?;
+        // SAFETY: `Runtime::load_*` type-checked every mapper export of this component
+        // against the mapping world (through `info`) before this plugin existed, and each
+        // wrapper passes the parameter and result types of its export in that world.
+        let typed = unsafe { TypedFunc::<Params, (MappingResult<T>,)>::new_unchecked(func) };
+        match typed.call(&mut store, params).map(|(outcome,)| outcome) {
             Ok(Ok(value)) => Ok(Mapped {
                 value,
                 provenance: self.provenance.clone(),
             }),
             Ok(Err(errors)) => Err(CallError::Mapping(errors)),
             Err(e) => Err(self.classify(&store, e)),
+        }
+    }
+
+    fn instantiation_error(&self, store: &Store<CallState>, error: wasmtime::Error) -> CallError {
+        match self.classify(store, error) {
+            CallError::Trap {
+                plugin, message, ..
+            } => CallError::Instantiation { plugin, message },
+            other => other,
         }
     }
 
