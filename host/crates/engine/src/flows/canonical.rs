@@ -1,18 +1,22 @@
-//! BigCommerce API records → the WIT input records a plugin maps (`order`, `refund`).
+//! The flows' side of the one BigCommerce → WIT converter, `ledgerlink_runtime::canonical`.
 //!
-//! Amounts arrive as decimals in the order's transactional currency and leave as integer
-//! minor units of that currency; a value that does not fit is refused rather than rounded
-//! silently.
+//! The BigCommerce client reads API JSON into typed models; here they are written back to the
+//! API JSON they came from and handed to the runtime's builder, the same code that the
+//! fixtures, `ledgerlink plugin test` and the golden tests run. So what a plugin sees in
+//! production is what the golden files show; a change to the WIT input is made there, once.
+//! (The tests below check that the typed models carry every fixture through unchanged.)
 
 use ledgerlink_bigcommerce::models::{
-    Order, OrderCoupon, OrderProduct, OrderTax, Refund as BcRefund, RefundItemType as BcItemType,
+    Order, OrderCoupon, OrderProduct, OrderTax, PriceRecord, Product, Refund as BcRefund,
     Shipment as BcShipment, ShippingAddress,
 };
 use ledgerlink_core::CurrencyCode;
-use ledgerlink_core::money::decimal_to_minor;
+use ledgerlink_core::money::minor_to_decimal;
+use ledgerlink_runtime::canonical as source;
 use ledgerlink_runtime::types as wit;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// Everything fetched from BigCommerce for one order: what a job snapshots and replays.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +31,7 @@ pub struct OrderBundle {
     pub refunds: Vec<BcRefund>,
 }
 
+/// A source payload that cannot become a WIT record: the field at fault and why.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{path}: {message}")]
 pub struct CanonicalError {
@@ -34,19 +39,25 @@ pub struct CanonicalError {
     pub message: String,
 }
 
-fn err(path: impl Into<String>, message: impl Into<String>) -> CanonicalError {
-    CanonicalError {
-        path: path.into(),
-        message: message.into(),
+impl From<source::CanonicalError> for CanonicalError {
+    fn from(e: source::CanonicalError) -> Self {
+        CanonicalError {
+            path: e.field().unwrap_or_default().to_owned(),
+            message: e.to_string(),
+        }
     }
 }
 
+/// The order's transactional currency (`default_currency_code`), in which all its amounts
+/// are; `currency_code` is only the currency it was displayed in.
 pub fn currency_of(order: &Order) -> String {
     order
-        .currency_code
+        .default_currency_code
         .clone()
-        .or_else(|| order.default_currency_code.clone())
-        .unwrap_or_else(|| "USD".to_owned())
+        .or_else(|| order.currency_code.clone())
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_uppercase()
 }
 
 pub fn digits_of(currency: &str) -> u32 {
@@ -54,21 +65,6 @@ pub fn digits_of(currency: &str) -> u32 {
         .parse::<CurrencyCode>()
         .map(|c| c.minor_digits())
         .unwrap_or(2)
-}
-
-struct Minor {
-    digits: u32,
-}
-
-impl Minor {
-    fn of(&self, path: &str, d: Decimal) -> Result<i64, CanonicalError> {
-        decimal_to_minor(d, self.digits)
-            .ok_or_else(|| err(path, format!("amount {d} does not fit in minor units")))
-    }
-
-    fn opt(&self, path: &str, d: Option<Decimal>) -> Result<i64, CanonicalError> {
-        self.of(path, d.unwrap_or_default())
-    }
 }
 
 pub fn to_wit_decimal(d: Decimal) -> wit::Decimal {
@@ -88,324 +84,78 @@ pub fn from_wit_decimal(d: &wit::Decimal) -> Decimal {
     Decimal::new(d.digits, u32::from(d.scale))
 }
 
-fn qty(n: u64) -> wit::Decimal {
-    wit::Decimal {
-        digits: n as i64,
-        scale: 0,
-    }
+fn json<T: Serialize>(what: &str, v: &T) -> Result<Value, CanonicalError> {
+    serde_json::to_value(v).map_err(|e| CanonicalError {
+        path: what.to_owned(),
+        message: format!("cannot be written as JSON: {e}"),
+    })
 }
 
-fn address_from_billing(b: &ledgerlink_bigcommerce::models::BillingAddress) -> wit::Address {
-    wit::Address {
-        first_name: b.first_name.clone(),
-        last_name: b.last_name.clone(),
-        company: b.company.clone(),
-        street_1: b.street_1.clone(),
-        street_2: b.street_2.clone(),
-        city: b.city.clone(),
-        state: b.state.clone(),
-        zip: b.zip.clone().unwrap_or_default(),
-        country: b.country.clone(),
-        country_iso2: b.country_iso2.clone(),
-        phone: b.phone.clone(),
-        email: b.email.clone(),
-    }
+fn json_list<T: Serialize>(what: &str, items: &[T]) -> Result<Vec<Value>, CanonicalError> {
+    items.iter().map(|i| json(what, i)).collect()
 }
 
-fn empty_address() -> wit::Address {
-    wit::Address {
-        first_name: String::new(),
-        last_name: String::new(),
-        company: String::new(),
-        street_1: String::new(),
-        street_2: String::new(),
-        city: String::new(),
-        state: String::new(),
-        zip: String::new(),
-        country: String::new(),
-        country_iso2: String::new(),
-        phone: String::new(),
-        email: String::new(),
-    }
-}
-
-fn po_number(order: &Order) -> Option<String> {
-    // BigCommerce has no first-class PO field: B2B Edition writes it to the order's extra
-    // fields; a store without B2B Edition may keep it in `external_order_id`.
-    for key in ["po_number", "purchase_order_number", "poNumber"] {
-        if let Some(v) = order.extra.get(key).and_then(|v| v.as_str())
-            && !v.trim().is_empty()
-        {
-            return Some(v.to_owned());
+/// The order's API JSON. v2 money is written with BigCommerce's 4 places; exchange rates
+/// have 10, so they are written exactly.
+fn order_json(o: &Order) -> Result<Value, CanonicalError> {
+    let mut v = json("order", o)?;
+    for (key, rate) in [
+        (
+            "store_default_to_transactional_exchange_rate",
+            o.store_default_to_transactional_exchange_rate,
+        ),
+        ("currency_exchange_rate", o.currency_exchange_rate),
+    ] {
+        if let Some(r) = rate {
+            v[key] = Value::String(r.to_string());
         }
     }
-    None
+    Ok(v)
+}
+
+/// The bundle as the API JSON the runtime's builder reads.
+pub fn order_source(bundle: &OrderBundle) -> Result<source::OrderBundle, CanonicalError> {
+    Ok(source::OrderBundle {
+        order: order_json(&bundle.order)?,
+        products: json_list("products", &bundle.products)?,
+        shipping_addresses: json_list("shipping_addresses", &bundle.shipping_addresses)?,
+        coupons: json_list("coupons", &bundle.coupons)?,
+        taxes: json_list("taxes", &bundle.taxes)?,
+    })
 }
 
 /// The WIT order for a fetched bundle. `visma_customer` is the customer number the host
-/// already knows (identity map), if any.
+/// already knows (identity map), if any. The order JSON goes along as `raw-json`, the escape
+/// hatch for fields the typed record lacks.
 pub fn order(
     bundle: &OrderBundle,
     visma_customer: Option<String>,
 ) -> Result<wit::Order, CanonicalError> {
-    let o = &bundle.order;
-    let currency = currency_of(o);
-    let m = Minor {
-        digits: digits_of(&currency),
-    };
-    let billing = o
-        .billing_address
-        .as_ref()
-        .map(address_from_billing)
-        .unwrap_or_else(empty_address);
-
-    let mut lines = Vec::with_capacity(bundle.products.len());
-    for (i, p) in bundle.products.iter().enumerate() {
-        let path = format!("lines[{i}]");
-        let tax_rate = bundle
-            .taxes
-            .iter()
-            .find(|t| t.order_product_id == Some(p.id))
-            .and_then(|t| t.rate)
-            .map(to_wit_decimal);
-        let tax_class_id = bundle
-            .taxes
-            .iter()
-            .find(|t| t.order_product_id == Some(p.id))
-            .and_then(|t| t.tax_class_id);
-        let mut discounts = Vec::new();
-        for (j, d) in p.applied_discounts.iter().enumerate() {
-            discounts.push(wit::LineDiscount {
-                name: d.name.clone().unwrap_or_default(),
-                code: d.code.clone().filter(|c| !c.is_empty()),
-                amount: m.of(&format!("{path}.discounts[{j}].amount"), d.amount)?,
-            });
-        }
-        let options = p
-            .product_options
-            .iter()
-            .filter_map(|v| {
-                let name = v
-                    .get("display_name")
-                    .or_else(|| v.get("name"))?
-                    .as_str()?
-                    .to_owned();
-                let value = v
-                    .get("display_value")
-                    .or_else(|| v.get("value"))
-                    .and_then(|x| x.as_str())
-                    .unwrap_or_default()
-                    .to_owned();
-                Some((name, value))
-            })
-            .collect();
-        lines.push(wit::OrderLine {
-            id: p.id,
-            product_id: p.product_id.0,
-            variant_id: p.variant_id.map(|v| v.0),
-            sku: p.sku.clone(),
-            name: p.name.clone(),
-            quantity: qty(p.quantity),
-            quantity_shipped: qty(p.quantity_shipped.unwrap_or(0)),
-            quantity_refunded: qty(p.quantity_refunded.unwrap_or(0)),
-            unit_price_ex_tax: m.of(&format!("{path}.price_ex_tax"), p.price_ex_tax)?,
-            unit_price_inc_tax: m.of(&format!("{path}.price_inc_tax"), p.price_inc_tax)?,
-            total_ex_tax: m.of(&format!("{path}.total_ex_tax"), p.total_ex_tax)?,
-            total_inc_tax: m.of(&format!("{path}.total_inc_tax"), p.total_inc_tax)?,
-            total_tax: m.opt(&format!("{path}.total_tax"), p.total_tax)?,
-            tax_class_id,
-            tax_rate,
-            discounts,
-            parent_line_id: p.parent_order_product_id.filter(|id| *id != 0),
-            options,
-            weight: p
-                .extra
-                .get("weight")
-                .and_then(|w| {
-                    w.as_str()
-                        .map(str::to_owned)
-                        .or_else(|| w.as_f64().map(|f| f.to_string()))
-                })
-                .and_then(|s| s.parse::<Decimal>().ok())
-                .map(to_wit_decimal),
-        });
-    }
-
-    let mut taxes = Vec::with_capacity(bundle.taxes.len());
-    for (i, t) in bundle.taxes.iter().enumerate() {
-        let line_type = match t.line_item_type.as_deref().unwrap_or("item") {
-            "shipping" => "shipping",
-            "handling" => "handling",
-            "gift_wrapping" | "gift-wrapping" | "giftwrapping" => "gift-wrapping",
-            "fee" => "fee",
-            _ => "item",
-        };
-        taxes.push(wit::TaxLine {
-            order_line_id: t.order_product_id.filter(|id| *id != 0),
-            line_type: line_type.to_owned(),
-            tax_class_id: t.tax_class_id,
-            name: t.name.clone(),
-            rate: to_wit_decimal(t.rate.unwrap_or_default()),
-            amount: m.of(&format!("taxes[{i}].line_amount"), t.line_amount)?,
-        });
-    }
-
-    let mut shipping_addresses = Vec::new();
-    for (i, s) in bundle.shipping_addresses.iter().enumerate() {
-        let path = format!("shipping_addresses[{i}]");
-        shipping_addresses.push(wit::ShippingAddress {
-            id: s.id,
-            address: wit::Address {
-                first_name: s.first_name.clone(),
-                last_name: s.last_name.clone(),
-                company: s.company.clone(),
-                street_1: s.street_1.clone(),
-                street_2: s.street_2.clone(),
-                city: s.city.clone(),
-                state: s.state.clone(),
-                zip: s.zip.clone().unwrap_or_default(),
-                country: s.country.clone(),
-                country_iso2: s.country_iso2.clone(),
-                phone: s.phone.clone(),
-                email: s.email.clone(),
-            },
-            shipping_method: s.shipping_method.clone().unwrap_or_default(),
-            shipping_zone_name: s.shipping_zone_name.clone().unwrap_or_default(),
-            cost_ex_tax: m.opt(&format!("{path}.cost_ex_tax"), s.cost_ex_tax)?,
-            cost_inc_tax: m.opt(&format!("{path}.cost_inc_tax"), s.cost_inc_tax)?,
-            cost_tax: m.opt(&format!("{path}.cost_tax"), s.cost_tax)?,
-            items_total: s.items_total.unwrap_or(0) as u32,
-            items_shipped: s.items_shipped.unwrap_or(0) as u32,
-        });
-    }
-
-    let mut fees = Vec::new();
-    for (i, f) in o.fees.iter().flatten().enumerate() {
-        let path = format!("fees[{i}]");
-        fees.push(wit::Fee {
-            id: f.id,
-            name: f
-                .display_name_merchant
-                .clone()
-                .or_else(|| f.display_name_customer.clone())
-                .unwrap_or_default(),
-            ex_tax: m.opt(&format!("{path}.cost_ex_tax"), f.cost_ex_tax)?,
-            inc_tax: m.opt(&format!("{path}.cost_inc_tax"), f.cost_inc_tax)?,
-            tax: m.opt(&format!("{path}.cost_tax"), f.cost_tax)?,
-            tax_class_id: f.tax_class_id,
-        });
-    }
-
-    let mut coupons = Vec::new();
-    for (i, c) in bundle.coupons.iter().enumerate() {
-        coupons.push(wit::Coupon {
-            code: c.code.clone(),
-            coupon_type: c.kind.map(|k| k.to_string()).unwrap_or_default(),
-            amount: m.opt(&format!("coupons[{i}].discount"), c.discount.or(c.amount))?,
-        });
-    }
-
-    let customer = wit::Customer {
-        bc_customer_id: o.customer_id.0,
-        email: billing.email.clone(),
-        first_name: billing.first_name.clone(),
-        last_name: billing.last_name.clone(),
-        company: billing.company.clone(),
-        phone: billing.phone.clone(),
-        customer_group_id: None,
-        customer_group_name: None,
-        tax_exempt_category: None,
+    let extras = source::OrderExtras {
         visma_customer_number: visma_customer,
+        include_raw: true,
+        ..Default::default()
     };
-
-    let exchange_rate = o
-        .store_default_to_transactional_exchange_rate
-        .or(o.currency_exchange_rate)
-        .unwrap_or(Decimal::ONE);
-
-    Ok(wit::Order {
-        id: o.id.0,
-        channel_id: o.channel_id.map(|c| c.0).unwrap_or(1),
-        status_id: o.status_id,
-        status: o.status.clone(),
-        created_at: o.date_created.to_rfc3339(),
-        modified_at: o.date_modified.to_rfc3339(),
-        currency: currency.clone(),
-        default_currency: o
-            .store_default_currency_code
-            .clone()
-            .or_else(|| o.default_currency_code.clone())
-            .unwrap_or_else(|| currency.clone()),
-        exchange_rate: to_wit_decimal(exchange_rate),
-        prices_include_tax: o.is_tax_inclusive_pricing.unwrap_or(false),
-        customer,
-        billing_address: billing,
-        shipping_addresses,
-        lines,
-        taxes,
-        shipping: wit::Cost {
-            ex_tax: m.opt("shipping_cost_ex_tax", o.shipping_cost_ex_tax)?,
-            inc_tax: m.opt("shipping_cost_inc_tax", o.shipping_cost_inc_tax)?,
-            tax: m.opt("shipping_cost_tax", o.shipping_cost_tax)?,
-            tax_class_id: o.shipping_cost_tax_class_id,
-        },
-        handling: wit::Cost {
-            ex_tax: m.opt("handling_cost_ex_tax", o.handling_cost_ex_tax)?,
-            inc_tax: m.opt("handling_cost_inc_tax", o.handling_cost_inc_tax)?,
-            tax: m.opt("handling_cost_tax", o.handling_cost_tax)?,
-            tax_class_id: o.handling_cost_tax_class_id,
-        },
-        wrapping: wit::Cost {
-            ex_tax: m.opt("wrapping_cost_ex_tax", o.wrapping_cost_ex_tax)?,
-            inc_tax: m.opt("wrapping_cost_inc_tax", o.wrapping_cost_inc_tax)?,
-            tax: m.opt("wrapping_cost_tax", o.wrapping_cost_tax)?,
-            tax_class_id: o.wrapping_cost_tax_class_id,
-        },
-        fees,
-        coupons,
-        discount_amount: m.opt("discount_amount", o.discount_amount)?,
-        coupon_discount: m.opt("coupon_discount", o.coupon_discount)?,
-        subtotal_ex_tax: m.of("subtotal_ex_tax", o.subtotal_ex_tax)?,
-        subtotal_inc_tax: m.of("subtotal_inc_tax", o.subtotal_inc_tax)?,
-        total_ex_tax: m.of("total_ex_tax", o.total_ex_tax)?,
-        total_inc_tax: m.of("total_inc_tax", o.total_inc_tax)?,
-        total_tax: m.opt("total_tax", o.total_tax)?,
-        store_credit_amount: m.opt("store_credit_amount", o.store_credit_amount)?,
-        gift_certificate_amount: m.opt("gift_certificate_amount", o.gift_certificate_amount)?,
-        payment_method: o.payment_method.clone().unwrap_or_default(),
-        payment_provider_id: o
-            .payment_provider_id
-            .as_ref()
-            .map(|v| match v {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Null => String::new(),
-                other => other.to_string(),
-            })
-            .unwrap_or_default(),
-        payment_status: o.payment_status.clone().unwrap_or_default(),
-        customer_message: o.customer_message.clone().unwrap_or_default(),
-        staff_notes: o.staff_notes.clone().unwrap_or_default(),
-        po_number: po_number(o),
-        external_id: o.external_id.clone().filter(|s| !s.is_empty()),
-        raw_json: serde_json::to_string(o).ok(),
-    })
+    order_with(bundle, &extras)
 }
 
-pub fn shipment(s: &BcShipment) -> wit::Shipment {
-    wit::Shipment {
-        id: s.id,
-        created_at: s.date_created.map(|d| d.to_rfc3339()).unwrap_or_default(),
-        tracking_number: s.tracking_number.clone().unwrap_or_default(),
-        shipping_method: s.shipping_method.clone().unwrap_or_default(),
-        items: s
-            .items
-            .iter()
-            .map(|i| wit::ShipmentItem {
-                order_line_id: i.order_product_id,
-                quantity: qty(i.quantity),
-            })
-            .collect(),
-    }
+/// [`order`] with everything the host may add (v3 customer, group name, B2B PO number).
+pub fn order_with(
+    bundle: &OrderBundle,
+    extras: &source::OrderExtras,
+) -> Result<wit::Order, CanonicalError> {
+    Ok(source::build_order(&order_source(bundle)?, extras)?)
+}
+
+pub fn shipment(s: &BcShipment) -> Result<wit::Shipment, CanonicalError> {
+    Ok(source::build_shipment(&json("shipment", s)?)?)
+}
+
+fn credited_quantities(already_credited: &[(u64, wit::Decimal)]) -> Vec<(u64, String)> {
+    already_credited
+        .iter()
+        .map(|(id, q)| (*id, from_wit_decimal(q).to_string()))
+        .collect()
 }
 
 /// The WIT refund for a BigCommerce refund of `order`.
@@ -415,115 +165,231 @@ pub fn refund(
     original: Option<wit::DocumentRef>,
     already_credited: Vec<(u64, wit::Decimal)>,
 ) -> Result<wit::Refund, CanonicalError> {
-    let m = Minor {
-        digits: digits_of(&order.currency),
-    };
-    let mut items = Vec::new();
-    for (i, it) in r.items.iter().enumerate() {
-        let item_type = match it.item_type {
-            BcItemType::Product => wit::RefundItemType::Product,
-            BcItemType::GiftWrapping => wit::RefundItemType::GiftWrapping,
-            BcItemType::Shipping => wit::RefundItemType::Shipping,
-            BcItemType::Handling => wit::RefundItemType::Handling,
-            BcItemType::Order => wit::RefundItemType::Order,
-            BcItemType::Fee => wit::RefundItemType::Fee,
-            #[allow(unreachable_patterns)]
-            _ => {
-                return Err(err(
-                    format!("items[{i}].item_type"),
-                    "unknown refund item type",
-                ));
-            }
-        };
-        // Quantity-bound items without an explicit amount refund quantity × unit price.
-        let amount = match it.requested_amount {
-            Some(a) => m.of(&format!("items[{i}].requested_amount"), a)?,
-            None => {
-                let unit = order
-                    .lines
-                    .iter()
-                    .find(|l| l.id == it.item_id)
-                    .map(|l| l.unit_price_inc_tax)
-                    .unwrap_or(0);
-                unit * it.quantity.unwrap_or(0) as i64
-            }
-        };
-        items.push(wit::RefundItem {
-            item_type,
-            item_id: it.item_id,
-            quantity: it.quantity.map(qty),
-            amount,
-            restock: false,
-            reason: it.reason.clone().unwrap_or_default(),
-        });
-    }
-    Ok(wit::Refund {
-        id: r.id.0,
-        kind: wit::RefundKind::Refund,
-        created_at: r.created.map(|d| d.to_rfc3339()).unwrap_or_default(),
-        currency: order.currency.clone(),
-        total: m.of("total_amount", r.total_amount)?,
-        reason: r.reason.clone().unwrap_or_default(),
-        items,
-        order,
+    let extras = source::RefundExtras {
         original_document: original,
-        already_credited,
-    })
+        already_credited: credited_quantities(&already_credited),
+        ..Default::default()
+    };
+    refund_with(r, order, &extras)
+}
+
+/// [`refund`] with the kind (refund or return) and restock the host decided.
+pub fn refund_with(
+    r: &BcRefund,
+    order: wit::Order,
+    extras: &source::RefundExtras,
+) -> Result<wit::Refund, CanonicalError> {
+    Ok(source::refund_for(order, &json("refund", r)?, extras)?)
 }
 
 /// A cancellation after invoicing: credit everything not yet credited.
+/// `already_credited_total` is in minor units of the order currency.
 pub fn cancellation(
     order: wit::Order,
     original: wit::DocumentRef,
     already_credited: Vec<(u64, wit::Decimal)>,
     already_credited_total: i64,
-) -> wit::Refund {
-    let mut items = Vec::new();
-    for l in &order.lines {
-        if l.parent_line_id.is_some() {
-            continue;
-        }
-        let credited = already_credited
-            .iter()
-            .filter(|(id, _)| *id == l.id)
-            .map(|(_, q)| from_wit_decimal(q))
-            .sum::<Decimal>();
-        let left = from_wit_decimal(&l.quantity) - credited;
-        if left > Decimal::ZERO {
-            let left_units = i64::try_from(left.trunc().mantissa()).unwrap_or(0);
-            items.push(wit::RefundItem {
-                item_type: wit::RefundItemType::Product,
-                item_id: l.id,
-                quantity: Some(to_wit_decimal(left)),
-                amount: l.unit_price_inc_tax * left_units,
-                restock: true,
-                reason: "order cancelled".into(),
-            });
-        }
-    }
-    for s in &order.shipping_addresses {
-        if s.cost_inc_tax != 0 && already_credited_total == 0 {
-            items.push(wit::RefundItem {
-                item_type: wit::RefundItemType::Shipping,
-                item_id: s.id,
-                quantity: None,
-                amount: s.cost_inc_tax,
-                restock: false,
-                reason: "order cancelled".into(),
-            });
-        }
-    }
-    let total = (order.total_inc_tax - already_credited_total).max(0);
-    wit::Refund {
-        id: 0,
-        kind: wit::RefundKind::Cancellation,
-        created_at: order.modified_at.clone(),
-        currency: order.currency.clone(),
-        total,
-        reason: "order cancelled".into(),
-        items,
-        order,
+) -> Result<wit::Refund, CanonicalError> {
+    let digits = digits_of(&order.currency);
+    let extras = source::RefundExtras {
+        kind: source::CreditKind::Cancellation,
         original_document: Some(original),
-        already_credited,
+        already_credited: credited_quantities(&already_credited),
+        already_credited_total: Some(minor_to_decimal(already_credited_total, digits).to_string()),
+        ..Default::default()
+    };
+    Ok(source::refund_for(order, &Value::Null, &extras)?)
+}
+
+/// One WIT product per sellable SKU of a catalog product (its variants embedded): catalog
+/// prices in `currency` (the store's default), the name of the product's tax class, and the
+/// price-list records of its variants, each with its list's name. A product or variant
+/// without a SKU cannot become a Visma item and is left out (the flow reports a product
+/// with none as skipped).
+pub fn products(
+    p: &Product,
+    currency: &str,
+    tax_class_name: &str,
+    records: &[(PriceRecord, String)],
+) -> Result<Vec<wit::Product>, CanonicalError> {
+    let mut more = source::ProductBundle {
+        currency: currency.to_owned(),
+        ..Default::default()
+    };
+    if let Some(class) = p.tax_class_id
+        && !tax_class_name.is_empty()
+    {
+        more.tax_classes
+            .insert(class.to_string(), tax_class_name.to_owned());
+    }
+    for (r, list_name) in records {
+        more.price_records.push(json("price_records", r)?);
+        if let Some(list) = r.price_list_id {
+            more.price_lists.insert(list.to_string(), list_name.clone());
+        }
+    }
+    let mut skus = products_with(p, more)?;
+    skus.retain(|s| !s.sku.trim().is_empty());
+    Ok(skus)
+}
+
+/// [`products`] from a bundle the caller filled (`more.product` is replaced by `p`).
+pub fn products_with(
+    p: &Product,
+    more: source::ProductBundle,
+) -> Result<Vec<wit::Product>, CanonicalError> {
+    let bundle = source::ProductBundle {
+        product: json("product", p)?,
+        ..more
+    };
+    Ok(source::build_products(&bundle)?)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every repository fixture read into the client's typed models and converted here must
+    //! give exactly what the fixture gives through the JSON path: then the golden files cover
+    //! what production runs, and a field the typed models drop shows up as a failure here.
+
+    use super::*;
+    use ledgerlink_bigcommerce::models::Variant;
+    use ledgerlink_runtime::canonical::{Fixture, FixtureCall};
+    use serde::de::DeserializeOwned;
+    use std::path::{Path, PathBuf};
+
+    fn fixtures() -> Vec<PathBuf> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../tests/fixtures");
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("tests/fixtures")
+            .map(|e| e.expect("dir entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        paths.sort();
+        assert!(paths.len() >= 10, "fixtures in {}", dir.display());
+        paths
+    }
+
+    fn typed<T: DeserializeOwned>(name: &str, what: &str, v: &Value) -> T {
+        serde_json::from_value(v.clone())
+            .unwrap_or_else(|e| panic!("{name}: the client model cannot read {what}: {e}"))
+    }
+
+    fn list<T: DeserializeOwned>(name: &str, what: &str, v: &Value) -> Vec<T> {
+        if v.is_null() {
+            return Vec::new();
+        }
+        typed(name, what, v)
+    }
+
+    fn bundle(name: &str, input: &Value) -> OrderBundle {
+        OrderBundle {
+            order: typed(name, "order", &input["order"]),
+            products: list(name, "products", &input["products"]),
+            shipping_addresses: list(name, "shipping_addresses", &input["shipping_addresses"]),
+            coupons: list(name, "coupons", &input["coupons"]),
+            taxes: list(name, "taxes", &input["taxes"]),
+            shipments: Vec::new(),
+            refunds: Vec::new(),
+        }
+    }
+
+    fn extras(input: &Value) -> source::OrderExtras {
+        serde_json::from_value(input["extras"].clone()).unwrap_or_default()
+    }
+
+    fn data(v: &Value) -> &Value {
+        v.get("data").unwrap_or(v)
+    }
+
+    #[test]
+    fn exchange_rates_keep_all_ten_places() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../tests/fixtures/order-foreign-currency.json");
+        let mut file: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        file["input"]["order"]["store_default_to_transactional_exchange_rate"] =
+            Value::String("0.8612345678".into());
+        let input = &file["input"];
+        let o = order(&bundle("fx", input), None).unwrap();
+        assert_eq!(
+            from_wit_decimal(&o.exchange_rate),
+            "0.8612345678".parse::<Decimal>().unwrap()
+        );
+        // Production passes the order JSON as the escape hatch and the known customer.
+        assert!(o.raw_json.as_deref().is_some_and(|r| r.contains("\"id\"")));
+        let o = order(&bundle("fx", input), Some("10042".into())).unwrap();
+        assert_eq!(o.customer.visma_customer_number.as_deref(), Some("10042"));
+    }
+
+    #[test]
+    fn typed_models_convert_every_fixture_exactly_as_its_json() {
+        let mut checked = 0;
+        for path in fixtures() {
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let file: Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let input = &file["input"];
+            let expected = Fixture::load(&path).unwrap().input().unwrap();
+            match expected {
+                FixtureCall::MapOrder {
+                    order, shipment, ..
+                } => {
+                    let got = order_with(&bundle(&name, input), &extras(input)).unwrap();
+                    assert_eq!(got, order, "{name}: order");
+                    let got = input
+                        .get("shipment")
+                        .map(|s| super::shipment(&typed(&name, "shipment", s)).unwrap());
+                    assert_eq!(got, shipment, "{name}: shipment");
+                }
+                FixtureCall::MapCustomer { order, .. } => {
+                    let got = order_with(&bundle(&name, input), &extras(input)).unwrap();
+                    assert_eq!(got, order, "{name}: order");
+                }
+                FixtureCall::MapCreditNote { refund, .. } => {
+                    let o = &input["order"];
+                    let order = order_with(&bundle(&name, o), &extras(o)).unwrap();
+                    let rextras: source::RefundExtras = serde_json::from_value(serde_json::json!({
+                        "kind": input.get("kind").cloned().unwrap_or(Value::Null),
+                        "original_document": input["original_document"],
+                        "already_credited": input.get("already_credited").cloned().unwrap_or(serde_json::json!([])),
+                        "restock": input.get("restock").cloned().unwrap_or(Value::Bool(false)),
+                    }))
+                    .unwrap();
+                    let got = if input["refund"].is_null() {
+                        source::refund_for(order, &Value::Null, &rextras).unwrap()
+                    } else {
+                        let r: BcRefund = typed(&name, "refund", data(&input["refund"]));
+                        refund_with(&r, order, &rextras).unwrap()
+                    };
+                    assert_eq!(got, refund, "{name}: refund");
+                }
+                FixtureCall::MapItem { product, .. } => {
+                    let mut p: Product = typed(&name, "product", data(&input["product"]));
+                    let variants: Vec<Variant> = list(&name, "variants", &input["variants"]);
+                    if !variants.is_empty() {
+                        p.variants = Some(variants);
+                    }
+                    let more: source::ProductBundle = serde_json::from_value(serde_json::json!({
+                        "product": null,
+                        "price_records": input.get("price_records").cloned().unwrap_or(serde_json::json!([])),
+                        "price_lists": input.get("price_lists").cloned().unwrap_or(serde_json::json!({})),
+                        "tax_classes": input.get("tax_classes").cloned().unwrap_or(serde_json::json!({})),
+                        "custom_fields": input.get("custom_fields").cloned().unwrap_or(serde_json::json!([])),
+                        "currency": input["currency"],
+                    }))
+                    .unwrap();
+                    let got = products_with(&p, more).unwrap();
+                    let got = got
+                        .into_iter()
+                        .find(|g| g.sku == product.sku)
+                        .unwrap_or_else(|| panic!("{name}: no SKU {}", product.sku));
+                    assert_eq!(got, product, "{name}: product");
+                }
+                // Stock levels come from Visma, not from the BigCommerce models.
+                FixtureCall::MapStock { .. } => continue,
+            }
+            checked += 1;
+        }
+        assert!(checked >= 10, "only {checked} fixtures checked");
     }
 }

@@ -9,15 +9,16 @@
 //! category (the rate comes from that category in Visma) and currency, with the store's own
 //! exchange rate, rounding once, to the cent.
 
-use super::canonical::{from_wit_decimal, to_wit_decimal};
-use super::{FlowDeps, KIND_PRODUCT_SYNC, audit, bc_err, call_plugin, store_of, visma_err};
+use super::canonical::{self, from_wit_decimal};
+use super::{
+    FlowDeps, KIND_PRODUCT_SYNC, audit, bc_err, call_plugin, canonical_err, store_of, visma_err,
+};
 use crate::error::JobError;
 use crate::handler::{JobHandler, JobOutcome};
 use crate::{Job, JobContext};
 use chrono::Utc;
 use ledgerlink_bigcommerce::Client as BcClient;
 use ledgerlink_bigcommerce::models::{PriceRecord, Product, Variant};
-use ledgerlink_core::money::decimal_to_minor;
 use ledgerlink_core::{BcProductId, BoxFuture, LegalEntityId, VismaItemNo};
 use ledgerlink_runtime::types as wit;
 use ledgerlink_store::{IdentityKey, NewJob};
@@ -124,10 +125,6 @@ fn product_id_of(job: &Job) -> Option<BcProductId> {
         .map(BcProductId)
 }
 
-fn minor(d: Option<Decimal>) -> Option<i64> {
-    d.and_then(|d| decimal_to_minor(d, 2))
-}
-
 /// The variant ids that hold the product's prices: every variant (a simple product has one,
 /// its base variant).
 pub fn variant_ids(p: &Product) -> Vec<u64> {
@@ -138,100 +135,6 @@ pub fn variant_ids(p: &Product) -> Vec<u64> {
         ids.push(b.0);
     }
     ids
-}
-
-/// Price-list records per variant id, with the list's name.
-pub type PriceRecords = HashMap<u64, Vec<wit::PriceRecord>>;
-
-fn price_record(r: &PriceRecord, list_name: &str) -> Option<wit::PriceRecord> {
-    Some(wit::PriceRecord {
-        price_list_id: r.price_list_id?,
-        price_list_name: list_name.to_owned(),
-        currency: r.currency.to_uppercase(),
-        price: minor(r.price)?,
-        sale_price: minor(r.sale_price).filter(|v| *v != 0),
-    })
-}
-
-/// One WIT product per sellable SKU, prices in `currency` (the store's default currency).
-pub fn skus(
-    p: &Product,
-    currency: &str,
-    tax_class_name: &str,
-    records: &PriceRecords,
-) -> Vec<wit::Product> {
-    let tracking = match p.inventory_tracking.as_deref() {
-        Some("product") => wit::InventoryTracking::Product,
-        Some("variant") => wit::InventoryTracking::Variant,
-        _ => wit::InventoryTracking::None,
-    };
-    let records_of = |v: Option<u64>| -> Vec<wit::PriceRecord> {
-        v.and_then(|v| records.get(&v)).cloned().unwrap_or_default()
-    };
-    let variants: Vec<_> = p
-        .variants
-        .iter()
-        .flatten()
-        .filter(|v| !v.sku.is_empty())
-        .collect();
-    let only_variant = p
-        .base_variant_id
-        .map(|v| v.0)
-        .or_else(|| (variants.len() == 1).then(|| variants[0].id.0));
-    let base = wit::Product {
-        product_id: p.id.0,
-        variant_id: None,
-        sku: p.sku.clone(),
-        name: p.name.clone(),
-        description: p.description.clone().unwrap_or_default(),
-        currency: currency.to_owned(),
-        price: minor(p.price).unwrap_or(0),
-        sale_price: minor(p.sale_price).filter(|v| *v != 0),
-        cost_price: minor(p.cost_price).filter(|v| *v != 0),
-        retail_price: minor(p.retail_price).filter(|v| *v != 0),
-        tax_class_id: p.tax_class_id.unwrap_or(0),
-        tax_class_name: tax_class_name.to_owned(),
-        weight: p.weight.map(to_wit_decimal),
-        gtin: p.gtin.clone().unwrap_or_default(),
-        mpn: p.mpn.clone().unwrap_or_default(),
-        is_visible: p.is_visible.unwrap_or(true),
-        inventory_tracking: tracking,
-        options: Vec::new(),
-        custom_fields: Vec::new(),
-        price_records: records_of(only_variant),
-    };
-    // A product's only variant is the product itself.
-    if variants.len() <= 1 {
-        return if base.sku.is_empty() {
-            Vec::new()
-        } else {
-            vec![base]
-        };
-    }
-    variants
-        .into_iter()
-        .map(|v| {
-            let options = v
-                .option_values
-                .iter()
-                .filter_map(|o| Some((o.option_display_name.clone()?, o.label.clone()?)))
-                .collect();
-            wit::Product {
-                variant_id: Some(v.id.0),
-                sku: v.sku.clone(),
-                price: minor(v.price.or(v.calculated_price)).unwrap_or(base.price),
-                sale_price: minor(v.sale_price).filter(|x| *x != 0),
-                cost_price: minor(v.cost_price).filter(|x| *x != 0),
-                retail_price: minor(v.retail_price).filter(|x| *x != 0),
-                weight: v.weight.map(to_wit_decimal).or(base.weight),
-                mpn: v.mpn.clone().unwrap_or_else(|| base.mpn.clone()),
-                gtin: v.gtin.clone().unwrap_or_else(|| base.gtin.clone()),
-                options,
-                price_records: records_of(Some(v.id.0)),
-                ..base.clone()
-            }
-        })
-        .collect()
 }
 
 pub fn item_update(i: &wit::InventoryItem) -> InventoryUpdate {
@@ -559,10 +462,14 @@ impl ProductFlow {
     }
 }
 
-/// The price-list records of the product's variants, from every price list of the store.
-async fn price_records(bc: &BcClient, product: &Product) -> Result<PriceRecords, JobError> {
+/// The price-list records of the product's variants, from every price list of the store,
+/// each with its list's name.
+async fn price_records(
+    bc: &BcClient,
+    product: &Product,
+) -> Result<Vec<(PriceRecord, String)>, JobError> {
     let ids = variant_ids(product);
-    let mut out: PriceRecords = HashMap::new();
+    let mut out = Vec::new();
     if ids.is_empty() {
         return Ok(out);
     }
@@ -582,9 +489,7 @@ async fn price_records(bc: &BcClient, product: &Product) -> Result<PriceRecords,
                 price_list_id: r.price_list_id.or(Some(list.id)),
                 ..r
             };
-            if let Some(w) = price_record(&r, &list.name) {
-                out.entry(r.variant_id.0).or_default().push(w);
-            }
+            out.push((r, list.name.clone()));
         }
     }
     Ok(out)
@@ -632,7 +537,8 @@ impl ProductFlow {
         } else {
             facts.default_currency.clone()
         };
-        let mut skus = skus(&product, &currency, &class_name, &records);
+        let mut skus = canonical::products(&product, &currency, &class_name, &records)
+            .map_err(canonical_err)?;
         // A SKU or price-list event concerns some variants; product events cover them all.
         if let Some(only) = only
             && skus

@@ -73,6 +73,8 @@ struct CreditInput {
     #[serde(default)]
     already_credited: Vec<(u64, String)>,
     #[serde(default)]
+    already_credited_total: Option<String>,
+    #[serde(default)]
     restock: bool,
 }
 
@@ -239,6 +241,7 @@ impl Fixture {
                     kind: input.kind,
                     original_document: input.original_document.clone(),
                     already_credited: input.already_credited.clone(),
+                    already_credited_total: input.already_credited_total.clone(),
                     restock: input.restock,
                     order: input.order.extras.clone(),
                 };

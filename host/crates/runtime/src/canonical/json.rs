@@ -45,9 +45,9 @@ fn absent(v: Option<&Value>) -> bool {
 
 /// A decimal from a JSON string or number.
 pub(crate) fn parse_decimal(v: &Value, field: &str) -> Result<Decimal, CanonicalError> {
-    let text = match v {
-        Value::String(s) => s.trim().to_owned(),
-        Value::Number(n) => n.to_string(),
+    let text: std::borrow::Cow<str> = match v {
+        Value::String(s) => s.trim().into(),
+        Value::Number(n) => n.to_string().into(),
         _ => {
             return Err(CanonicalError::invalid(
                 field,
@@ -84,7 +84,16 @@ impl<'a> Obj<'a> {
         if absent(v) {
             return Ok(None);
         }
-        parse_decimal(v.expect("present"), &self.field(key)).map(Some)
+        let v = v.expect("present");
+        // The field path is only built for an error message: this runs for every amount.
+        parse_decimal(v, "").map(Some).map_err(|e| match e {
+            CanonicalError::Invalid { value, reason, .. } => CanonicalError::Invalid {
+                field: self.field(key),
+                value,
+                reason,
+            },
+            other => other,
+        })
     }
 
     pub fn decimal_or_zero(&self, key: &str) -> Result<Decimal, CanonicalError> {
@@ -104,13 +113,16 @@ impl<'a> Obj<'a> {
     pub fn opt_money(&self, key: &str, digits: u32) -> Result<Option<i64>, CanonicalError> {
         match self.opt_decimal(key)? {
             None => Ok(None),
-            Some(d) => minor(
-                d,
-                digits,
-                &self.field(key),
-                self.v.get(key).expect("present"),
-            )
-            .map(Some),
+            Some(d) => match decimal_to_minor(d, digits) {
+                Some(m) => Ok(Some(m)),
+                None => minor(
+                    d,
+                    digits,
+                    &self.field(key),
+                    self.v.get(key).expect("present"),
+                )
+                .map(Some),
+            },
         }
     }
 

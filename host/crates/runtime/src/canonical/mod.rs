@@ -6,9 +6,13 @@
 //! number, `null` or `""` for an absent amount or id) and strict where it matters: an amount
 //! that is not a number is an error naming the field, never a zero.
 //!
-//! The sync flows call [`build_order`], [`build_refund`], [`build_shipment`],
-//! [`build_products`] and [`build_stock_levels`] with what they fetched; [`Fixture`] reads a
-//! fixture file into the same records.
+//! This is the one BigCommerce → WIT converter. The sync flows (`ledgerlink-engine`,
+//! `flows/canonical.rs`) serialise the client's typed models back to API JSON and call
+//! [`build_order`], [`refund_for`], [`build_shipment`] and [`build_products`]; [`Fixture`]
+//! (`ledgerlink plugin test`, the golden tests) reads a fixture file into the same records.
+//! A change to what a plugin sees is made here, once. [`build_stock_levels`] reads Visma's
+//! inventory summary for fixtures; the stock flow builds its levels from the Visma client's
+//! inventory DTOs itself.
 
 mod context;
 mod fixture;
@@ -22,7 +26,7 @@ pub use context::ContextSpec;
 pub use fixture::{Fixture, FixtureCall, FixtureOutcome};
 pub use order::{OrderBundle, OrderExtras, build_order, build_shipment};
 pub use product::{ProductBundle, build_products};
-pub use refund::{CreditKind, RefundBundle, RefundExtras, build_refund};
+pub use refund::{CreditKind, RefundBundle, RefundExtras, build_refund, refund_for};
 pub use stock::{StockBundle, Tracking, build_stock_levels};
 
 /// Why an API payload could not become a canonical record.
@@ -46,6 +50,16 @@ pub enum CanonicalError {
 }
 
 impl CanonicalError {
+    /// The payload field at fault (`products[2].price_ex_tax`), when one is.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            CanonicalError::Missing { field } | CanonicalError::Invalid { field, .. } => {
+                Some(field)
+            }
+            CanonicalError::Io { .. } | CanonicalError::Fixture { .. } => None,
+        }
+    }
+
     pub(crate) fn invalid(
         field: &str,
         value: &serde_json::Value,

@@ -328,10 +328,23 @@ pub fn build_order(bundle: &OrderBundle, extras: &OrderExtras) -> Result<Order, 
         payment_status: o.str("payment_status"),
         customer_message: o.str("customer_message"),
         staff_notes: o.str("staff_notes"),
-        po_number: extras.po_number.clone().filter(|p| !p.trim().is_empty()),
+        po_number: extras
+            .po_number
+            .clone()
+            .filter(|p| !p.trim().is_empty())
+            .or_else(|| po_number_on_order(&o)),
         external_id: o.opt_str("external_id"),
         raw_json: extras.include_raw.then(|| bundle.order.to_string()),
     })
+}
+
+/// A PO number carried on the order itself. B2B Edition keeps it in its own API (the host
+/// passes that as `extras.po_number`), but stores fed by other B2B tools or imports put it on
+/// the order under one of these keys.
+fn po_number_on_order(o: &Obj) -> Option<String> {
+    ["po_number", "purchase_order_number", "poNumber"]
+        .iter()
+        .find_map(|k| o.opt_str(k))
 }
 
 /// `GET /v2/orders/{id}/shipments/{shipment_id}` → `types::Shipment`.

@@ -120,15 +120,16 @@ pub fn build_products(bundle: &ProductBundle) -> Result<Vec<Product>, CanonicalE
                 .opt_str("currency")
                 .map(|c| c.to_ascii_uppercase())
                 .unwrap_or_else(|| currency.clone());
-            let price = money_in(
-                r.get("price").unwrap_or(&Value::Null),
-                &rc,
-                &format!("{path}.price"),
-            )?;
+            // A record without a price (only a sale or MAP price) sets no list price.
+            let price = match r.get("price") {
+                None | Some(Value::Null) => continue,
+                Some(v) => money_in(v, &rc, &format!("{path}.price"))?,
+            };
             let sale = match r.get("sale_price") {
                 None | Some(Value::Null) => None,
                 Some(v) => Some(money_in(v, &rc, &format!("{path}.sale_price"))?),
-            };
+            }
+            .filter(|s| *s != 0);
             out.push(PriceRecord {
                 price_list_id: list,
                 price_list_name: bundle
@@ -166,8 +167,14 @@ pub fn build_products(bundle: &ProductBundle) -> Result<Vec<Product>, CanonicalE
         }
         out.push(Product {
             variant_id: Some(variant_id),
-            sku: v.opt_str("sku").unwrap_or_else(|| base.sku.clone()),
-            price: money(&v, "price")?.unwrap_or(base.price),
+            // No fallback to the product SKU: two variants under one SKU would overwrite each
+            // other's item; an empty SKU is refused by the mapping with the variant named.
+            sku: v.str("sku"),
+            // A variant without its own price sells at its calculated price (the product
+            // price with the option's adjustments).
+            price: money(&v, "price")?
+                .or(money(&v, "calculated_price")?)
+                .unwrap_or(base.price),
             sale_price: money(&v, "sale_price")?
                 .filter(|s| *s != 0)
                 .or(base.sale_price),

@@ -4,6 +4,8 @@ use super::CanonicalError;
 use super::json::{Obj, field_path, to_wit, unwrap_data};
 use super::order::{OrderBundle, OrderExtras, build_order, money_in};
 use crate::bindings::types::*;
+use ledgerlink_core::money::decimal_to_minor;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -28,6 +30,10 @@ pub struct RefundExtras {
     /// (order product id, quantity) credited by earlier credit notes.
     #[serde(default)]
     pub already_credited: Vec<(u64, String)>,
+    /// What earlier credit notes of the order came to, in major units of the order currency
+    /// (`"25.00"`); a cancellation credits the order total less this.
+    #[serde(default)]
+    pub already_credited_total: Option<String>,
     /// Returned goods go back to stock (for `return`).
     #[serde(default)]
     pub restock: bool,
@@ -61,6 +67,7 @@ impl Default for RefundExtras {
             kind: CreditKind::Refund,
             original_document: None,
             already_credited: Vec::new(),
+            already_credited_total: None,
             restock: false,
             order: OrderExtras::default(),
         }
@@ -85,11 +92,22 @@ fn item_type(raw: &str, field: &str, v: &Value) -> Result<RefundItemType, Canoni
     })
 }
 
+/// The refund with its order built from the bundle.
 pub fn build_refund(
     bundle: &RefundBundle,
     extras: &RefundExtras,
 ) -> Result<Refund, CanonicalError> {
     let order = build_order(&bundle.order, &extras.order)?;
+    refund_for(order, &bundle.refund, extras)
+}
+
+/// The refund of an order already built (`extras.order` is not used): `refund` is the v3
+/// refund JSON, `null` for a cancellation.
+pub fn refund_for(
+    order: Order,
+    refund: &Value,
+    extras: &RefundExtras,
+) -> Result<Refund, CanonicalError> {
     let currency = order.currency.clone();
     let mut already = Vec::new();
     for (i, (id, q)) in extras.already_credited.iter().enumerate() {
@@ -97,21 +115,23 @@ pub fn build_refund(
         let d = super::json::parse_decimal(&Value::String(q.clone()), &field)?;
         already.push((*id, to_wit(d, &field)?));
     }
-    if extras.kind == CreditKind::Cancellation && bundle.refund.is_null() {
-        return Ok(Refund {
-            id: 0,
-            kind: RefundKind::Cancellation,
-            created_at: order.modified_at.clone(),
-            currency,
-            total: 0,
-            reason: "Order cancelled".into(),
-            items: Vec::new(),
+    if extras.kind == CreditKind::Cancellation && refund.is_null() {
+        let credited_total = match &extras.already_credited_total {
+            None => 0,
+            Some(t) => money_in(
+                &Value::String(t.clone()),
+                &currency,
+                "already_credited_total",
+            )?,
+        };
+        return Ok(cancellation(
             order,
-            original_document: extras.original_document.clone(),
-            already_credited: already,
-        });
+            extras.original_document.clone(),
+            already,
+            credited_total,
+        ));
     }
-    let data = unwrap_data(&bundle.refund);
+    let data = unwrap_data(refund);
     let r = Obj::new(data, "refund");
     if let Some(order_id) = r.opt_u64("order_id")?
         && order_id != order.id
@@ -148,11 +168,7 @@ pub fn build_refund(
             && let (RefundItemType::Product, Some(q)) = (kind, quantity)
             && let Some(line) = order.lines.iter().find(|l| l.id == item_id)
         {
-            let qty = rust_decimal::Decimal::new(line.quantity.digits, line.quantity.scale.into());
-            if !qty.is_zero() {
-                let share = rust_decimal::Decimal::from(line.total_inc_tax) * q / qty;
-                amount = ledgerlink_core::money::decimal_to_minor(share, 0).unwrap_or(0);
-            }
+            amount = units_worth(line, q);
         }
         items.push(RefundItem {
             item_type: kind,
@@ -182,4 +198,77 @@ pub fn build_refund(
         original_document: extras.original_document.clone(),
         already_credited: already,
     })
+}
+
+fn dec(d: &crate::bindings::types::Decimal) -> Decimal {
+    Decimal::new(d.digits, d.scale.into())
+}
+
+/// What `units` of an order line cost, tax included: its share of the line total (so the
+/// shares of all units add up to the line exactly).
+fn units_worth(line: &OrderLine, units: Decimal) -> i64 {
+    let qty = dec(&line.quantity);
+    if qty.is_zero() {
+        return 0;
+    }
+    decimal_to_minor(Decimal::from(line.total_inc_tax) * units / qty, 0).unwrap_or(0)
+}
+
+/// A cancellation after invoicing credits what earlier credit notes left: every unit not yet
+/// credited (bundle children go with their parent), and the shipping when nothing was credited
+/// before. `total` is the order total less what was credited.
+fn cancellation(
+    order: Order,
+    original_document: Option<DocumentRef>,
+    already_credited: Vec<(u64, crate::bindings::types::Decimal)>,
+    already_credited_total: i64,
+) -> Refund {
+    const REASON: &str = "Order cancelled";
+    let mut items = Vec::new();
+    for l in order.lines.iter().filter(|l| l.parent_line_id.is_none()) {
+        let credited: Decimal = already_credited
+            .iter()
+            .filter(|(id, _)| *id == l.id)
+            .map(|(_, q)| dec(q))
+            .sum();
+        let left = dec(&l.quantity) - credited;
+        if left > Decimal::ZERO {
+            items.push(RefundItem {
+                item_type: RefundItemType::Product,
+                item_id: l.id,
+                quantity: to_wit(left, "quantity").ok(),
+                amount: units_worth(l, left),
+                restock: true,
+                reason: REASON.into(),
+            });
+        }
+    }
+    if already_credited_total == 0 {
+        for s in order
+            .shipping_addresses
+            .iter()
+            .filter(|s| s.cost_inc_tax != 0)
+        {
+            items.push(RefundItem {
+                item_type: RefundItemType::Shipping,
+                item_id: s.id,
+                quantity: None,
+                amount: s.cost_inc_tax,
+                restock: false,
+                reason: REASON.into(),
+            });
+        }
+    }
+    Refund {
+        id: 0,
+        kind: RefundKind::Cancellation,
+        created_at: order.modified_at.clone(),
+        currency: order.currency.clone(),
+        total: (order.total_inc_tax - already_credited_total).max(0),
+        reason: REASON.into(),
+        items,
+        order,
+        original_document,
+        already_credited,
+    }
 }

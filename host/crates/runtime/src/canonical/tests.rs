@@ -67,10 +67,15 @@ fn refund_for_another_order_and_unknown_item_types_are_refused() {
 }
 
 #[test]
-fn cancellation_needs_no_refund_payload() {
+fn cancellation_needs_no_refund_payload_and_credits_what_is_left() {
+    let mut order = order_180();
+    order.shipping_addresses = vec![json!({"id": 5, "cost_inc_tax": "49.0000"})];
+    order.products.push(
+        json!({"id": 88, "quantity": 1, "total_inc_tax": "0.0000", "parent_order_product_id": 87}),
+    );
     let bundle = RefundBundle {
         refund: Value::Null,
-        order: order_180(),
+        order,
     };
     let extras = RefundExtras {
         kind: CreditKind::Cancellation,
@@ -78,9 +83,43 @@ fn cancellation_needs_no_refund_payload() {
     };
     let r = build_refund(&bundle, &extras).unwrap();
     assert_eq!(
-        (r.id, r.kind, r.items.len()),
-        (0, RefundKind::Cancellation, 0)
+        (r.id, r.kind, r.total),
+        (0, RefundKind::Cancellation, 25000)
     );
+    // Both units of line 87 and the shipping; the bundle child goes with its parent.
+    let items: Vec<_> = r
+        .items
+        .iter()
+        .map(|i| {
+            (
+                i.item_type,
+                i.item_id,
+                i.quantity.map(|q| q.digits),
+                i.amount,
+            )
+        })
+        .collect();
+    assert_eq!(
+        items,
+        vec![
+            (RefundItemType::Product, 87, Some(2), 25000),
+            (RefundItemType::Shipping, 5, None, 4900),
+        ]
+    );
+    assert_eq!(r.created_at, "2019-03-11T15:17:25Z");
+
+    // After a refund of one unit (125.00): one unit left, no shipping, total less the credit.
+    let extras = RefundExtras {
+        kind: CreditKind::Cancellation,
+        already_credited: vec![(87, "1".into())],
+        already_credited_total: Some("125.00".into()),
+        ..Default::default()
+    };
+    let r = build_refund(&bundle, &extras).unwrap();
+    assert_eq!(r.total, 12500);
+    assert_eq!(r.items.len(), 1);
+    assert_eq!((r.items[0].item_id, r.items[0].amount), (87, 12500));
+    assert_eq!(r.already_credited[0].1.digits, 1);
 }
 
 #[test]
@@ -236,4 +275,48 @@ fn every_repository_fixture_loads() {
         }
     }
     assert!(n >= 10);
+}
+
+#[test]
+fn po_number_from_the_host_else_from_the_order() {
+    let mut bundle = order_180();
+    bundle.order["po_number"] = json!("PO-77");
+    let o = build_order(&bundle, &OrderExtras::default()).unwrap();
+    assert_eq!(o.po_number.as_deref(), Some("PO-77"));
+    let extras = OrderExtras {
+        po_number: Some("B2B-1".into()),
+        ..Default::default()
+    };
+    let o = build_order(&bundle, &extras).unwrap();
+    assert_eq!(o.po_number.as_deref(), Some("B2B-1"));
+}
+
+#[test]
+fn a_variant_without_a_price_sells_at_its_calculated_price_and_keeps_its_own_sku() {
+    let bundle = ProductBundle {
+        product: json!({"id": 1, "sku": "P", "price": 10, "variants": [
+            {"id": 11, "sku": "P-S", "price": null, "calculated_price": 12.5,
+             "option_values": [{"option_display_name": "Size", "label": "S"}]},
+            {"id": 12, "sku": "", "price": 9,
+             "option_values": [{"option_display_name": "Size", "label": "M"}]},
+        ]}),
+        price_records: vec![
+            json!({"price_list_id": 3, "variant_id": 11, "currency": "jpy", "price": 1500, "sale_price": 0}),
+            json!({"price_list_id": 3, "variant_id": 11, "currency": "EUR", "map_price": 14}),
+        ],
+        currency: "EUR".into(),
+        ..Default::default()
+    };
+    let p = build_products(&bundle).unwrap();
+    let got: Vec<_> = p.iter().map(|p| (p.sku.as_str(), p.price)).collect();
+    // The SKU-less variant is not given the product's SKU (it would overwrite another item).
+    assert_eq!(got, vec![("P-S", 1250), ("", 900)]);
+    // Records in their own currency's minor units; a zero sale price is none; a record
+    // without a price sets none.
+    assert_eq!(p[0].price_records.len(), 1);
+    let r = &p[0].price_records[0];
+    assert_eq!(
+        (r.currency.as_str(), r.price, r.sale_price),
+        ("JPY", 1500, None)
+    );
 }
