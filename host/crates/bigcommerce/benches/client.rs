@@ -1,11 +1,15 @@
 //! Client throughput at BigCommerce's default quota (150 requests per window) against the
 //! simulator, as a share of the quota, with 429s counted on both sides.
 //!
-//! The window is shortened from 30 s to 1 s so a run takes well under a minute; the budget
-//! logic does not depend on the window length. Each level runs for 10 windows with N workers
-//! issuing order list / order GET requests back to back through one shared client.
+//! The window is shortened from 30 s to 3 s so a run takes about two minutes; the budget
+//! logic does not depend on the window length (a shorter window only makes the simulator's
+//! latency a larger share of it). Each level runs for 5 windows with N workers issuing order
+//! list / order GET requests back to back through one shared client.
 //!
 //! Run: `cargo bench -p ledgerlink-bigcommerce --bench client`
+//! Options after `--`: `--window-ms N` (e.g. 30000 for the real window), `--windows N`,
+//! `--latency-ms N` (the simulator delays every answer, as a distant API would),
+//! `--max-in-flight N` (the client's cap on concurrent requests, default from `ClientConfig`).
 
 use futures::future::join_all;
 use hdrhistogram::Histogram;
@@ -13,14 +17,21 @@ use ledgerlink_bigcommerce::models::{BillingAddress, NewOrder, NewOrderProduct, 
 use ledgerlink_bigcommerce::{Client, ClientConfig};
 use ledgerlink_core::BcOrderId;
 use ledgerlink_sim::Seed;
-use ledgerlink_sim::bigcommerce::Config;
+use ledgerlink_sim::bigcommerce::{Config, Faults};
 use rust_decimal::Decimal;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const QUOTA: u32 = 150;
-const WINDOW: Duration = Duration::from_secs(1);
-const WINDOWS_PER_RUN: u32 = 10;
+
+/// What one run measures.
+#[derive(Debug, Clone, Copy)]
+struct Setup {
+    window: Duration,
+    windows: u32,
+    latency_ms: u64,
+    max_in_flight: Option<usize>,
+}
 
 struct Row {
     workers: usize,
@@ -33,30 +44,37 @@ struct Row {
     max_ms: f64,
 }
 
-async fn run_level(workers: usize) -> Row {
+async fn run_level(setup: Setup, workers: usize) -> Row {
     let sim = ledgerlink_sim::bigcommerce::start(Config {
         seed: Seed::Empty,
         quota: Some(QUOTA),
-        window: WINDOW,
+        window: setup.window,
         ..Config::default()
     })
     .await
     .expect("simulator starts");
     let info = sim.info().clone();
     let mut cfg = ClientConfig::new(info.base_url.clone(), info.auth_token.clone());
-    cfg.rate_window = WINDOW;
+    cfg.rate_window = setup.window;
+    if let Some(n) = setup.max_in_flight {
+        cfg.max_in_flight = n;
+    }
     let client = Client::new(cfg).expect("client");
     let mut ids = Vec::new();
     for i in 0..20 {
         ids.push(client.create_order(&order(i)).await.expect("order").id);
     }
+    sim.set_faults(Faults {
+        latency_ms: setup.latency_ms,
+        ..Faults::default()
+    });
     // Start measuring on a fresh window.
-    tokio::time::sleep(WINDOW + Duration::from_millis(50)).await;
+    tokio::time::sleep(setup.window + Duration::from_millis(50)).await;
     let before = client.stats();
     let sim_before = sim.stats()["rate_limited"].as_u64().unwrap_or(0);
     let hist = Arc::new(Mutex::new(Histogram::<u64>::new(3).unwrap()));
     let start = Instant::now();
-    let deadline = start + WINDOW * WINDOWS_PER_RUN;
+    let deadline = start + setup.window * setup.windows;
     let tasks = (0..workers).map(|w| {
         let client = client.clone();
         let hist = hist.clone();
@@ -101,7 +119,7 @@ async fn run_level(workers: usize) -> Row {
             requests,
             client_429: after.rate_limited - before.rate_limited,
             sim_429: sim_after - sim_before,
-            utilisation: requests as f64 / f64::from(QUOTA * WINDOWS_PER_RUN),
+            utilisation: requests as f64 / f64::from(QUOTA * setup.windows),
             median_ms: h.value_at_quantile(0.5) as f64 / 1000.0,
             p99_ms: h.value_at_quantile(0.99) as f64 / 1000.0,
             max_ms: h.max() as f64 / 1000.0,
@@ -131,15 +149,37 @@ fn order(n: u64) -> NewOrder {
     }
 }
 
+fn arg(name: &str) -> Option<u64> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|a| a == name)?;
+    let value = args.get(at + 1)?;
+    Some(
+        value
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} needs a whole number, got {value:?}")),
+    )
+}
+
 fn main() {
+    let setup = Setup {
+        window: Duration::from_millis(arg("--window-ms").unwrap_or(3000)),
+        windows: arg("--windows").map_or(5, |n| n as u32),
+        latency_ms: arg("--latency-ms").unwrap_or(0),
+        max_in_flight: arg("--max-in-flight").map(|n| n as usize),
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     println!(
-        "BigCommerce client at the default quota ({QUOTA} requests / window, window shortened to {} ms, {WINDOWS_PER_RUN} windows per row)",
-        WINDOW.as_millis()
+        "BigCommerce client at the default quota ({QUOTA} requests / window, window shortened to {} ms, {} windows per row, simulator latency {} ms, max in flight {})",
+        setup.window.as_millis(),
+        setup.windows,
+        setup.latency_ms,
+        setup
+            .max_in_flight
+            .unwrap_or_else(|| ClientConfig::new("", "").max_in_flight)
     );
     println!(
         "{:>7} {:>9} {:>10} {:>8} {:>12} {:>10} {:>9} {:>9}",
@@ -152,8 +192,8 @@ fn main() {
         "p99_ms",
         "max_ms"
     );
-    for workers in [1, 4, 16, 64] {
-        let r = rt.block_on(run_level(workers));
+    for workers in [1, 4, 16, 32, 64] {
+        let r = rt.block_on(run_level(setup, workers));
         println!(
             "{:>7} {:>9} {:>10} {:>8} {:>11.1}% {:>10.2} {:>9.1} {:>9.1}",
             r.workers,
