@@ -1,6 +1,8 @@
 //! Partial fulfilment under both posting rules: "invoice per shipment" (nothing is invoiced
 //! until something ships, then one invoice per BigCommerce shipment covering what it shipped)
 //! and "one invoice at completion" (nothing until the last item ships, then the whole order).
+// Amounts in minor units are written `<units>_<cents>` (596_00 is 596.00).
+#![allow(clippy::inconsistent_digit_grouping)]
 
 use ledgerlink::engine::flows::InvoiceTiming;
 use ledgerlink_sim::visma::SE_TENANT;

@@ -1,6 +1,8 @@
 //! End to end over real HTTP: BigCommerce simulator → webhook → host (engine, standard
 //! plugin) → Visma simulator, and back. Needs the standard plugin built
 //! (`scripts/wasm-plugins.sh`).
+// Amounts in minor units are written `<units>_<cents>` (596_00 is 596.00).
+#![allow(clippy::inconsistent_digit_grouping)]
 
 use ledgerlink_sim::visma::{FI_TENANT, SE_TENANT};
 use ledgerlink_tests::{Harness, order_body};
