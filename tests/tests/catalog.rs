@@ -376,6 +376,43 @@ async fn a_product_update_and_price_list_changes_reach_visma() {
     assert_eq!(row(&m_rows, "RETAIL", "EUR").len(), 1, "{m_rows:?}");
     assert_eq!(row(&m_rows, "B2B", "SEK").len(), 1, "{m_rows:?}");
     assert!(row(&m_rows, "B2B", "SEK")[0].expiration_date.is_none());
+
+    // An edit that changes nothing Visma holds writes nothing.
+    let before = h
+        .jobs(&format!(
+            "kind=store/product/updated&subject=product:{product}"
+        ))
+        .await
+        .unwrap()
+        .len();
+    h.bc_send(
+        Method::PUT,
+        &format!("/v3/catalog/products/{product}"),
+        Some(json!({"is_visible": true})),
+    )
+    .await
+    .unwrap();
+    let job = h
+        .wait_for("the no-op product update", WAIT, || async {
+            let jobs = h
+                .jobs(&format!(
+                    "kind=store/product/updated&subject=product:{product}"
+                ))
+                .await?;
+            Ok((jobs.len() > before)
+                .then(|| jobs[0].clone())
+                .filter(|j| j["state"] != "pending" && j["state"] != "running"))
+        })
+        .await
+        .unwrap();
+    assert_eq!(job["state"], "skipped", "{job}");
+    assert!(
+        job["resolution"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("unchanged"),
+        "{job}"
+    );
     h.shutdown().await.unwrap();
 }
 

@@ -19,7 +19,7 @@ use crate::{Job, JobContext};
 use chrono::Utc;
 use ledgerlink_bigcommerce::Client as BcClient;
 use ledgerlink_bigcommerce::models::{PriceRecord, Product, Variant};
-use ledgerlink_core::{BcProductId, BoxFuture, LegalEntityId, VismaItemNo};
+use ledgerlink_core::{BcProductId, BcVariantId, BoxFuture, LegalEntityId, VismaItemNo};
 use ledgerlink_runtime::types as wit;
 use ledgerlink_store::{IdentityKey, NewJob};
 use ledgerlink_visma::dto::{
@@ -511,8 +511,29 @@ impl ProductFlow {
         bc: &BcClient,
         id: BcProductId,
         only: Option<&[u64]>,
+        force: bool,
     ) -> Result<Synced, JobError> {
-        let product = match bc.get_product(id, true).await {
+        // An event about a few variants reads only those: a new product with N variants
+        // sends N+1 events, and each reading all N variants would cost N² of them.
+        let few = only.filter(|o| !o.is_empty() && o.len() <= FEW_VARIANTS);
+        let fetched = match bc.get_product(id, few.is_none()).await {
+            Ok(mut p) => {
+                if let Some(only) = few {
+                    let mut variants = Vec::new();
+                    for v in only {
+                        match bc.get_variant(id, BcVariantId(*v)).await {
+                            Ok(v) => variants.push(v),
+                            Err(e) if e.class() == ledgerlink_core::ErrorClass::Permanent => {}
+                            Err(e) => return Err(bc_err(e)),
+                        }
+                    }
+                    p.variants = Some(variants);
+                }
+                Ok(p)
+            }
+            Err(e) => Err(e),
+        };
+        let product = match fetched {
             Ok(p) => p,
             Err(e) if e.class() == ledgerlink_core::ErrorClass::Permanent => {
                 return Ok(Synced::Skipped(format!("product {id} is gone: {e}")));
@@ -552,7 +573,7 @@ impl ProductFlow {
         for route in routes {
             entities.entry(route.entity.clone()).or_insert(route);
         }
-        let mut written = 0;
+        let (mut written, mut unchanged) = (0, 0);
         for (entity_id, route) in entities {
             let entity = self.deps.entity(&entity_id)?.clone();
             let plugin = self.deps.plugin(ctx, &route.entity)?;
@@ -577,6 +598,14 @@ impl ProductFlow {
                     visma_prices(&item, &entity.base_currency, &facts, rate)?;
                 let mut body = item_update(&item);
                 body.default_price = Some(default_price);
+                // What we last wrote for this SKU: an event that changes nothing Visma holds
+                // (a product's other variants, an echo of some other write) writes nothing.
+                let mark = format!("visma:{}:item:{}", entity.id, sku.sku);
+                let content = content_hash(&body, &wanted, &owned);
+                if !force && ctx.store().watermark(&mark).await?.as_deref() == Some(&*content) {
+                    unchanged += 1;
+                    continue;
+                }
                 let started = Instant::now();
                 let number = VismaItemNo::new(item.number.clone());
                 let (method, r) = self.upsert_item(&entity.id, &number, &body).await?;
@@ -599,11 +628,31 @@ impl ProductFlow {
                         Some(ctx.job_id()),
                     )
                     .await?;
+                ctx.store().set_watermark(&mark, &content).await?;
                 written += 1;
             }
         }
+        if written == 0 && unchanged > 0 {
+            return Ok(Synced::Skipped(format!(
+                "Visma already holds what the store has ({unchanged} item(s) unchanged)"
+            )));
+        }
         Ok(Synced::Items(written))
     }
+}
+
+/// An event naming at most this many variants reads them one by one.
+const FEW_VARIANTS: usize = 10;
+
+/// A fingerprint of everything a SKU's sync writes to Visma.
+fn content_hash(body: &InventoryUpdate, prices: &[WantedPrice], owned: &[String]) -> String {
+    use sha2::{Digest, Sha256};
+    let prices: Vec<String> = prices
+        .iter()
+        .map(|p| format!("{}|{}|{}", p.price_class, p.currency, p.price.normalize()))
+        .collect();
+    let text = serde_json::json!({"item": body, "prices": prices, "owned": owned}).to_string();
+    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 /// The variant ids a price-list event names (`data` is one record or an array of them).
@@ -682,6 +731,10 @@ impl JobHandler for ProductFlow {
                     JobError::permanent("bad_event", "the event names no product id").at("data.id"),
                 );
             };
+            // A full sync (backfill) rewrites what Visma holds even if we wrote it before, so
+            // it also repairs changes made in Visma by hand.
+            let force =
+                job.payload.get("producer").and_then(|p| p.as_str()) == Some("ledgerlink/backfill");
             // A SKU event, or a product job a price-list event queued, names its variants.
             let only: Option<Vec<u64>> = job
                 .payload
@@ -695,7 +748,7 @@ impl JobHandler for ProductFlow {
                     })
                 });
             match self
-                .sync_product(ctx, &store, bc, id, only.as_deref())
+                .sync_product(ctx, &store, bc, id, only.as_deref(), force)
                 .await?
             {
                 Synced::Items(0) => Ok(JobOutcome::Skipped {
