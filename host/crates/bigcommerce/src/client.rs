@@ -380,3 +380,60 @@ fn retry_after(h: &HeaderMap, snap: &RateLimitSnapshot, status: StatusCode) -> O
         explicit
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::future::join_all;
+    use ledgerlink_sim::Seed;
+    use ledgerlink_sim::bigcommerce::{Config, Faults};
+
+    /// Many workers, no in-flight cap and slow answers: requests are in flight whenever a
+    /// window resets, and answers from the old window arrive after the new one opened. The
+    /// budget must neither overrun a window nor let those stale answers restore its count.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn many_workers_across_window_resets_never_get_429() {
+        const QUOTA: u32 = 60;
+        let window = Duration::from_millis(400);
+        let sim = ledgerlink_sim::bigcommerce::start(Config {
+            seed: Seed::Empty,
+            quota: Some(QUOTA),
+            window,
+            ..Config::default()
+        })
+        .await
+        .expect("simulator starts");
+        sim.set_faults(Faults {
+            latency_ms: 15,
+            ..Faults::default()
+        });
+        let info = sim.info().clone();
+        let mut cfg = ClientConfig::new(info.base_url.clone(), info.auth_token.clone());
+        cfg.rate_window = window;
+        cfg.max_in_flight = 256;
+        let client = Client::new(cfg).expect("client");
+        // Three and a half windows' worth, so at least three resets happen under load.
+        let per_worker = 5;
+        let workers = (QUOTA as usize * 7 / 2).div_ceil(per_worker);
+        let results = join_all((0..workers).map(|_| {
+            let client = client.clone();
+            async move {
+                for _ in 0..per_worker {
+                    client
+                        .get_v2_list::<serde_json::Value>("/v2/orders", Vec::new())
+                        .await?;
+                }
+                Ok::<_, Error>(())
+            }
+        }))
+        .await;
+        for r in results {
+            r.expect("every request succeeds");
+        }
+        let stats = client.stats();
+        assert_eq!(stats.requests, (workers * per_worker) as u64, "{stats:?}");
+        assert_eq!(stats.rate_limited, 0, "{stats:?}");
+        assert_eq!(sim.stats()["rate_limited"], 0);
+        sim.shutdown().await;
+    }
+}
