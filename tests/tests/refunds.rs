@@ -2,7 +2,7 @@
 //! invoice balance right, each credit note referencing the BigCommerce refund id.
 
 use ledgerlink_sim::visma::SE_TENANT;
-use ledgerlink_tests::{Harness, order_body};
+use ledgerlink_tests::{Harness, order_body, standard_plugin};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -282,6 +282,130 @@ async fn cancellation_after_invoicing_credits_the_invoice_and_before_does_nothin
             .await
             .unwrap()
             .is_empty()
+    );
+    h.shutdown().await.unwrap();
+}
+
+/// On-hand quantity of an item in one warehouse of the Swedish company.
+async fn on_hand(h: &Harness, item: &str, warehouse: &str) -> i64 {
+    let v = h
+        .visma_send(
+            SE_TENANT,
+            Method::GET,
+            &format!("v1/inventorysummary/{item}?warehouse={warehouse}"),
+            None,
+        )
+        .await
+        .unwrap();
+    cents(&v[0]["onHand"]) / 100
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn returned_goods_are_restocked_per_posting_rule_and_unshipped_refunds_move_no_stock() {
+    let h = Harness::start_configured(standard_plugin(), |cfg| {
+        for e in &mut cfg.entities {
+            e.posting.restock_returns = true;
+            e.posting
+                .settings
+                .insert("return-warehouse".into(), "MAIN".into());
+        }
+    })
+    .await
+    .unwrap();
+    let before = on_hand(&h, "LL-MUG-01", "MAIN").await;
+    // Shipped, then one mug comes back.
+    let mug = h.product_id("LL-MUG-01").await.unwrap();
+    let id = h
+        .create_order(order_body(1, &[(mug, 2)], Some("39.20")))
+        .await
+        .unwrap();
+    h.wait_document(SE_TENANT, |d| {
+        d["kind"] == "customer_invoice"
+            && d["status"] == "Open"
+            && d["external_reference"]
+                .as_str()
+                .is_some_and(|r| r.ends_with(&format!(":{id}")))
+    })
+    .await
+    .unwrap();
+    let lines = h.order_lines(id).await.unwrap();
+    let mug_line = lines[0]["id"].as_u64().unwrap();
+    let addresses = h
+        .bc_send(
+            Method::GET,
+            &format!("/v2/orders/{id}/shipping_addresses"),
+            None,
+        )
+        .await
+        .unwrap();
+    h.bc_send(
+        Method::POST,
+        &format!("/v2/orders/{id}/shipments"),
+        Some(
+            json!({"order_address_id": addresses[0]["id"], "tracking_number": "PN9",
+                    "items": [{"order_product_id": mug_line, "quantity": 2}]}),
+        ),
+    )
+    .await
+    .unwrap();
+    let r = h
+        .refund(
+            id,
+            json!([{"item_type": "PRODUCT", "item_id": mug_line, "quantity": 1}]),
+        )
+        .await
+        .unwrap();
+    let rid = r["id"].as_u64().unwrap();
+    let receipt = h
+        .wait_document(SE_TENANT, |d| {
+            d["kind"] == "inventory_receipt"
+                && d["status"] == "Released"
+                && d["external_reference"]
+                    .as_str()
+                    .is_some_and(|x| x.ends_with(&format!("-{rid}")))
+        })
+        .await
+        .unwrap();
+    assert!(receipt["number"].is_string());
+    assert_eq!(on_hand(&h, "LL-MUG-01", "MAIN").await, before + 1);
+    // The credit note for the return is there too, for the refund's amount.
+    let cn = h
+        .wait_document(SE_TENANT, |d| {
+            d["kind"] == "customer_credit_note" && d["customer_ref_number"] == rid.to_string()
+        })
+        .await
+        .unwrap();
+    assert_eq!(cents(&cn["amount"]), cents(&r["total_amount"]));
+
+    // Not shipped: a refund credits, but nothing goes back into stock.
+    let before = on_hand(&h, "LL-MUG-01", "MAIN").await;
+    let (id2, _) = invoiced_order(&h).await;
+    let lines2 = h.order_lines(id2).await.unwrap();
+    let mug2 = lines2.iter().find(|l| l["sku"] == "LL-MUG-01").unwrap()["id"]
+        .as_u64()
+        .unwrap();
+    let r2 = h
+        .refund(
+            id2,
+            json!([{"item_type": "PRODUCT", "item_id": mug2, "quantity": 1}]),
+        )
+        .await
+        .unwrap();
+    let r2id = r2["id"].as_u64().unwrap();
+    h.wait_document(SE_TENANT, |d| {
+        d["kind"] == "customer_credit_note" && d["customer_ref_number"] == r2id.to_string()
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(on_hand(&h, "LL-MUG-01", "MAIN").await, before);
+    let receipts = h
+        .documents_ending(SE_TENANT, &format!("-{r2id}"))
+        .await
+        .unwrap();
+    assert!(
+        receipts.iter().all(|d| d["kind"] != "inventory_receipt"),
+        "the unshipped refund restocked nothing: {receipts:#?}"
     );
     h.shutdown().await.unwrap();
 }

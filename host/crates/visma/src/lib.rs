@@ -23,7 +23,7 @@ mod error;
 mod token;
 pub mod wrap;
 
-pub use api::{Created, Origin};
+pub use api::{Created, InventoryReceipt, Origin, ReceiptLine};
 pub use client::{ClientStats, VismaClient};
 pub use config::{ClientSettings, EntityConnection, RetryPolicy};
 pub use error::VismaError;

@@ -16,8 +16,8 @@ use ledgerlink_bigcommerce::models::Order;
 use ledgerlink_core::{BcOrderId, BoxFuture, ExternalRef, LegalEntityId, VismaDocumentNo};
 use ledgerlink_runtime::types as wit;
 use ledgerlink_store::{IdentityKey, NewJob, WriteStart};
-use ledgerlink_visma::VismaError;
 use ledgerlink_visma::dto::{DocumentStatus, Invoice};
+use ledgerlink_visma::{ReceiptLine, VismaError};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -25,6 +25,8 @@ pub const ID_CUSTOMER: &str = "customer";
 pub const ID_INVOICE: &str = "invoice";
 pub const ID_CREDIT_NOTE: &str = "credit_note";
 pub const ID_SALES_ORDER: &str = "sales_order";
+/// The inventory receipt that restocked a return (keyed like the refund's credit note).
+pub const ID_RETURN_RECEIPT: &str = "return_receipt";
 /// The invoice credit notes of an order invoiced per shipment are linked to (its first).
 pub const ID_CREDIT_TARGET: &str = "invoice_credited";
 pub const ID_SALES_ORDER_CANCEL: &str = "sales_order_cancel";
@@ -1017,8 +1019,10 @@ impl OrderFlow {
             ID_CREDIT_NOTE,
             refund_key(store, refund.id.0),
         );
+        let restock = return_lines(entity, bundle, refund, &self.deps.tables(entity));
         if ctx.identity(&key).await?.is_some() {
-            return Ok(false);
+            // Credited before; a return's restock may still be due (a crash in between).
+            return self.restock(ctx, entity, store, refund, &restock).await;
         }
         let (credited, _) = self
             .already_credited(store, &entity.id, bundle, ctx)
@@ -1027,7 +1031,7 @@ impl OrderFlow {
             .known_customer(ctx, entity, bundle, store, invoice)
             .await?;
         let order = canonical::order(bundle, Some(customer)).map_err(canonical_err)?;
-        let wrefund = canonical::refund(
+        let mut wrefund = canonical::refund(
             refund,
             order,
             Some(wit::DocumentRef {
@@ -1037,11 +1041,105 @@ impl OrderFlow {
             credited,
         )
         .map_err(canonical_err)?;
+        if !restock.is_empty() {
+            // Goods that had shipped came back: the plugin books a return.
+            wrefund.kind = wit::RefundKind::Return;
+            for it in &mut wrefund.items {
+                it.restock = it.item_type == wit::RefundItemType::Product;
+            }
+        }
         let reference = ExternalRef::new(short_ref("bc-r", &format!("{}", refund.id.0)));
         self.post_credit(
             ctx, store, route, entity, &key, &reference, wrefund, invoice,
         )
         .await?;
+        self.restock(ctx, entity, store, refund, &restock).await?;
+        Ok(true)
+    }
+
+    /// Puts returned goods back into Visma's stock once: an inventory receipt, released.
+    async fn restock(
+        &self,
+        ctx: &JobContext,
+        entity: &EntitySettings,
+        store: &str,
+        refund: &ledgerlink_bigcommerce::models::Refund,
+        lines: &[ReceiptLine],
+    ) -> Result<bool, JobError> {
+        if lines.is_empty() {
+            return Ok(false);
+        }
+        let key = IdentityKey::new(
+            entity.id.clone(),
+            ID_RETURN_RECEIPT,
+            refund_key(store, refund.id.0),
+        );
+        if verified(ctx, &key).await? {
+            return Ok(false);
+        }
+        let reference = ExternalRef::new(short_ref("bc-rr", &format!("{}", refund.id.0)));
+        let number = match ctx.begin_write(&key, &reference).await? {
+            WriteStart::AlreadyDone { visma_id } => visma_id,
+            start => {
+                let visma = &self.deps.visma;
+                let found = match start {
+                    WriteStart::LookUpFirst { .. } => visma
+                        .find_inventory_receipt_by_ref(
+                            &entity.id,
+                            &reference,
+                            chrono::Utc::now() - chrono::Duration::hours(48),
+                        )
+                        .await
+                        .map_err(visma_err)?,
+                    _ => None,
+                };
+                let doc = match found {
+                    Some(d) => d,
+                    None => {
+                        let description = format!("Return of BigCommerce refund {}", refund.id.0);
+                        let started = Instant::now();
+                        let r = visma
+                            .create_inventory_receipt_once(
+                                &entity.id,
+                                &reference,
+                                &description,
+                                lines,
+                            )
+                            .await
+                            .map_err(visma_err);
+                        audit(
+                            ctx,
+                            "visma",
+                            "POST",
+                            "v1/inventoryReceipt",
+                            Some(&lines),
+                            &r.as_ref().map(|c| &c.doc).map_err(Clone::clone),
+                            started,
+                        );
+                        match r {
+                            Ok(c) => c.doc,
+                            Err(e) => {
+                                if e.class == ledgerlink_core::ErrorClass::Permanent {
+                                    ctx.abandon_write(&key).await?;
+                                }
+                                return Err(e);
+                            }
+                        }
+                    }
+                };
+                ctx.complete_write(&key, &doc.reference_number).await?;
+                doc.reference_number
+            }
+        };
+        audited_release(
+            ctx,
+            &format!("v1/inventoryReceipt/{number}/action/release"),
+            self.deps
+                .visma
+                .release_inventory_receipt(&entity.id, &number),
+        )
+        .await?;
+        mark_verified(ctx, &key, &number).await?;
         Ok(true)
     }
 
@@ -1277,6 +1375,52 @@ async fn mark_verified(ctx: &JobContext, key: &IdentityKey, number: &str) -> Res
 /// `SO/000123` → (`SO`, `000123`).
 fn split_order_no(no: &str) -> (&str, &str) {
     no.split_once('/').unwrap_or(("SO", no))
+}
+
+/// What a refund puts back into stock when the entity restocks returns: the refunded units of
+/// each stocked line that had shipped (units never shipped never left the warehouse), into
+/// the plugin's `return-warehouse` (else `default-warehouse`), item numbers as the plugin maps
+/// them (table `item-number`, else the SKU). Empty when nothing is to be restocked.
+fn return_lines(
+    entity: &EntitySettings,
+    bundle: &OrderBundle,
+    refund: &ledgerlink_bigcommerce::models::Refund,
+    tables: &ledgerlink_runtime::MappingTables,
+) -> Vec<ReceiptLine> {
+    use ledgerlink_bigcommerce::models::RefundItemType;
+    if !entity.posting.restock_returns {
+        return Vec::new();
+    }
+    let settings = &entity.posting.settings;
+    let Some(warehouse) = settings
+        .get("return-warehouse")
+        .or_else(|| settings.get("default-warehouse"))
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for it in &refund.items {
+        let (RefundItemType::Product, Some(q)) = (&it.item_type, it.quantity) else {
+            continue;
+        };
+        let Some(line) = bundle.products.iter().find(|p| p.id == it.item_id) else {
+            continue;
+        };
+        let shipped = line.quantity_shipped.unwrap_or(0);
+        let digital = line.kind.as_deref() == Some("digital");
+        let units = q.min(shipped);
+        if units == 0 || digital || line.sku.trim().is_empty() {
+            continue;
+        }
+        let sku = line.sku.trim();
+        out.push(ReceiptLine {
+            inventory_number: tables.lookup("item-number", sku).unwrap_or(sku).to_owned(),
+            warehouse_id: warehouse.clone(),
+            quantity: units.into(),
+            uom: None,
+        });
+    }
+    out
 }
 
 /// Identity-map key of an order: store and id (one entity may serve several stores).

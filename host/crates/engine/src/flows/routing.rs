@@ -50,6 +50,9 @@ pub struct PostingRules {
     pub release_invoices: bool,
     /// Release credit notes so they lower the invoice balance.
     pub release_credit_notes: bool,
+    /// A refund of goods that had shipped is a return: the goods go back into Visma's stock
+    /// (an inventory receipt into the plugin's `return-warehouse`). Off: a credit note only.
+    pub restock_returns: bool,
     /// Write the Visma invoice number back to the BigCommerce order.
     pub write_back: bool,
     /// BigCommerce status id to set once Visma shows the invoice paid (none: metafield only).
@@ -67,6 +70,7 @@ impl Default for PostingRules {
             guest_customer: None,
             release_invoices: true,
             release_credit_notes: true,
+            restock_returns: false,
             write_back: true,
             paid_status_id: None,
             settings: BTreeMap::new(),

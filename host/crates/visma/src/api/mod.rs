@@ -7,8 +7,11 @@ mod inventory;
 mod invoices;
 mod payments;
 mod prices;
+mod receipts;
 mod reference;
 mod sales_orders;
+
+pub use receipts::{InventoryReceipt, ReceiptLine};
 
 use crate::client::{Req, VismaClient};
 use crate::dto::{DateFilter, Metadata, fmt_datetime};
