@@ -258,7 +258,9 @@ pub fn register(engine: &mut Engine, deps: Arc<FlowDeps>, stock: StockSettings) 
         KIND_PAYMENT_STATUS,
         Arc::new(PaymentStatusFlow::new(deps.clone())),
     );
-    engine.register(KIND_STOCK_SYNC, Arc::new(StockFlow::new(deps, stock)));
+    let stock = Arc::new(StockFlow::new(deps, stock));
+    engine.register(KIND_STOCK_SYNC, stock.clone());
+    engine.register(stock::KIND_STOCK_RETRY, stock);
 }
 
 /// Records and skips events that need no work.

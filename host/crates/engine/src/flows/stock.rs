@@ -11,10 +11,13 @@
 //!
 //! One bad item never holds up the others: when the plugin refuses the batch, each item is
 //! mapped on its own; when BigCommerce refuses a batch (one item fails all of it), the batch
-//! is halved until the refused items stand alone. Everything else is sent, the watermark
-//! moves on, and the job then fails once with every refused item named.
+//! is halved until the refused items stand alone. Everything else is sent and the watermark
+//! moves on; the refused items go to a `ledgerlink/stock/retry` job of their own, which tries
+//! them again and fails into the error queue naming each (replay it after a fix). The pass
+//! itself succeeds, so the next passes are not held up behind a failed job.
 
 use super::canonical::to_wit_decimal;
+use super::routing::{EntitySettings, Route};
 use super::{FlowDeps, audit, bc_err, call_plugin, visma_err};
 use crate::error::JobError;
 use crate::handler::{JobHandler, JobOutcome};
@@ -27,7 +30,8 @@ use ledgerlink_core::ErrorClass;
 use ledgerlink_core::{BcProductId, BcVariantId, BoxFuture, LegalEntityId, LocationId};
 use ledgerlink_runtime::types as wit;
 use ledgerlink_runtime::{LoadedPlugin, MappingTables};
-use ledgerlink_visma::dto::{DateFilter, InventoryFilter};
+use ledgerlink_store::NewJob;
+use ledgerlink_visma::dto::{DateFilter, InventoryFilter, InventoryItem};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -37,6 +41,9 @@ pub struct StockSettings {
     /// Store whose stock each entity feeds (entity → store hash).
     pub feeds: Vec<(LegalEntityId, String)>,
 }
+
+/// Items a stock pass could not send, tried again on their own.
+pub const KIND_STOCK_RETRY: &str = "ledgerlink/stock/retry";
 
 pub struct StockFlow {
     deps: Arc<FlowDeps>,
@@ -140,13 +147,16 @@ impl JobHandler for StockFlow {
         ctx: &'a JobContext,
     ) -> BoxFuture<'a, Result<JobOutcome, JobError>> {
         Box::pin(async move {
+            if job.kind == KIND_STOCK_RETRY {
+                return self.retry(job, ctx).await;
+            }
             let full = job
                 .payload
                 .get("full")
                 .and_then(|v| v.as_bool())
                 .unwrap_or(false);
             let mut sent = 0usize;
-            let mut refusals: Vec<(String, String, String)> = Vec::new();
+            let mut refusals = 0usize;
             for (entity_id, store) in &self.settings.feeds {
                 let entity = self.deps.entity(entity_id)?.clone();
                 let Some(route) = self
@@ -186,113 +196,228 @@ impl JobHandler for StockFlow {
                         .await?;
                     continue;
                 }
-                // The BigCommerce twin of each Visma item (same SKU) and how it is tracked.
-                let bc = self.deps.bc(store)?;
-                let twins = if full || items.len() > TARGETED_LOOKUP_MAX {
-                    all_twins(bc).await?
-                } else {
-                    let skus: Vec<String> =
-                        items.iter().map(|i| i.inventory_number.clone()).collect();
-                    twins_of(bc, &skus).await?
-                };
-                let mut levels = Vec::new();
-                for item in &items {
-                    // Items BigCommerce does not have, or does not track, are left alone.
-                    let Some((bc_product, bc_variant, tracking)) =
-                        twins.get(&item.inventory_number).cloned()
-                    else {
-                        continue;
-                    };
-                    let tracking = if item.stock_item == Some(false) {
-                        wit::InventoryTracking::None
-                    } else {
-                        tracking
-                    };
-                    for w in &item.warehouse_details {
-                        levels.push(wit::StockLevel {
-                            item_number: item.inventory_number.clone(),
-                            warehouse: w.warehouse.clone().unwrap_or_default(),
-                            available: to_wit_decimal(w.available.unwrap_or_default()),
-                            on_hand: to_wit_decimal(w.quantity_on_hand.unwrap_or_default()),
-                            modified_at: w
-                                .last_modified_date_time
-                                .map(|d| d.to_rfc3339())
-                                .unwrap_or_default(),
-                            bc_product_id: Some(bc_product),
-                            bc_variant_id: bc_variant,
-                            tracking,
-                        });
-                    }
-                }
-                if !levels.is_empty() {
-                    let plugin = self.deps.plugin(ctx, &route.entity)?;
-                    let tables = self.deps.tables(&entity);
-                    let wctx = self
-                        .deps
-                        .context(&entity, &route, store, 0, &entity.base_currency);
-                    let (adjustments, mut bad) =
-                        map_isolating(ctx, &plugin, &wctx, &tables, levels).await?;
-                    let items: Vec<AdjustmentItem> = adjustments
-                        .iter()
-                        .filter_map(|a| {
-                            let item = match (&a.variant_id, &a.product_id, &a.sku) {
-                                (Some(v), _, _) => ItemRef::VariantId(BcVariantId(*v)),
-                                (None, Some(p), _) => ItemRef::ProductId(BcProductId(*p)),
-                                (None, None, Some(s)) => ItemRef::Sku(s.clone()),
-                                _ => return None,
-                            };
-                            Some(AdjustmentItem {
-                                location_id: LocationId(a.location_id),
-                                item,
-                                quantity: a.quantity,
-                            })
-                        })
-                        .collect();
-                    let (n, refused) = send_isolating(ctx, bc, items).await?;
-                    sent += n;
-                    bad.extend(refused);
-                    refusals.extend(
-                        bad.into_iter()
-                            .map(|(what, why)| (store.clone(), what, why)),
-                    );
+                let (n, refused) = self
+                    .send_items(ctx, &entity, &route, store, &items, full)
+                    .await?;
+                sent += n;
+                if !refused.is_empty() {
+                    // Reported by a job of its own: a failed job holds up every later job of
+                    // its subject, and the stock passes must go on.
+                    ctx.enqueue(NewJob {
+                        kind: KIND_STOCK_RETRY.into(),
+                        subject: format!("stock-retry:{}:{entity_id}:{store}", ctx.job_id()),
+                        payload: serde_json::json!({
+                            "entity": entity_id.as_str(), "store": store,
+                            "items": refused.iter().map(|r| r.item.clone()).collect::<Vec<_>>(),
+                            "refused": refused,
+                        }),
+                        source: None,
+                    });
+                    refusals += refused.len();
                 }
                 ctx.store()
                     .set_watermark(&mark, &pass_started.to_rfc3339())
                     .await?;
             }
-            if !refusals.is_empty() {
-                let list: Vec<String> = refusals
-                    .iter()
-                    .take(20)
-                    .map(|(store, what, why)| format!("{store} {what}: {why}"))
-                    .collect();
-                return Err(JobError::permanent(
-                    "stock_items_refused",
-                    format!(
-                        "{} stock level(s) not sent ({} others were): {}{}. Fix them, then run a full stock sync (POST /api/sync/stock?full=true).",
-                        refusals.len(),
-                        sent,
-                        list.join("; "),
-                        if refusals.len() > 20 { "; …" } else { "" }
-                    ),
-                )
-                .with_payload(
-                    "refused",
-                    serde_json::json!(
-                        refusals
-                            .iter()
-                            .map(|(s, w, y)| serde_json::json!({"store": s, "item": w, "error": y}))
-                            .collect::<Vec<_>>()
-                    ),
-                ));
-            }
-            if sent == 0 {
+            if sent == 0 && refusals == 0 {
                 return Ok(JobOutcome::Skipped {
                     reason: "no stock change to send".into(),
                 });
             }
             Ok(JobOutcome::Done)
         })
+    }
+}
+
+/// A stock level that did not reach BigCommerce, and why.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Refusal {
+    /// The Visma item number.
+    pub item: String,
+    /// What was refused (the item, or its level at one location).
+    pub what: String,
+    pub why: String,
+}
+
+impl StockFlow {
+    /// Maps the stock of `items` (Visma items with warehouse details) to BigCommerce levels
+    /// and sends them. Returns how many levels were set and what was refused.
+    async fn send_items(
+        &self,
+        ctx: &JobContext,
+        entity: &EntitySettings,
+        route: &Route,
+        store: &str,
+        items: &[InventoryItem],
+        whole_catalogue: bool,
+    ) -> Result<(usize, Vec<Refusal>), JobError> {
+        // The BigCommerce twin of each Visma item (same SKU) and how it is tracked.
+        let bc = self.deps.bc(store)?;
+        let twins = if whole_catalogue || items.len() > TARGETED_LOOKUP_MAX {
+            all_twins(bc).await?
+        } else {
+            let skus: Vec<String> = items.iter().map(|i| i.inventory_number.clone()).collect();
+            twins_of(bc, &skus).await?
+        };
+        let mut levels = Vec::new();
+        // Which Visma item an adjustment is for, to name refusals.
+        let mut numbers: HashMap<String, String> = HashMap::new();
+        for item in items {
+            // Items BigCommerce does not have, or does not track, are left alone.
+            let Some((bc_product, bc_variant, tracking)) =
+                twins.get(&item.inventory_number).cloned()
+            else {
+                continue;
+            };
+            let tracking = if item.stock_item == Some(false) {
+                wit::InventoryTracking::None
+            } else {
+                tracking
+            };
+            let number = item.inventory_number.clone();
+            numbers.insert(
+                format!("{:?}", ItemRef::ProductId(BcProductId(bc_product))),
+                number.clone(),
+            );
+            if let Some(v) = bc_variant {
+                numbers.insert(
+                    format!("{:?}", ItemRef::VariantId(BcVariantId(v))),
+                    number.clone(),
+                );
+            }
+            numbers.insert(
+                format!("{:?}", ItemRef::Sku(number.clone())),
+                number.clone(),
+            );
+            for w in &item.warehouse_details {
+                levels.push(wit::StockLevel {
+                    item_number: number.clone(),
+                    warehouse: w.warehouse.clone().unwrap_or_default(),
+                    available: to_wit_decimal(w.available.unwrap_or_default()),
+                    on_hand: to_wit_decimal(w.quantity_on_hand.unwrap_or_default()),
+                    modified_at: w
+                        .last_modified_date_time
+                        .map(|d| d.to_rfc3339())
+                        .unwrap_or_default(),
+                    bc_product_id: Some(bc_product),
+                    bc_variant_id: bc_variant,
+                    tracking,
+                });
+            }
+        }
+        if levels.is_empty() {
+            return Ok((0, Vec::new()));
+        }
+        let plugin = self.deps.plugin(ctx, &route.entity)?;
+        let tables = self.deps.tables(entity);
+        let wctx = self
+            .deps
+            .context(entity, route, store, 0, &entity.base_currency);
+        let (adjustments, mut refused) =
+            map_isolating(ctx, &plugin, &wctx, &tables, levels).await?;
+        let adjustments: Vec<AdjustmentItem> = adjustments
+            .iter()
+            .filter_map(|a| {
+                let item = match (&a.variant_id, &a.product_id, &a.sku) {
+                    (Some(v), _, _) => ItemRef::VariantId(BcVariantId(*v)),
+                    (None, Some(p), _) => ItemRef::ProductId(BcProductId(*p)),
+                    (None, None, Some(s)) => ItemRef::Sku(s.clone()),
+                    _ => return None,
+                };
+                Some(AdjustmentItem {
+                    location_id: LocationId(a.location_id),
+                    item,
+                    quantity: a.quantity,
+                })
+            })
+            .collect();
+        let (sent, bc_refused) = send_isolating(ctx, bc, adjustments).await?;
+        refused.extend(bc_refused.into_iter().map(|(item, why)| {
+            Refusal {
+                item: numbers
+                    .get(&format!("{:?}", item.item))
+                    .cloned()
+                    .unwrap_or_default(),
+                what: format!("{:?} at location {}", item.item, item.location_id.0),
+                why,
+            }
+        }));
+        Ok((sent, refused))
+    }
+
+    /// A `ledgerlink/stock/retry` job: the items a pass could not send, tried again (its
+    /// replay after a fix does the same). Fails, into the error queue, while any is refused.
+    async fn retry(&self, job: &Job, ctx: &JobContext) -> Result<JobOutcome, JobError> {
+        let text = |k: &str| {
+            job.payload
+                .get(k)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    JobError::permanent("bad_job", format!("stock retry lacks {k:?}")).at(k)
+                })
+        };
+        let (entity_id, store) = (LegalEntityId::new(text("entity")?), text("store")?);
+        let wanted: Vec<String> = job
+            .payload
+            .get("items")
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let entity = self.deps.entity(&entity_id)?.clone();
+        let Some(route) = self
+            .deps
+            .routing
+            .routes_for_store(&store)
+            .into_iter()
+            .find(|r| r.entity == entity_id)
+        else {
+            return Ok(JobOutcome::Skipped {
+                reason: format!("store {store} is no longer routed to {entity_id}"),
+            });
+        };
+        let mut items = Vec::new();
+        for number in &wanted {
+            let filter = InventoryFilter {
+                inventory_number: Some(number.clone()),
+                expand_warehouse_detail: true,
+                ..Default::default()
+            };
+            items.extend(
+                self.deps
+                    .visma
+                    .list_inventory_items(&entity.id, &filter)
+                    .await
+                    .map_err(visma_err)?
+                    .into_iter()
+                    .filter(|i| &i.inventory_number == number),
+            );
+        }
+        let (sent, refused) = self
+            .send_items(ctx, &entity, &route, &store, &items, false)
+            .await?;
+        if refused.is_empty() {
+            return Ok(JobOutcome::Done);
+        }
+        let list: Vec<String> = refused
+            .iter()
+            .take(20)
+            .map(|r| format!("{}: {}", r.what, r.why))
+            .collect();
+        Err(JobError::permanent(
+            "stock_items_refused",
+            format!(
+                "{} stock level(s) for store {store} not sent ({sent} others were): {}{}. Fix the mapping or the item, then replay this job.",
+                refused.len(),
+                list.join("; "),
+                if refused.len() > 20 { "; …" } else { "" }
+            ),
+        )
+        .with_payload("refused", serde_json::to_value(&refused).unwrap_or_default()))
     }
 }
 
@@ -304,7 +429,7 @@ async fn map_isolating(
     wctx: &wit::Context,
     tables: &MappingTables,
     levels: Vec<wit::StockLevel>,
-) -> Result<(Vec<wit::BcInventoryAdjustment>, Vec<(String, String)>), JobError> {
+) -> Result<(Vec<wit::BcInventoryAdjustment>, Vec<Refusal>), JobError> {
     let (c, t, l) = (wctx.clone(), tables.clone(), levels.clone());
     match call_plugin(ctx, plugin, move |p| p.map_stock(&c, &t, &l)).await {
         Ok(a) => return Ok((a, Vec::new())),
@@ -323,9 +448,11 @@ async fn map_isolating(
         let (c, t) = (wctx.clone(), tables.clone());
         match call_plugin(ctx, plugin, move |p| p.map_stock(&c, &t, &levels)).await {
             Ok(a) => out.extend(a),
-            Err(e) if e.class == ErrorClass::Permanent => {
-                bad.push((format!("Visma item {number}"), e.message))
-            }
+            Err(e) if e.class == ErrorClass::Permanent => bad.push(Refusal {
+                what: format!("Visma item {number}"),
+                item: number,
+                why: e.message,
+            }),
             Err(e) => return Err(e),
         }
     }
@@ -338,7 +465,7 @@ async fn send_isolating(
     ctx: &JobContext,
     bc: &BcClient,
     items: Vec<AdjustmentItem>,
-) -> Result<(usize, Vec<(String, String)>), JobError> {
+) -> Result<(usize, Vec<(AdjustmentItem, String)>), JobError> {
     let (mut sent, mut refused) = (0usize, Vec::new());
     let mut stack = vec![items];
     while let Some(mut batch) = stack.pop() {
@@ -362,10 +489,7 @@ async fn send_isolating(
         match r {
             Ok(_) => sent += batch.len(),
             Err(e) if e.class != ErrorClass::Permanent => return Err(e),
-            Err(e) if batch.len() == 1 => refused.push((
-                format!("{:?} at location {}", batch[0].item, batch[0].location_id.0),
-                e.message,
-            )),
+            Err(e) if batch.len() == 1 => refused.push((batch.remove(0), e.message)),
             Err(_) => {
                 let second = batch.split_off(batch.len() / 2);
                 stack.push(second);
