@@ -5,8 +5,8 @@ use crate::error::JobError;
 use chrono::Utc;
 use ledgerlink_core::{BcOrderId, ExternalRef, VismaDocumentNo};
 use ledgerlink_store::{
-    IdentityKey, Job, JobId, NewExchange, NewJob, PluginInfo, REF_BC_ORDER, REF_VISMA_DOCUMENT,
-    ReplayMode, Store, WriteStart,
+    EchoMarker, IdentityKey, Job, JobId, NewExchange, NewJob, PluginInfo, REF_BC_ORDER,
+    REF_VISMA_DOCUMENT, ReplayMode, Store, WriteStart,
 };
 use std::any::Any;
 use std::collections::HashMap;
@@ -19,6 +19,7 @@ pub(crate) struct AttemptLog {
     pub exchanges: Vec<NewExchange>,
     pub plugin: Option<PluginInfo>,
     pub follow_ups: Vec<NewJob>,
+    pub echoes: Vec<EchoMarker>,
     pub snapshot: Option<serde_json::Value>,
     pub refs: Vec<(String, String)>,
 }
@@ -216,6 +217,18 @@ impl JobContext {
             .store
             .record_echo(target, resource, content_hash)
             .await?)
+    }
+
+    /// Like [`Self::record_echo`], but written with this attempt's result, in the same
+    /// transaction, and only if it succeeds: no separate commit. Enough when the webhook
+    /// the write causes is handled by a job of the same subject (it runs after this one
+    /// finished); use [`Self::record_echo`] when another subject's job may see it first.
+    pub fn record_echo_on_success(&self, target: &str, resource: &str, content_hash: &str) {
+        self.lock().echoes.push(EchoMarker {
+            target: target.to_owned(),
+            resource: resource.to_owned(),
+            content_hash: content_hash.to_owned(),
+        });
     }
 
     pub async fn is_echo(

@@ -400,6 +400,7 @@ async fn run_job(shared: Arc<Shared>, job: Job) {
         attempt: job.attempts,
         outcome,
         follow_ups: log.follow_ups,
+        echoes: log.echoes,
         snapshot: log.snapshot,
         audit: AttemptRecord {
             kind: job.kind.clone(),

@@ -143,9 +143,62 @@ fn headers_from(s: Option<String>) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// An attempt's audit rows, redacted and encoded: built before the write transaction opens,
+/// so the single writer connection is not held while bodies are scanned for secrets.
+pub(crate) struct PreparedAudit {
+    exchanges: Vec<PreparedExchange>,
+    refs: Vec<(String, String)>,
+    error_message: Option<String>,
+}
+
+struct PreparedExchange {
+    at: i64,
+    system: String,
+    method: String,
+    url: String,
+    request_headers: Option<String>,
+    request_body: Option<String>,
+    status: Option<i64>,
+    response_headers: Option<String>,
+    response_body: Option<String>,
+    duration_us: i64,
+}
+
+/// Rows per multi-row INSERT: far below SQLite's bound-parameter limit at 12 columns.
+const INSERT_CHUNK: usize = 64;
+
+pub(crate) fn prepare_audit(finish: &Finish) -> PreparedAudit {
+    let a = &finish.audit;
+    let exchanges = a
+        .exchanges
+        .iter()
+        .map(|x| PreparedExchange {
+            at: to_us(x.at),
+            system: x.system.clone(),
+            method: x.method.clone(),
+            url: redact_url(&x.url),
+            request_headers: headers_json(&x.request_headers),
+            request_body: x.request_body.as_deref().map(cap_body),
+            status: x.status.map(i64::from),
+            response_headers: headers_json(&x.response_headers),
+            response_body: x.response_body.as_deref().map(cap_body),
+            duration_us: dur_us(x.duration),
+        })
+        .collect();
+    let mut refs = a.refs.clone();
+    refs.sort();
+    refs.dedup();
+    PreparedAudit {
+        exchanges,
+        refs,
+        error_message: finish.outcome.error().map(|e| redact_text(&e.message)),
+    }
+}
+
 pub(crate) async fn insert_attempt(
     tx: &mut Transaction<'_, Sqlite>,
     finish: &Finish,
+    prepared: &PreparedAudit,
     outcome: &str,
 ) -> Result<(), StoreError> {
     let a = &finish.audit;
@@ -164,48 +217,50 @@ pub(crate) async fn insert_attempt(
     .bind(to_us(a.started_at))
     .bind(dur_us(a.duration))
     .bind(a.replay_mode.as_str())
-    .bind(a.plugin.as_ref().map(|p| p.name.clone()))
-    .bind(a.plugin.as_ref().map(|p| p.version.clone()))
-    .bind(a.plugin.as_ref().map(|p| p.hash.clone()))
+    .bind(a.plugin.as_ref().map(|p| p.name.as_str()))
+    .bind(a.plugin.as_ref().map(|p| p.version.as_str()))
+    .bind(a.plugin.as_ref().map(|p| p.hash.as_str()))
     .bind(outcome)
-    .bind(error.map(|e| e.class.clone()))
-    .bind(error.map(|e| e.code.clone()))
-    .bind(error.map(|e| redact_text(&e.message)))
-    .bind(error.and_then(|e| e.field_path.clone()))
+    .bind(error.map(|e| e.class.as_str()))
+    .bind(error.map(|e| e.code.as_str()))
+    .bind(prepared.error_message.as_deref())
+    .bind(error.and_then(|e| e.field_path.as_deref()))
     .fetch_one(&mut **tx)
     .await?;
     let attempt_id: i64 = row.try_get("id")?;
-    for (seq, x) in a.exchanges.iter().enumerate() {
-        sqlx::query(
+    // One statement per chunk instead of one per row: an attempt has several exchanges and
+    // refs, and each statement is a round trip to the database thread.
+    for (chunk_no, chunk) in prepared.exchanges.chunks(INSERT_CHUNK).enumerate() {
+        let mut qb = QueryBuilder::<Sqlite>::new(
             "INSERT INTO audit_exchanges (attempt_id, seq, at, system, method, url, request_headers,
-                 request_body, status, response_headers, response_body, duration_us)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(attempt_id)
-        .bind(seq as i64)
-        .bind(to_us(x.at))
-        .bind(&x.system)
-        .bind(&x.method)
-        .bind(redact_url(&x.url))
-        .bind(headers_json(&x.request_headers))
-        .bind(x.request_body.as_deref().map(cap_body))
-        .bind(x.status.map(i64::from))
-        .bind(headers_json(&x.response_headers))
-        .bind(x.response_body.as_deref().map(cap_body))
-        .bind(dur_us(x.duration))
-        .execute(&mut **tx)
-        .await?;
+                 request_body, status, response_headers, response_body, duration_us) ",
+        );
+        qb.push_values(chunk.iter().enumerate(), |mut b, (i, x)| {
+            b.push_bind(attempt_id)
+                .push_bind((chunk_no * INSERT_CHUNK + i) as i64)
+                .push_bind(x.at)
+                .push_bind(x.system.as_str())
+                .push_bind(x.method.as_str())
+                .push_bind(x.url.as_str())
+                .push_bind(x.request_headers.as_deref())
+                .push_bind(x.request_body.as_deref())
+                .push_bind(x.status)
+                .push_bind(x.response_headers.as_deref())
+                .push_bind(x.response_body.as_deref())
+                .push_bind(x.duration_us);
+        });
+        qb.build().execute(&mut **tx).await?;
     }
-    let mut refs = a.refs.clone();
-    refs.sort();
-    refs.dedup();
-    for (kind, value) in &refs {
-        sqlx::query("INSERT INTO audit_refs (attempt_id, ref_kind, ref_value) VALUES (?, ?, ?)")
-            .bind(attempt_id)
-            .bind(kind)
-            .bind(value)
-            .execute(&mut **tx)
-            .await?;
+    for chunk in prepared.refs.chunks(INSERT_CHUNK) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO audit_refs (attempt_id, ref_kind, ref_value) ",
+        );
+        qb.push_values(chunk, |mut b, (kind, value)| {
+            b.push_bind(attempt_id)
+                .push_bind(kind.as_str())
+                .push_bind(value.as_str());
+        });
+        qb.build().execute(&mut **tx).await?;
     }
     Ok(())
 }

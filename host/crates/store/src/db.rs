@@ -35,8 +35,11 @@ pub enum Durability {
 
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    /// Connections for read-only queries (lists, audit search); writes use one connection,
-    /// because SQLite allows one writer at a time anyway.
+    /// Connections for read-only queries (lookups, lists, audit search); writes use one
+    /// connection, because SQLite allows one writer at a time anyway. In WAL mode a read on
+    /// any connection sees every transaction committed before it began, so lookups that
+    /// follow a write of the same task (identity map, echo markers) can use these too and
+    /// leave the single writer to writes.
     pub read_connections: u32,
     /// How long a statement waits for a lock held by another process before failing.
     pub busy_timeout: Duration,
@@ -46,7 +49,7 @@ pub struct StoreOptions {
 impl Default for StoreOptions {
     fn default() -> Self {
         Self {
-            read_connections: 4,
+            read_connections: 8,
             busy_timeout: Duration::from_secs(10),
             durability: Durability::Normal,
         }

@@ -4,8 +4,34 @@
 use crate::db::Store;
 use crate::error::StoreError;
 use crate::time::{dur_us, now_us};
-use sqlx::Row;
+use sqlx::{Row, Sqlite, Transaction};
 use std::time::Duration;
+
+/// "We wrote content with hash `content_hash` to `resource` on `target`": recorded with an
+/// attempt's result (see [`crate::Finish::echoes`]) or at once with [`Store::record_echo`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EchoMarker {
+    pub target: String,
+    pub resource: String,
+    pub content_hash: String,
+}
+
+pub(crate) async fn insert_echoes(
+    tx: &mut Transaction<'_, Sqlite>,
+    markers: &[EchoMarker],
+    now: i64,
+) -> Result<(), StoreError> {
+    for m in markers {
+        sqlx::query("INSERT INTO echo_markers (target, resource, content_hash, written_at) VALUES (?, ?, ?, ?)")
+            .bind(&m.target)
+            .bind(&m.resource)
+            .bind(&m.content_hash)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
 
 impl Store {
     /// Records "we wrote content with hash `content_hash` to `resource` on `target` now",
@@ -47,7 +73,7 @@ impl Store {
         .bind(since)
         .bind(content_hash)
         .bind(content_hash)
-        .fetch_one(&self.writer)
+        .fetch_one(&self.reader)
         .await?;
         Ok(row.try_get::<i64, _>("n")? > 0)
     }

@@ -8,8 +8,9 @@
 
 use crate::db::Store;
 use crate::error::StoreError;
-use crate::time::now_us;
+use crate::time::{from_us, now_us};
 use crate::types::JobId;
+use chrono::{DateTime, Utc};
 use ledgerlink_core::{ExternalRef, LegalEntityId};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -57,9 +58,32 @@ impl Store {
         .bind(key.legal_entity.as_str())
         .bind(&key.kind)
         .bind(&key.bc_id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&self.reader)
         .await?;
         Ok(row.map(|r| r.try_get("visma_id")).transpose()?)
+    }
+
+    /// Every mapping of `kind` (all legal entities) with the time it was recorded, oldest
+    /// first: `(bc_id, visma_id, recorded_at)`. For reports and benchmarks.
+    pub async fn identities_of_kind(
+        &self,
+        kind: &str,
+    ) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT bc_id, visma_id, created_at FROM identity_map WHERE kind = ? ORDER BY created_at",
+        )
+        .bind(kind)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("bc_id")?,
+                    r.try_get("visma_id")?,
+                    from_us(r.try_get("created_at")?),
+                ))
+            })
+            .collect()
     }
 
     /// The BigCommerce id mapped to a Visma id, if any.
@@ -75,7 +99,7 @@ impl Store {
         .bind(legal_entity.as_str())
         .bind(kind)
         .bind(visma_id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&self.reader)
         .await?;
         Ok(row.map(|r| r.try_get("bc_id")).transpose()?)
     }

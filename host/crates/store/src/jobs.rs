@@ -1,7 +1,8 @@
 //! The job queue: enqueue, lease (with per-subject ordering), renew, finish and release.
 
-use crate::audit::{AttemptRecord, insert_attempt};
+use crate::audit::{AttemptRecord, PreparedAudit, insert_attempt, prepare_audit};
 use crate::db::Store;
+use crate::echo::{EchoMarker, insert_echoes};
 use crate::error::StoreError;
 use crate::redact::redact_json;
 use crate::time::{dur_us, from_us, now_us, to_us};
@@ -70,6 +71,10 @@ pub struct Finish {
     pub attempt: u32,
     pub outcome: FinishOutcome,
     pub follow_ups: Vec<NewJob>,
+    /// Echo markers of writes this attempt made, recorded (like the follow-ups) only when
+    /// it succeeded. A marker must be visible before the webhook it stands for is handled:
+    /// that holds for jobs of the same subject, which run only after this one finished.
+    pub echoes: Vec<EchoMarker>,
     pub snapshot: Option<serde_json::Value>,
     pub audit: AttemptRecord,
 }
@@ -127,6 +132,11 @@ impl Store {
         }
         let now = now_us();
         let expires = now.saturating_add(dur_us(lease_for));
+        // The ordering check must read only the unfinished jobs of a subject. Left to itself
+        // SQLite (no statistics) picks the plain subject index, which holds every job the
+        // subject ever had: a subject with a long history (or many queued events) then costs
+        // a scan per candidate, quadratic in a backlog. (PostgreSQL: a partial index on the
+        // same columns and condition is chosen on its own.)
         let fresh_sql = format!(
             "UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?,
                  attempts = attempts + 1, updated_at = ?
@@ -134,7 +144,7 @@ impl Store {
                  SELECT j.id FROM jobs j
                  WHERE j.state = 'pending' AND j.next_run_at <= ?
                    AND NOT EXISTS (
-                       SELECT 1 FROM jobs e
+                       SELECT 1 FROM jobs e INDEXED BY jobs_open_subject
                        WHERE e.subject = j.subject
                          AND e.state IN ('pending', 'running', 'failed')
                          AND e.id <> j.id
@@ -240,8 +250,9 @@ impl Store {
     /// Records the end of an attempt. Returns `false` when the lease had been lost, in which
     /// case only the audit row was written.
     pub async fn finish(&self, finish: &Finish) -> Result<bool, StoreError> {
+        let prepared = prepare_finish(finish);
         let mut tx = self.writer.begin().await?;
-        let updated = finish_in(&mut tx, finish).await?;
+        let updated = finish_in(&mut tx, finish, &prepared).await?;
         tx.commit().await?;
         if updated && !matches!(finish.outcome, FinishOutcome::Retry { .. }) {
             self.signal_ready();
@@ -256,11 +267,12 @@ impl Store {
         &self,
         finishes: &[Finish],
     ) -> Result<Vec<Result<bool, StoreError>>, StoreError> {
+        let prepared: Vec<PreparedFinish> = finishes.iter().map(prepare_finish).collect();
         let batch: Result<Vec<bool>, StoreError> = async {
             let mut tx = self.writer.begin().await?;
             let mut results = Vec::with_capacity(finishes.len());
-            for finish in finishes {
-                results.push(finish_in(&mut tx, finish).await?);
+            for (finish, prepared) in finishes.iter().zip(&prepared) {
+                results.push(finish_in(&mut tx, finish, prepared).await?);
             }
             tx.commit().await?;
             Ok(results)
@@ -286,6 +298,19 @@ impl Store {
             self.signal_ready();
         }
         Ok(results)
+    }
+
+    /// Jobs pending or running: what is still to do. Answered from the partial indexes of
+    /// those states alone, so it stays cheap however many finished jobs the table holds
+    /// (unlike [`Store::state_counts`], which reads every job).
+    pub async fn open_job_count(&self) -> Result<u64, StoreError> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM jobs WHERE state = 'pending')
+                  + (SELECT COUNT(*) FROM jobs WHERE state = 'running') AS n",
+        )
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(row.try_get::<i64, _>("n")? as u64)
     }
 
     /// Jobs per state.
@@ -327,6 +352,17 @@ pub(crate) async fn insert_job(
     parent: Option<JobId>,
     now: i64,
 ) -> Result<JobId, StoreError> {
+    insert_job_with(tx, job, &job.payload.to_string(), parent, now).await
+}
+
+/// [`insert_job`] with the payload already encoded.
+async fn insert_job_with(
+    tx: &mut Transaction<'_, Sqlite>,
+    job: &NewJob,
+    payload: &str,
+    parent: Option<JobId>,
+    now: i64,
+) -> Result<JobId, StoreError> {
     let row = sqlx::query(
         "INSERT INTO jobs (kind, subject, source, payload, parent_job_id, state, next_run_at, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) RETURNING id",
@@ -334,7 +370,7 @@ pub(crate) async fn insert_job(
     .bind(&job.kind)
     .bind(&job.subject)
     .bind(&job.source)
-    .bind(job.payload.to_string())
+    .bind(payload)
     .bind(parent.map(|p| p.0))
     .bind(now)
     .bind(now)
@@ -403,8 +439,32 @@ pub(crate) fn job_from_row(row: &SqliteRow) -> Result<Job, StoreError> {
     })
 }
 
+/// What a finish writes, encoded before the transaction opens (serialising and redacting
+/// is the slow part, and the writer connection is shared by everything that writes).
+struct PreparedFinish {
+    snapshot: Option<String>,
+    follow_ups: Vec<String>,
+    audit: PreparedAudit,
+}
+
+fn prepare_finish(finish: &Finish) -> PreparedFinish {
+    PreparedFinish {
+        snapshot: finish.snapshot.as_ref().map(|s| s.to_string()),
+        follow_ups: finish
+            .follow_ups
+            .iter()
+            .map(|j| j.payload.to_string())
+            .collect(),
+        audit: prepare_audit(finish),
+    }
+}
+
 /// Applies one attempt's result inside `tx`; `false` when the lease was lost.
-async fn finish_in(tx: &mut Transaction<'_, Sqlite>, finish: &Finish) -> Result<bool, StoreError> {
+async fn finish_in(
+    tx: &mut Transaction<'_, Sqlite>,
+    finish: &Finish,
+    prepared: &PreparedFinish,
+) -> Result<bool, StoreError> {
     let now = now_us();
     let set = match &finish.outcome {
         FinishOutcome::Done => {
@@ -426,7 +486,8 @@ async fn finish_in(tx: &mut Transaction<'_, Sqlite>, finish: &Finish) -> Result<
     };
     // The fence: only the holder of this attempt's lease may finish it.
     let sql = format!(
-        "UPDATE jobs SET {set}, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+        "UPDATE jobs SET {set}, snapshot = COALESCE(?, snapshot), lease_owner = NULL,
+             lease_expires_at = NULL, updated_at = ?
          WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ?"
     );
     let query = sqlx::query(&sql);
@@ -438,6 +499,7 @@ async fn finish_in(tx: &mut Transaction<'_, Sqlite>, finish: &Finish) -> Result<
         FinishOutcome::Released => query.bind(now),
     };
     let updated = query
+        .bind(prepared.snapshot.as_deref())
         .bind(now)
         .bind(finish.job_id.0)
         .bind(&finish.owner)
@@ -447,28 +509,22 @@ async fn finish_in(tx: &mut Transaction<'_, Sqlite>, finish: &Finish) -> Result<
         .rows_affected()
         == 1;
 
-    if updated {
-        if let Some(snapshot) = &finish.snapshot {
-            sqlx::query("UPDATE jobs SET snapshot = ? WHERE id = ?")
-                .bind(snapshot.to_string())
-                .bind(finish.job_id.0)
-                .execute(&mut **tx)
-                .await?;
-        }
-        if matches!(
+    if updated
+        && matches!(
             finish.outcome,
             FinishOutcome::Done | FinishOutcome::Skipped { .. }
-        ) {
-            for job in &finish.follow_ups {
-                insert_job(tx, job, Some(finish.job_id), now).await?;
-            }
+        )
+    {
+        for (job, payload) in finish.follow_ups.iter().zip(&prepared.follow_ups) {
+            insert_job_with(tx, job, payload, Some(finish.job_id), now).await?;
         }
+        insert_echoes(tx, &finish.echoes, now).await?;
     }
     let label = if updated {
         finish.outcome.label()
     } else {
         "lease_lost"
     };
-    insert_attempt(tx, finish, label).await?;
+    insert_attempt(tx, finish, &prepared.audit, label).await?;
     Ok(updated)
 }

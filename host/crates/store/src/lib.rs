@@ -25,6 +25,7 @@ pub use audit::{
     REF_BC_ORDER, REF_VISMA_DOCUMENT,
 };
 pub use db::{Durability, Store, StoreOptions};
+pub use echo::EchoMarker;
 pub use error::StoreError;
 pub use identity::{IdentityKey, WriteStart};
 pub use jobs::{Finish, FinishOutcome};

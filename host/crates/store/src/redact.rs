@@ -108,6 +108,12 @@ fn redact_pairs(s: &str, sep: char) -> String {
 
 /// Redacts a request or response body: JSON by key; anything else as text.
 pub fn redact_body(body: &str) -> String {
+    // Most bodies name no secret at all: those are kept as they are, without a parse and a
+    // re-serialisation. Text with `\u` escapes could spell a marker the substring test
+    // misses, so it always takes the full path.
+    if !may_name_secret(body) {
+        return body.to_owned();
+    }
     match serde_json::from_str::<Value>(body) {
         Ok(mut v) if v.is_object() || v.is_array() => {
             redact_json(&mut v);
@@ -115,6 +121,19 @@ pub fn redact_body(body: &str) -> String {
         }
         _ => redact_text(body),
     }
+}
+
+/// Whether `text` contains a secret marker or an auth scheme anywhere (case-insensitive), or
+/// a `\u` escape that could hide one.
+fn may_name_secret(text: &str) -> bool {
+    if text.contains("\\u") {
+        return true;
+    }
+    let lower = text.to_ascii_lowercase();
+    SECRET_MARKERS
+        .iter()
+        .chain(["bearer", "basic"].iter())
+        .any(|m| lower.contains(m))
 }
 
 /// Redacts free text (form bodies, error messages, truncated JSON): the value after any
@@ -243,5 +262,17 @@ mod tests {
         let truncated = redact_body(r#"{"order": 1, "api_key": "k-123", "tail": "#);
         assert!(!truncated.contains("k-123"), "{truncated}");
         assert_eq!(redact_text("nothing secret here"), "nothing secret here");
+    }
+
+    #[test]
+    fn bodies_without_secrets_are_kept_verbatim_and_escaped_keys_still_redacted() {
+        let plain = r#"{ "id": 5,  "lines": [{"sku": "A"}] }"#;
+        assert_eq!(redact_body(plain), plain);
+        // `\u0074oken` is `token`: the substring test cannot see it, the parse does.
+        let escaped = redact_body(r#"{"access_\u0074oken": "abc", "id": 5}"#);
+        assert!(!escaped.contains("abc"), "{escaped}");
+        assert!(escaped.contains(REDACTED), "{escaped}");
+        let upper = redact_body(r#"{"Client_SECRET": "s3"}"#);
+        assert!(!upper.contains("s3"), "{upper}");
     }
 }

@@ -37,6 +37,7 @@ fn finish(job: &ledgerlink_store::Job, owner: &str, outcome: FinishOutcome) -> F
         attempt: job.attempts,
         outcome,
         follow_ups: vec![],
+        echoes: vec![],
         snapshot: None,
         audit: AttemptRecord {
             kind: job.kind.clone(),

@@ -75,6 +75,15 @@ impl WebhookPayload {
         if let Some(order) = num(d.get("order_id")) {
             return format!("order:{order}");
         }
+        // Metafield events name their owner in `resource_id` (NOTES §5): they belong to it,
+        // not to one subject shared by every metafield event of the store (which would make
+        // them run one at a time).
+        if let Some(rest) = self.scope.strip_prefix("store/")
+            && let Some((owner, _)) = rest.split_once("/metafield/")
+            && let Some(id) = num(d.get("resource_id"))
+        {
+            return format!("{owner}:{id}");
+        }
         match (kind, num(d.get("id"))) {
             (Some("customer"), Some(id)) if self.scope.starts_with("store/customer/address/") => {
                 match num(d.get("address").and_then(|a| a.get("customer_id"))) {
@@ -88,5 +97,37 @@ impl WebhookPayload {
             (Some(kind), Some(id)) => format!("{kind}:{id}"),
             _ => format!("scope:{}", self.scope),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WebhookPayload;
+
+    fn payload(scope: &str, data: serde_json::Value) -> WebhookPayload {
+        serde_json::from_value(serde_json::json!({
+            "scope": scope, "store_id": "1", "data": data, "hash": "h"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn metafield_events_belong_to_their_owner() {
+        let order = payload(
+            "store/order/metafield/created",
+            serde_json::json!({"metafield_id": 7, "resource_id": "250"}),
+        );
+        assert_eq!(order.subject(), "order:250");
+        let product = payload(
+            "store/product/metafield/updated",
+            serde_json::json!({"metafield_id": 8, "resource_id": 31}),
+        );
+        assert_eq!(product.subject(), "product:31");
+        // Without an owner: one subject for the scope, as before.
+        let bare = payload(
+            "store/order/metafield/deleted",
+            serde_json::json!({"metafield_id": 9}),
+        );
+        assert_eq!(bare.subject(), "scope:store/order/metafield/deleted");
     }
 }

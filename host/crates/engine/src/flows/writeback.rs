@@ -120,10 +120,11 @@ impl JobHandler for WriteBackFlow {
                 r?
             };
             if from_synced {
-                ctx.record_echo("bigcommerce", &resource, &modified_hash(&after))
-                    .await?;
-                ctx.record_echo(SYNCED_TARGET, &resource, &modified_hash(&after))
-                    .await?;
+                // The webhook this write causes is a job of this order's subject, run after
+                // this one: the markers can travel with the result.
+                let hash = modified_hash(&after);
+                ctx.record_echo_on_success("bigcommerce", &resource, &hash);
+                ctx.record_echo_on_success(SYNCED_TARGET, &resource, &hash);
             }
             Ok(JobOutcome::Done)
         })
