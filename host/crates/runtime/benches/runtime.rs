@@ -215,9 +215,16 @@ fn fixture_order() -> (Context, MappingTables, Order) {
     (ctx, fixture.tables, order)
 }
 
+/// The standard plugin, or the component `LEDGERLINK_BENCH_PLUGIN` names (to compare builds).
+fn standard_path() -> PathBuf {
+    std::env::var_os("LEDGERLINK_BENCH_PLUGIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| guest("ledgerlink_standard"))
+}
+
 fn load_standard(runtime: &Runtime) -> LoadedPlugin {
     runtime
-        .load_file(&guest("ledgerlink_standard"), PluginLimits::default())
+        .load_file(&standard_path(), PluginLimits::default())
         .expect("the standard plugin loads")
 }
 
@@ -310,7 +317,7 @@ fn main() {
         ..RuntimeConfig::default()
     })
     .unwrap();
-    let standard_path = guest("ledgerlink_standard");
+    let standard_path = standard_path();
     let started = Instant::now();
     cached
         .load_file(&standard_path, PluginLimits::default())
