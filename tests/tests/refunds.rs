@@ -356,6 +356,7 @@ async fn returned_goods_are_restocked_per_posting_rule_and_unshipped_refunds_mov
         .await
         .unwrap();
     let rid = r["id"].as_u64().unwrap();
+    let rid_text = rid.to_string();
     let receipt = h
         .wait_document(SE_TENANT, |d| {
             d["kind"] == "inventory_receipt"
@@ -371,7 +372,8 @@ async fn returned_goods_are_restocked_per_posting_rule_and_unshipped_refunds_mov
     // The credit note for the return is there too, for the refund's amount.
     let cn = h
         .wait_document(SE_TENANT, |d| {
-            d["kind"] == "customer_credit_note" && d["customer_ref_number"] == rid.to_string()
+            d["kind"] == "customer_credit_note"
+                && d["customer_ref_number"].as_str() == Some(rid_text.as_str())
         })
         .await
         .unwrap();
@@ -392,8 +394,10 @@ async fn returned_goods_are_restocked_per_posting_rule_and_unshipped_refunds_mov
         .await
         .unwrap();
     let r2id = r2["id"].as_u64().unwrap();
+    let r2id_text = r2id.to_string();
     h.wait_document(SE_TENANT, |d| {
-        d["kind"] == "customer_credit_note" && d["customer_ref_number"] == r2id.to_string()
+        d["kind"] == "customer_credit_note"
+            && d["customer_ref_number"].as_str() == Some(r2id_text.as_str())
     })
     .await
     .unwrap();
