@@ -686,12 +686,12 @@ impl JobHandler for ProductFlow {
             // A price-list event fans out into one job per product, so one product's mapping
             // error holds up only that product, never the price list's later events.
             if let Some(variants) = price_list_variants(job) {
+                // Skipped, not failed: all price-list events share one subject, and a failed
+                // job would hold up every later one.
                 if variants.is_empty() {
-                    return Err(JobError::permanent(
-                        "bad_event",
-                        "the price-list event names no variant",
-                    )
-                    .at("data.variant_id"));
+                    return Ok(JobOutcome::Skipped {
+                        reason: "the price-list event names no variant".into(),
+                    });
                 }
                 let mut by_product: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
                 for chunk in variants.chunks(50) {
