@@ -23,8 +23,8 @@ mod order;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ledgerlink_runtime::canonical::{Fixture, FixtureCall};
@@ -121,12 +121,17 @@ struct Samples {
     wall: Vec<Duration>,
     on_cpu: Vec<Duration>,
     switched_out: usize,
+    /// Calls that returned an error, and the first such error. On a loaded machine a call that
+    /// loses its core for longer than the 50 ms deadline is stopped: that is counted, not
+    /// hidden, and does not end the run.
+    failed: usize,
+    first_failure: Option<String>,
 }
 
 /// Times `CALLS` calls of `f` after `WARM_UP` untimed ones.
-fn time_calls(mut f: impl FnMut()) -> Samples {
+fn time_calls<E: std::fmt::Display>(mut f: impl FnMut() -> Result<(), E>) -> Samples {
     for _ in 0..WARM_UP {
-        f();
+        let _ = f();
     }
     let stat = SchedStat::open();
     let mut samples = Samples::default();
@@ -134,8 +139,12 @@ fn time_calls(mut f: impl FnMut()) -> Samples {
         let scheduled = stat.as_ref().map(SchedStat::times_scheduled);
         let cpu = thread_cpu_time();
         let started = Instant::now();
-        f();
+        let outcome = f();
         let took = started.elapsed();
+        if let Err(e) = outcome {
+            samples.failed += 1;
+            samples.first_failure.get_or_insert_with(|| e.to_string());
+        }
         samples.on_cpu.push(thread_cpu_time().saturating_sub(cpu));
         samples.wall.push(took);
         if let (Some(stat), Some(before)) = (&stat, scheduled)
@@ -176,8 +185,13 @@ fn call_rows(rows: &mut Vec<Row>, notes: &mut Vec<String>, what: &str, mut s: Sa
     rows.push(row(&format!("{what}, wall"), &mut s.wall, CALL_TARGET));
     rows.push(row(&format!("{what}, on-CPU"), &mut s.on_cpu, "-"));
     notes.push(format!(
-        "{what}: the thread lost its core during {} of {} calls",
-        s.switched_out, CALLS
+        "{what}: the thread lost its core during {} of {} calls; {} calls failed{}",
+        s.switched_out,
+        CALLS,
+        s.failed,
+        s.first_failure
+            .map(|e| format!(" (first: {e})"))
+            .unwrap_or_default()
     ));
 }
 
@@ -259,11 +273,11 @@ fn main() {
         mapped.provenance
     ));
     let samples = time_calls(|| {
-        let result = standard.map_order(&ctx, &tables, &order20, None);
-        if let Err(e) = &result {
-            panic!("a timed map-order call failed: {e}");
-        }
-        std::hint::black_box(result.ok());
+        standard
+            .map_order(&ctx, &tables, &order20, None)
+            .map(|mapped| {
+                std::hint::black_box(mapped);
+            })
     });
     call_rows(
         &mut rows,
@@ -274,7 +288,9 @@ fn main() {
 
     // 1b. The floor under every call: a fresh instance and the trivial `info` export.
     let samples = time_calls(|| {
-        std::hint::black_box(standard.info(&tables).expect("info"));
+        standard.info(&tables).map(|info| {
+            std::hint::black_box(info);
+        })
     });
     call_rows(
         &mut rows,
@@ -289,8 +305,9 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let mut samples: Vec<Duration> = tokio.block_on(async {
+    let (mut samples, failed): (Vec<Duration>, usize) = tokio.block_on(async {
         let mut out = Vec::with_capacity(CALLS);
+        let mut failed = 0;
         for i in 0..CALLS + WARM_UP {
             let (order, ctx, tables) = (order20.clone(), ctx.clone(), tables.clone());
             let started = Instant::now();
@@ -299,11 +316,14 @@ fn main() {
                 .await;
             if i >= WARM_UP {
                 out.push(started.elapsed());
+                failed += usize::from(!ok);
             }
-            assert!(ok);
         }
-        out
+        (out, failed)
     });
+    notes.push(format!(
+        "map-order via run_blocking: {failed} of {CALLS} calls failed"
+    ));
     rows.push(row(
         "map-order 20 lines via run_blocking (incl. clones + spawn_blocking), wall",
         &mut samples,
@@ -347,7 +367,7 @@ fn main() {
     ));
 
     // 3. Hot swap through the watched directory under a steady call load.
-    let (mut visible, failed, total, slowest) = swap_under_load();
+    let (mut visible, failed, total, slowest, first_failure) = swap_under_load();
     rows.push(row(
         "hot swap: drop in watched dir → new calls see it",
         &mut visible,
@@ -373,7 +393,10 @@ fn main() {
     }
     println!();
     println!(
-        "hot swap: {failed} failed calls of {total} during {SWAPS} swaps (target 0); slowest call meanwhile {}",
+        "hot swap: {failed} failed calls of {total} during {SWAPS} swaps (target 0){}; slowest call meanwhile {}",
+        first_failure
+            .map(|e| format!(" (first: {e})"))
+            .unwrap_or_default(),
         fmt(slowest)
     );
     for note in notes {
@@ -398,8 +421,9 @@ fn only_map_order(n: usize) {
     }
 }
 
-/// Swaps the test probe and its twin (two builds of one test mapping) under two callers.
-fn swap_under_load() -> (Vec<Duration>, u64, u64, Duration) {
+/// Swaps the test probe and its twin (two builds of one test mapping) under two callers:
+/// time until visible, failed calls, total calls, slowest call, the first failure.
+fn swap_under_load() -> (Vec<Duration>, u64, u64, Duration, Option<String>) {
     let data = tempfile::tempdir().unwrap();
     let runtime = Runtime::new(PluginRegistry::runtime_config(data.path())).unwrap();
     let registry = Arc::new(PluginRegistry::open(runtime, data.path()).unwrap());
@@ -416,14 +440,16 @@ fn swap_under_load() -> (Vec<Duration>, u64, u64, Duration) {
     let failed = Arc::new(AtomicU64::new(0));
     let total = Arc::new(AtomicU64::new(0));
     let slowest = Arc::new(AtomicU64::new(0));
+    let first_failure = Arc::new(Mutex::new(None::<String>));
     let workers: Vec<_> = (0..2)
         .map(|_| {
-            let (registry, stop, failed, total, slowest) = (
+            let (registry, stop, failed, total, slowest, first_failure) = (
                 registry.clone(),
                 stop.clone(),
                 failed.clone(),
                 total.clone(),
                 slowest.clone(),
+                first_failure.clone(),
             );
             std::thread::spawn(move || {
                 let (ctx, tables, order) =
@@ -431,8 +457,10 @@ fn swap_under_load() -> (Vec<Duration>, u64, u64, Duration) {
                 while !stop.load(Ordering::Relaxed) {
                     let started = Instant::now();
                     let plugin = registry.plugin_for("le-1").expect("bound");
-                    if plugin.map_order(&ctx, &tables, &order, None).is_err() {
+                    if let Err(e) = plugin.map_order(&ctx, &tables, &order, None) {
                         failed.fetch_add(1, Ordering::Relaxed);
+                        let mut first = first_failure.lock().unwrap();
+                        first.get_or_insert_with(|| e.to_string());
                     }
                     total.fetch_add(1, Ordering::Relaxed);
                     slowest.fetch_max(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
@@ -472,5 +500,6 @@ fn swap_under_load() -> (Vec<Duration>, u64, u64, Duration) {
         failed.load(Ordering::Relaxed),
         total.load(Ordering::Relaxed),
         Duration::from_nanos(slowest.load(Ordering::Relaxed)),
+        first_failure.lock().unwrap().take(),
     )
 }
