@@ -24,7 +24,9 @@ mod stock;
 
 pub use context::ContextSpec;
 pub use fixture::{Fixture, FixtureCall, FixtureOutcome};
-pub use order::{OrderBundle, OrderExtras, build_order, build_shipment};
+pub use order::{
+    OrderBundle, OrderExtras, OrderSource, build_order, build_order_from, build_shipment,
+};
 pub use product::{ProductBundle, build_products};
 pub use refund::{CreditKind, RefundBundle, RefundExtras, build_refund, refund_for};
 pub use stock::{StockBundle, Tracking, build_stock_levels};

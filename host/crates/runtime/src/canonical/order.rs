@@ -104,10 +104,64 @@ fn line_type(raw: &str) -> String {
     }
 }
 
+/// An order's payloads borrowed from wherever they are held (an [`OrderBundle`], or a job
+/// snapshot already serialised as `{order, products, shipping_addresses, coupons, taxes}`), so
+/// nothing is copied to convert them.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderSource<'a> {
+    pub order: &'a Value,
+    pub products: &'a [Value],
+    pub shipping_addresses: &'a [Value],
+    pub coupons: &'a [Value],
+    pub taxes: &'a [Value],
+}
+
+impl OrderBundle {
+    pub fn source(&self) -> OrderSource<'_> {
+        OrderSource {
+            order: &self.order,
+            products: &self.products,
+            shipping_addresses: &self.shipping_addresses,
+            coupons: &self.coupons,
+            taxes: &self.taxes,
+        }
+    }
+}
+
+impl<'a> OrderSource<'a> {
+    /// The parts of an object holding them under their bundle names (a job snapshot).
+    pub fn of(v: &'a Value) -> Result<Self, CanonicalError> {
+        let list = |key: &str| -> Result<&'a [Value], CanonicalError> {
+            match v.get(key) {
+                None | Some(Value::Null) => Ok(&[]),
+                Some(Value::Array(a)) => Ok(a),
+                Some(other) => Err(CanonicalError::invalid(key, other, "expected an array")),
+            }
+        };
+        Ok(OrderSource {
+            order: v.get("order").ok_or_else(|| CanonicalError::Missing {
+                field: "order".into(),
+            })?,
+            products: list("products")?,
+            shipping_addresses: list("shipping_addresses")?,
+            coupons: list("coupons")?,
+            taxes: list("taxes")?,
+        })
+    }
+}
+
 /// The order with its lines, addresses, taxes and totals in minor units of its transactional
 /// currency.
 pub fn build_order(bundle: &OrderBundle, extras: &OrderExtras) -> Result<Order, CanonicalError> {
-    let o = Obj::new(&bundle.order, "order");
+    build_order_from(bundle.source(), extras)
+}
+
+/// [`build_order`] from borrowed payloads.
+pub fn build_order_from(
+    bundle: OrderSource<'_>,
+    extras: &OrderExtras,
+) -> Result<Order, CanonicalError> {
+    let o = Obj::new(bundle.order, "order");
     let currency = o
         .opt_str("default_currency_code")
         .or_else(|| o.opt_str("currency_code"))

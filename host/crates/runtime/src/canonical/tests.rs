@@ -320,3 +320,17 @@ fn a_variant_without_a_price_sells_at_its_calculated_price_and_keeps_its_own_sku
         ("JPY", 1500, None)
     );
 }
+
+#[test]
+fn a_snapshot_shaped_value_converts_like_its_bundle() {
+    let bundle = order_180();
+    let snapshot = serde_json::to_value(&bundle).unwrap();
+    let from_snapshot =
+        build_order_from(OrderSource::of(&snapshot).unwrap(), &OrderExtras::default()).unwrap();
+    assert_eq!(
+        from_snapshot,
+        build_order(&bundle, &OrderExtras::default()).unwrap()
+    );
+    let err = OrderSource::of(&json!({"order": {}, "products": {}})).unwrap_err();
+    assert!(err.to_string().contains("products"), "{err}");
+}
