@@ -8,6 +8,13 @@
 //! for the item's default price. The host converts after the plugin has chosen the item's VAT
 //! category (the rate comes from that category in Visma) and currency, with the store's own
 //! exchange rate, rounding once, to the cent.
+//!
+//! Triggers: product and SKU webhooks, the price lists' record webhooks (fanned out into one
+//! `ledgerlink/product/sync` job per product, since price changes fire no product event), and
+//! the full sync (`ledgerlink backfill products`). Rows of price classes that no list maps to
+//! any more are expired, never deleted; rows of classes outside the `price-class` table are
+//! left alone. A SKU whose Visma content is what we last wrote is skipped, except by the full
+//! sync, which rewrites everything and so also repairs edits made in Visma.
 
 use super::canonical::{self, from_wit_decimal};
 use super::{
