@@ -97,6 +97,14 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// Name, unit, the value of one run, target.
+type TableRow = (
+    &'static str,
+    &'static str,
+    fn(&RunResult) -> f64,
+    &'static str,
+);
+
 fn print_table(results: &[RunResult], workers: usize) {
     let first = results[0];
     println!(
@@ -106,41 +114,41 @@ fn print_table(results: &[RunResult], workers: usize) {
         first.steady_rate,
         first.steady_orders
     );
-    let rows: [(&str, &str, Box<dyn Fn(&RunResult) -> f64>, &str); 6] = [
+    let rows: [TableRow; 6] = [
         (
             "burst: orders/s to Visma invoice",
             "",
-            Box::new(|r| r.burst_to_invoice),
+            (|r| r.burst_to_invoice),
             "≥ 1,000",
         ),
         (
             "burst: orders/s incl. write-back",
             "",
-            Box::new(|r| r.burst_with_writeback),
+            (|r| r.burst_with_writeback),
             "—",
         ),
         (
             "steady: orders/s achieved",
             "",
-            Box::new(|r| r.steady_achieved),
+            (|r| r.steady_achieved),
             "= offered",
         ),
         (
             "steady: p50 order→Visma invoice",
             " ms",
-            Box::new(|r| r.p50_ms as f64),
+            (|r| r.p50_ms as f64),
             "—",
         ),
         (
             "steady: p99 order→Visma invoice",
             " ms",
-            Box::new(|r| r.p99_ms as f64),
+            (|r| r.p99_ms as f64),
             "≤ 250 ms",
         ),
         (
             "steady: max order→Visma invoice",
             " ms",
-            Box::new(|r| r.max_ms as f64),
+            (|r| r.max_ms as f64),
             "—",
         ),
     ];
@@ -155,7 +163,7 @@ fn print_table(results: &[RunResult], workers: usize) {
     println!("{header}\n{rule}");
     for (name, unit, get, target) in &rows {
         let mut line = format!("| {name} |");
-        let values: Vec<f64> = results.iter().map(|r| get(r)).collect();
+        let values: Vec<f64> = results.iter().map(*get).collect();
         for v in &values {
             line.push_str(&format!(" {v:.0}{unit} |"));
         }
