@@ -704,3 +704,40 @@ async fn held_invoice_is_rechecked_on_replay_and_released_once_right() {
     assert_eq!(docs.len(), 1, "the held invoice was released, not replaced");
     h.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn golden_eur_order_in_the_swedish_store_carries_the_rate_into_the_swedish_company() {
+    let h = Harness::start().await.unwrap();
+    let mug = h.product_id("LL-MUG-01").await.unwrap();
+    let mut body = order_body(1, &[(mug, 1)], None);
+    body["default_currency_code"] = json!("EUR");
+    body["products"][0]["price_inc_tax"] = json!("12.95");
+    let id = h.create_order(body).await.unwrap();
+    let order = h
+        .bc_send(Method::GET, &format!("/v2/orders/{id}"), None)
+        .await
+        .unwrap();
+    assert_eq!(order["currency_code"], "EUR");
+    assert_eq!(cents(&order["total_inc_tax"]), 12_95);
+
+    let inv = invoice_of(&h, SE_TENANT, id).await;
+    assert_eq!(inv["currencyId"], "EUR");
+    // The store converts SEK → EUR at 0.0870; Visma wants EUR → SEK: 1 / 0.0870.
+    assert_eq!(inv["exchangeRate"].to_string(), "11.49425287");
+    assert_line(
+        line(&inv, "invoiceLines", "Enamel Camp Mug"),
+        Some("LL-MUG-01"),
+        1,
+        Some("PCS"),
+        10_36,
+        0,
+        10_36,
+        "SE25",
+    );
+    assert_eq!(cents(&inv["vatTotalInCurrency"]), 2_59);
+    // In EUR to the cent (the whole-krona rounding applies to SEK documents only) …
+    assert_eq!(cents(&inv["amountInCurrency"]), 12_95);
+    // … and 12.95 × 11.49425287 = 148.85 SEK in the books.
+    assert_eq!(cents(&inv["amount"]), 148_85);
+    h.shutdown().await.unwrap();
+}

@@ -242,8 +242,9 @@ fn payment_method(
     None
 }
 
-/// BigCommerce gives store default → transactional; Visma wants base → document. They are the
-/// same rate when the store's default currency is the entity's base currency.
+/// BigCommerce gives the rate store default → transactional (1 SEK = 0.087 EUR); Visma's
+/// document rate converts the document currency into the base currency (1 EUR = 11.49 SEK),
+/// so it is the inverse, known when the store's default currency is the entity's base.
 pub(crate) fn exchange_rate(
     host: &impl Host,
     ctx: &Context,
@@ -257,7 +258,8 @@ pub(crate) fn exchange_rate(
         .eq_ignore_ascii_case(&ctx.base_currency)
         && dec(&order.exchange_rate) > Decimal::ZERO
     {
-        return Some(order.exchange_rate);
+        let rate = (Decimal::ONE / dec(&order.exchange_rate)).round_dp(8);
+        return Some(wit(rate));
     }
     host.log(
         LogLevel::Warn,
