@@ -102,7 +102,7 @@ impl<'a> Obj<'a> {
 
     pub fn wit_decimal(&self, key: &str) -> Result<types::Decimal, CanonicalError> {
         let d = self.decimal_or_zero(key)?;
-        to_wit(d, &self.field(key))
+        to_wit_at(d, || self.field(key))
     }
 
     /// Money in minor units of a currency with `digits` decimals; absent reads as zero.
@@ -205,9 +205,17 @@ pub(crate) fn minor(
 }
 
 pub(crate) fn to_wit(d: Decimal, field: &str) -> Result<types::Decimal, CanonicalError> {
+    to_wit_at(d, || field.to_owned())
+}
+
+/// [`to_wit`] naming the field only when it fails (it runs for every quantity and rate).
+pub(crate) fn to_wit_at(
+    d: Decimal,
+    field: impl FnOnce() -> String,
+) -> Result<types::Decimal, CanonicalError> {
     let n = d.normalize();
     let digits = i64::try_from(n.mantissa()).map_err(|_| CanonicalError::Invalid {
-        field: field.to_owned(),
+        field: field(),
         value: n.to_string(),
         reason: "too many digits".into(),
     })?;

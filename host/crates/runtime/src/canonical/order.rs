@@ -2,7 +2,7 @@
 //! `types::Order` / `types::Shipment`.
 
 use super::CanonicalError;
-use super::json::{Obj, field_path, minor, parse_decimal, time, to_wit};
+use super::json::{Obj, field_path, minor, parse_decimal, time, to_wit, to_wit_at};
 use crate::bindings::types::*;
 use ledgerlink_core::money::CurrencyCode;
 use rust_decimal::Decimal;
@@ -215,7 +215,7 @@ pub fn build_order_from(
                 .iter()
                 .map(|t| Decimal::new(t.rate.digits, t.rate.scale.into()))
                 .sum();
-            Some(to_wit(sum, &format!("{path}.tax_rate"))?)
+            Some(to_wit_at(sum, || format!("{path}.tax_rate"))?)
         };
         let mut discounts = Vec::new();
         for (k, d) in p.array("applied_discounts")?.iter().enumerate() {
