@@ -75,7 +75,7 @@ branch = "1"
 guest_customer = "10000"
 [entities.posting.settings]
 rounding-account = "3740"
-rounding-vat-category = "HIGH"
+rounding-vat-category = "ZERO"
 freight-account = "3540"
 handling-account = "3540"
 gift-wrapping-account = "3540"
