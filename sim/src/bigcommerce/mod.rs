@@ -14,6 +14,7 @@ mod http;
 mod inventory;
 mod limits;
 mod orders;
+mod persist;
 mod refunds;
 pub mod seed;
 mod settings;
@@ -22,6 +23,7 @@ mod views;
 mod webhooks;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,6 +62,10 @@ pub struct Config {
     pub webhook_timeout: Duration,
     /// Seed for the deterministic demo data and fault dice.
     pub rng_seed: u64,
+    /// Keep the store's data in this JSON file: loaded on start when it exists (instead of
+    /// `seed`), written every few seconds when it changed and on `shutdown`. `None` = memory
+    /// only. A file that cannot be read is an error, never silently replaced by a new seed.
+    pub state_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -74,6 +80,7 @@ impl Default for Config {
             auth_token: None,
             webhook_timeout: Duration::from_secs(10),
             rng_seed: 42,
+            state_file: None,
         }
     }
 }
@@ -98,6 +105,7 @@ pub struct Running {
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
     shared: Arc<Shared>,
+    autosave: Option<crate::common::state_file::Autosave>,
 }
 
 impl Running {
@@ -119,10 +127,16 @@ impl Running {
     pub fn set_quota(&self, quota: Option<u32>, window: Duration) {
         *self.shared.window.lock() = Window::new(quota, window);
     }
+    /// Stop serving; with a state file, write it a last time (an error is logged).
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(());
         let _ = self.task.await;
         self.shared.webhooks.stop();
+        if let Some(autosave) = self.autosave
+            && let Err(e) = autosave.finish().await
+        {
+            tracing::error!(error = %e, "BigCommerce simulator state not saved on shutdown");
+        }
     }
 }
 
@@ -171,11 +185,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         &hex::encode(sha2::Sha256::digest_str(&token))[..28]
     );
     let base_url = format!("http://{addr}/stores/{}", config.store_hash);
-    let now = chrono::Utc::now();
-    let mut store = Store::new(now);
-    if config.seed == crate::Seed::Demo {
-        seed::demo(&mut store, now, config.rng_seed);
-    }
+    let store = initial_store(&config)?;
     let stats = Stats::default();
     let shared = Arc::new_cyclic(|weak| Shared {
         store_hash: config.store_hash.clone(),
@@ -237,8 +247,33 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         addr,
         shutdown: tx,
         task,
+        autosave: config.state_file.map(|path| {
+            let shared = shared.clone();
+            crate::common::state_file::Autosave::spawn(path, move || {
+                persist::encode(&shared.data.lock())
+            })
+        }),
         shared,
     })
+}
+
+/// The saved store when the state file exists, else a fresh one from `seed`.
+fn initial_store(config: &Config) -> anyhow::Result<Store> {
+    if let Some(path) = &config.state_file
+        && path.exists()
+    {
+        return Ok(persist::load(path)?);
+    }
+    let now = chrono::Utc::now();
+    let mut store = Store::new(now);
+    if config.seed == crate::Seed::Demo {
+        seed::demo(&mut store, now, config.rng_seed);
+    }
+    if let Some(path) = &config.state_file {
+        // Written at once so a kill before the first autosave still resumes the same world.
+        persist::save(&store, path)?;
+    }
+    Ok(store)
 }
 
 trait DigestStr {

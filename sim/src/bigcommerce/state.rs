@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 pub const DEFAULT_LOCATION: u64 = 1;
 
 /// Tax classes of the store. `id` 0 is BigCommerce's "Default Tax Class".
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TaxClass {
     pub id: u64,
     pub name: String,
@@ -21,13 +21,13 @@ pub struct TaxClass {
 
 /// A tax zone: buyers shipping to one of `countries` pay these rates (class id → fraction)
 /// instead of the store's default rates; classes the zone does not list keep the default.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TaxZone {
     pub countries: Vec<String>,
     pub rates: Vec<(u64, Decimal)>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Currency {
     pub id: u64,
     pub code: String,
@@ -41,7 +41,7 @@ pub struct Currency {
     pub last_updated: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Channel {
     pub id: u64,
     pub name: String,
@@ -56,7 +56,7 @@ pub struct Channel {
     pub default_currency: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Location {
     pub id: u64,
     pub code: String,
@@ -66,7 +66,7 @@ pub struct Location {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Product {
     pub id: u64,
     pub name: String,
@@ -92,7 +92,7 @@ pub struct Product {
     pub date_modified: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Variant {
     pub id: u64,
     pub product_id: u64,
@@ -108,7 +108,7 @@ pub struct Variant {
     pub purchasing_disabled: bool,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct StockLevel {
     pub on_hand: i64,
     pub safety_stock: i64,
@@ -119,7 +119,7 @@ pub struct StockLevel {
     pub absolute_done: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PriceList {
     pub id: u64,
     pub name: String,
@@ -127,10 +127,11 @@ pub struct PriceList {
     pub date_created: DateTime<Utc>,
     pub date_modified: DateTime<Utc>,
     /// (variant_id, currency) → record.
+    #[serde(with = "crate::common::pairs")]
     pub records: BTreeMap<(u64, String), PriceRecord>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PriceRecord {
     pub price: Decimal,
     pub sale_price: Option<Decimal>,
@@ -140,7 +141,7 @@ pub struct PriceRecord {
     pub date_modified: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CustomerGroup {
     pub id: u64,
     pub name: String,
@@ -150,7 +151,7 @@ pub struct CustomerGroup {
     pub date_modified: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Customer {
     pub id: u64,
     pub email: String,
@@ -167,7 +168,7 @@ pub struct Customer {
     pub date_modified: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CustomerAddress {
     pub id: u64,
     pub customer_id: u64,
@@ -186,7 +187,7 @@ pub struct CustomerAddress {
 }
 
 /// A postal address as the v2 orders API shows it (billing or shipping).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Address {
     pub first_name: String,
     pub last_name: String,
@@ -203,7 +204,7 @@ pub struct Address {
 }
 
 /// Money split the way v2 orders store it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Amount {
     pub ex_tax: Decimal,
     pub inc_tax: Decimal,
@@ -251,7 +252,7 @@ impl Amount {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct OrderLine {
     /// The order product id (used by shipments and refunds).
     pub id: u64,
@@ -282,7 +283,7 @@ pub struct OrderLine {
     pub weight: Decimal,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ShippingAddress {
     pub id: u64,
     pub address: Address,
@@ -293,7 +294,7 @@ pub struct ShippingAddress {
     pub shipping_zone_name: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct OrderCoupon {
     pub id: u64,
     pub coupon_id: u64,
@@ -303,7 +304,7 @@ pub struct OrderCoupon {
     pub discount: Decimal,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Shipment {
     pub id: u64,
     pub order_address_id: u64,
@@ -316,7 +317,7 @@ pub struct Shipment {
     pub date_created: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Transaction {
     pub id: u64,
     pub order_id: u64,
@@ -330,7 +331,7 @@ pub struct Transaction {
     pub date_created: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Metafield {
     pub id: u64,
     pub resource_id: u64,
@@ -344,7 +345,7 @@ pub struct Metafield {
     pub date_modified: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Refund {
     pub id: u64,
     pub order_id: u64,
@@ -359,7 +360,7 @@ pub struct Refund {
     pub created: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Order {
     pub id: u64,
     pub customer_id: u64,
@@ -538,7 +539,7 @@ pub fn status_name(id: u8) -> &'static str {
         .unwrap_or("Unknown")
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Hook {
     pub id: u64,
     pub client_id: String,
@@ -551,7 +552,7 @@ pub struct Hook {
 }
 
 /// Inventory behaviour settings (`/v3/settings/inventory`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct InventorySettings {
     /// `order_placed` | `order_completed_or_shipped`.
     pub update_stock_behavior: String,
@@ -559,7 +560,7 @@ pub struct InventorySettings {
     pub refund_order_stock_adjustment: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StoreInfo {
     pub name: String,
     pub domain: String,
@@ -572,7 +573,7 @@ pub struct StoreInfo {
 }
 
 /// All data of the one simulated store.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct Store {
     pub info: StoreInfo,
     /// `tax_entered_with_prices`: catalog prices include tax.
@@ -589,6 +590,7 @@ pub struct Store {
     pub locations: Vec<Location>,
     pub products: BTreeMap<u64, Product>,
     pub variants: BTreeMap<u64, Variant>,
+    #[serde(with = "crate::common::pairs")]
     pub stock: HashMap<(u64, u64), StockLevel>,
     pub price_lists: BTreeMap<u64, PriceList>,
     pub customer_groups: BTreeMap<u64, CustomerGroup>,
@@ -600,6 +602,7 @@ pub struct Store {
     pub metafields: BTreeMap<u64, Metafield>,
     pub hooks: BTreeMap<u64, Hook>,
     pub inventory_settings: InventorySettings,
+    #[serde(deserialize_with = "crate::common::pairs::static_keys")]
     next_id: HashMap<&'static str, u64>,
 }
 

@@ -1,4 +1,6 @@
 //! Logic both simulators share.
 
 pub mod faults;
+pub mod pairs;
+pub mod state_file;
 pub mod window;

@@ -14,6 +14,7 @@ mod inventory;
 mod invoices;
 mod lookups;
 mod payments;
+mod persist;
 mod salesorders;
 mod seed;
 mod server;
@@ -22,6 +23,7 @@ mod wire;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,6 +56,10 @@ pub struct Config {
     pub clients: Vec<ClientCredentials>,
     /// Cap on `pageSize`, reported as `metadata.maxPageSize`.
     pub max_page_size: usize,
+    /// Keep every company's data in this JSON file: loaded on start when it exists (instead
+    /// of `seed`), written every few seconds when it changed and on `shutdown`. `None` =
+    /// memory only. A file that cannot be read is an error, never silently replaced.
+    pub state_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -75,6 +81,7 @@ impl Default for Config {
                 },
             ],
             max_page_size: 1000,
+            state_file: None,
         }
     }
 }
@@ -106,6 +113,7 @@ pub struct Running {
     addr: SocketAddr,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
+    autosave: Option<crate::common::state_file::Autosave>,
 }
 
 impl Running {
@@ -127,6 +135,11 @@ impl Running {
             .is_err()
         {
             task.abort();
+        }
+        if let Some(autosave) = self.autosave
+            && let Err(e) = autosave.finish().await
+        {
+            tracing::error!(error = %e, "Visma simulator state not saved on shutdown");
         }
     }
 }
@@ -163,7 +176,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
-    let companies = seed::companies(config.seed == crate::Seed::Demo);
+    let companies = initial_companies(&config)?;
     let info = Info {
         service: "visma".into(),
         erp_base_url: base.clone(),
@@ -193,6 +206,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         stats: gate::Stats::default(),
         info: info.clone(),
     });
+    let autosave = config.state_file.clone().map(|path| {
+        let sim = sim.clone();
+        crate::common::state_file::Autosave::spawn(path, move || persist::encode(&sim.state.lock()))
+    });
     let app = router(sim);
     let (stop, stopped) = oneshot::channel::<()>();
     let listener = server::KillableListener::new(listener);
@@ -213,7 +230,25 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         addr,
         stop,
         task,
+        autosave,
     })
+}
+
+/// The saved companies when the state file exists, else fresh ones from `seed`.
+fn initial_companies(config: &Config) -> anyhow::Result<Vec<state::Company>> {
+    if let Some(path) = &config.state_file
+        && path.exists()
+    {
+        return Ok(persist::load(path)?.companies);
+    }
+    let companies = seed::companies(config.seed == crate::Seed::Demo);
+    if let Some(path) = &config.state_file {
+        // Written at once so a kill before the first autosave still resumes the same world.
+        let state = state::State { companies };
+        persist::save(&state, path)?;
+        return Ok(state.companies);
+    }
+    Ok(companies)
 }
 
 fn router(sim: Arc<Sim>) -> Router {

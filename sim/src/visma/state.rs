@@ -28,7 +28,7 @@ impl Clock {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Branch {
     pub number: String,
     pub name: String,
@@ -37,7 +37,7 @@ pub struct Branch {
     pub vat_zone: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Warehouse {
     pub id: String,
     pub description: String,
@@ -46,7 +46,7 @@ pub struct Warehouse {
 }
 
 /// A VAT code (`/v1/vat`), used on invoice and credit-note lines (`vatCodeId`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Vat {
     pub id: String,
     pub description: String,
@@ -54,21 +54,21 @@ pub struct Vat {
 }
 
 /// A VAT category (`/v1/vatCategory`), set on items and sales-order lines; maps to one VAT code.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct VatCategory {
     pub id: String,
     pub description: String,
     pub vat_id: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct VatZone {
     pub id: String,
     pub description: String,
     pub default_vat_category: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PaymentMethod {
     pub id: String,
     pub description: String,
@@ -76,7 +76,7 @@ pub struct PaymentMethod {
     pub means: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CreditTerm {
     pub id: String,
     pub description: String,
@@ -84,7 +84,7 @@ pub struct CreditTerm {
     pub discount_percent: Decimal,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Currency {
     pub id: String,
     pub description: String,
@@ -92,7 +92,7 @@ pub struct Currency {
     pub decimals: u32,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CurrencyRate {
     pub id: String,
     pub from: String,
@@ -104,7 +104,7 @@ pub struct CurrencyRate {
     pub mult_div: String,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Address {
     pub line1: Option<String>,
     pub line2: Option<String>,
@@ -114,7 +114,7 @@ pub struct Address {
     pub country: Option<String>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Contact {
     pub name: Option<String>,
     pub attention: Option<String>,
@@ -122,7 +122,7 @@ pub struct Contact {
     pub phone1: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Customer {
     pub internal_id: i32,
     pub number: String,
@@ -146,14 +146,14 @@ pub struct Customer {
     pub version: u64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CrossReference {
     pub alternate_type: String,
     pub alternate_id: String,
     pub uom: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Item {
     pub internal_id: i32,
     pub number: String,
@@ -185,7 +185,7 @@ impl Item {
 }
 
 /// Quantities of one item in one warehouse.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Stock {
     pub on_hand: Decimal,
     /// Booked by open sales orders (reduces `available`).
@@ -199,7 +199,9 @@ impl Stock {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum ArKind {
     Invoice,
     CreditNote,
@@ -214,7 +216,7 @@ impl ArKind {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ArLine {
     pub line_number: i32,
     pub inventory_number: Option<String>,
@@ -232,7 +234,7 @@ pub struct ArLine {
     pub branch: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TaxDetail {
     pub vat_id: String,
     pub rate: Decimal,
@@ -241,7 +243,7 @@ pub struct TaxDetail {
 }
 
 /// An application of one AR document against another (credit note or payment → invoice).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Application {
     /// Document type of the *other* side (`Invoice`, `CreditNote`, `Payment`).
     pub doc_type: String,
@@ -252,7 +254,7 @@ pub struct Application {
 }
 
 /// A customer invoice or customer credit note.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ArDoc {
     pub kind: ArKind,
     pub number: String,
@@ -291,14 +293,14 @@ pub struct ArDoc {
     pub version: u64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PaymentLine {
     pub doc_type: String,
     pub ref_nbr: String,
     pub amount: Decimal,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Payment {
     pub number: String,
     pub payment_type: String,
@@ -317,7 +319,7 @@ pub struct Payment {
     pub version: u64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SoLine {
     pub line_id: i32,
     pub inventory_id: String,
@@ -333,7 +335,7 @@ pub struct SoLine {
     pub operation: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SalesOrder {
     pub order_type: String,
     pub order_id: String,
@@ -361,14 +363,16 @@ pub struct SalesOrder {
     pub version: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum InvDocKind {
     Receipt,
     Issue,
     Adjustment,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct InvDocLine {
     pub line_number: i32,
     pub item: String,
@@ -381,7 +385,7 @@ pub struct InvDocLine {
 }
 
 /// An inventory receipt, issue or adjustment. Stock moves when it is released.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct InvDoc {
     pub kind: InvDocKind,
     pub number: String,
@@ -398,7 +402,7 @@ pub struct InvDoc {
 /// One row of the sales price table (AR202000): a price of an item for everyone (`Base`), a
 /// customer, or a customer price class, in one currency and unit, from a quantity, over a
 /// period.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SalesPrice {
     pub record_id: i32,
     /// `Base`, `Customer` or `CustomerPriceClass`.
@@ -419,7 +423,7 @@ pub struct SalesPrice {
 }
 
 /// Next numbers of each number series.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Series {
     pub customer: u64,
     pub invoice: u64,
@@ -446,7 +450,7 @@ impl Default for Series {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Company {
     pub tenant_id: String,
     pub name: String,
@@ -469,10 +473,14 @@ pub struct Company {
     pub item_classes: Vec<String>,
     pub customers: BTreeMap<String, Customer>,
     pub items: BTreeMap<String, Item>,
+    #[serde(with = "crate::common::pairs")]
     pub stock: BTreeMap<(String, String), Stock>,
+    #[serde(with = "crate::common::pairs")]
     pub ar_docs: BTreeMap<(ArKind, String), ArDoc>,
     pub payments: BTreeMap<String, Payment>,
+    #[serde(with = "crate::common::pairs")]
     pub sales_orders: BTreeMap<(String, String), SalesOrder>,
+    #[serde(with = "crate::common::pairs")]
     pub inv_docs: BTreeMap<(InvDocKind, String), InvDoc>,
     /// Customer price classes (`priceCode` of `CustomerPriceClass` sales prices).
     pub price_classes: Vec<String>,
@@ -554,6 +562,7 @@ impl Company {
     }
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct State {
     pub companies: Vec<Company>,
 }
