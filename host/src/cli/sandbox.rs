@@ -1,16 +1,15 @@
 //! `ledgerlink sandbox`: both simulators and the host in one process, wired together.
 //!
-//! Restart behaviour: the simulators keep their state in memory, so every start re-seeds
-//! them deterministically (same `demo` data, same fixed API token, same store hash), while
-//! the host's SQLite under `--data-dir` survives. After a restart the host's identity map
-//! still names Visma documents that the fresh Visma simulator no longer has; nothing is
-//! written twice, because every create first consults the identity map and then looks the
-//! document up by its external reference in Visma. The re-seeded history is therefore not
-//! posted again (the fresh Visma simulator does not show it), pending and failed jobs resume,
-//! and the audit log and error queue survive. One caveat follows from the simulator restarting
-//! its id counters: an order created through the API in an earlier run and one created after
-//! the restart can share an id, and the second is then taken for already synced. To sync a
-//! fresh simulator world from scratch, start with `--reset` (deletes the data directory).
+//! Restart behaviour: everything lives under `--data-dir`: the host's SQLite (identity map,
+//! queue, audit log, error queue, plugin registry) and both simulators' state files,
+//! `sim/bigcommerce.json` and `sim/visma.json` (every order, customer, product, stock level,
+//! webhook registration, Visma document, number series and id counter). The simulators save
+//! every 5 s and on Ctrl-C, so starting again resumes the same world: documents posted before
+//! stay in Visma, new BigCommerce ids continue after the old ones, pending and failed jobs
+//! resume. A kill (not Ctrl-C) loses at most the last few seconds of simulator changes. The
+//! seed (`demo`, fixed API token, same store hash) is used only when a state file is missing;
+//! a state file that cannot be read stops the start with an error naming it. To begin again
+//! from a fresh seed, start with `--reset` (deletes the data directory).
 
 use crate::app::{App, AppOptions};
 use crate::config::{Config, EntitySection, HostSection, PluginSection, StoreSection};
@@ -20,7 +19,6 @@ use ledgerlink_engine::flows::{PostingRules, RouteRule};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 pub const SANDBOX_BC_TOKEN: &str = "ledgerlink-sandbox-bc-token";
 pub const SANDBOX_ADMIN_TOKEN: &str = "ledgerlink-sandbox-admin";
@@ -234,57 +232,103 @@ fn rebuilt_plugin_hint(e: anyhow::Error, data_dir: &Path) -> anyhow::Error {
     }
 }
 
-pub async fn run(a: SandboxArgs) -> anyhow::Result<()> {
-    if a.reset && a.data_dir.exists() {
-        std::fs::remove_dir_all(&a.data_dir)?;
-    }
-    anyhow::ensure!(
-        a.plugin.exists(),
-        "plugin {} not found: build it with scripts/wasm-plugins.sh or pass --plugin",
-        a.plugin.display()
-    );
-    let bc = ledgerlink_sim::bigcommerce::start(ledgerlink_sim::bigcommerce::Config {
-        listen: a.bigcommerce_listen,
-        auth_token: Some(SANDBOX_BC_TOKEN.to_owned()),
-        quota: None,
-        webhook_time_scale: 0.01,
-        ..Default::default()
-    })
-    .await?;
-    let visma = ledgerlink_sim::visma::start(ledgerlink_sim::visma::Config {
-        listen: a.visma_listen,
-        ..Default::default()
-    })
-    .await?;
-    println!("{}", serde_json::to_string(bc.info())?);
-    println!("{}", serde_json::to_string(visma.info())?);
-    let config = sandbox_config(
-        bc.info(),
-        visma.info(),
-        &a.data_dir,
-        &a.plugin,
-        a.listen,
-        a.workers,
-    );
-    let app = App::start(config, AppOptions::default())
+/// The BigCommerce simulator's state file under a sandbox data directory.
+pub fn bigcommerce_state_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("sim").join("bigcommerce.json")
+}
+
+/// The Visma simulator's state file under a sandbox data directory.
+pub fn visma_state_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("sim").join("visma.json")
+}
+
+/// A running sandbox: both simulators and the host.
+pub struct Sandbox {
+    pub bigcommerce: ledgerlink_sim::bigcommerce::Running,
+    pub visma: ledgerlink_sim::visma::Running,
+    pub app: App,
+}
+
+impl Sandbox {
+    /// Start both simulators (resuming their state files under `data_dir` when present) and
+    /// the host. `--reset` is applied first.
+    pub async fn start(a: &SandboxArgs) -> anyhow::Result<Sandbox> {
+        if a.reset && a.data_dir.exists() {
+            std::fs::remove_dir_all(&a.data_dir)?;
+        }
+        anyhow::ensure!(
+            a.plugin.exists(),
+            "plugin {} not found: build it with scripts/wasm-plugins.sh or pass --plugin",
+            a.plugin.display()
+        );
+        let bc = ledgerlink_sim::bigcommerce::start(ledgerlink_sim::bigcommerce::Config {
+            listen: a.bigcommerce_listen,
+            auth_token: Some(SANDBOX_BC_TOKEN.to_owned()),
+            quota: None,
+            webhook_time_scale: 0.01,
+            state_file: Some(bigcommerce_state_file(&a.data_dir)),
+            ..Default::default()
+        })
+        .await?;
+        let visma = match ledgerlink_sim::visma::start(ledgerlink_sim::visma::Config {
+            listen: a.visma_listen,
+            state_file: Some(visma_state_file(&a.data_dir)),
+            ..Default::default()
+        })
         .await
-        .map_err(|e| rebuilt_plugin_hint(e, &a.data_dir))?;
+        {
+            Ok(v) => v,
+            Err(e) => {
+                bc.shutdown().await;
+                return Err(e);
+            }
+        };
+        let config = sandbox_config(
+            bc.info(),
+            visma.info(),
+            &a.data_dir,
+            &a.plugin,
+            a.listen,
+            a.workers,
+        );
+        let app = match App::start(config, AppOptions::default()).await {
+            Ok(app) => app,
+            Err(e) => {
+                bc.shutdown().await;
+                visma.shutdown().await;
+                return Err(rebuilt_plugin_hint(e, &a.data_dir));
+            }
+        };
+        Ok(Sandbox {
+            bigcommerce: bc,
+            visma,
+            app,
+        })
+    }
+
+    /// Stop the host, then the simulators (each writes its state file a last time).
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let host = self.app.shutdown().await;
+        // Each simulator's shutdown is bounded (a few seconds) and ends with the state write.
+        self.bigcommerce.shutdown().await;
+        self.visma.shutdown().await;
+        host
+    }
+}
+
+pub async fn run(a: SandboxArgs) -> anyhow::Result<()> {
+    let sandbox = Sandbox::start(&a).await?;
+    println!("{}", serde_json::to_string(sandbox.bigcommerce.info())?);
+    println!("{}", serde_json::to_string(sandbox.visma.info())?);
     println!(
         "{}",
         serde_json::json!({
             "service": "ledgerlink",
-            "admin_url": format!("http://{}", app.admin_addr),
-            "admin_token": app.admin_token,
+            "admin_url": format!("http://{}", sandbox.app.admin_addr),
+            "admin_token": sandbox.app.admin_token,
         })
     );
     super::run::shutdown_signal().await;
     tracing::info!("stopping");
-    app.shutdown().await?;
-    tokio::time::timeout(Duration::from_secs(5), async {
-        bc.shutdown().await;
-        visma.shutdown().await;
-    })
-    .await
-    .ok();
-    Ok(())
+    sandbox.stop().await
 }

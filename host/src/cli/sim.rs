@@ -1,9 +1,12 @@
 //! `ledgerlink sim bigcommerce|visma`: one simulator in the foreground. It prints one JSON line
-//! with its base URL and credentials on stdout, then serves until Ctrl-C.
+//! with its base URL and credentials on stdout, then serves until Ctrl-C. With
+//! `--state-file` its data survives a restart (loaded on start, saved every few seconds and on
+//! Ctrl-C).
 
 use clap::{Args, Subcommand};
 use ledgerlink_sim::Seed;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Debug, Subcommand)]
@@ -33,6 +36,10 @@ pub struct BigCommerceArgs {
     /// Multiplies BigCommerce's webhook retry ladder (1.0 = real delays).
     #[arg(long, default_value_t = 1.0)]
     pub webhook_time_scale: f64,
+    /// Keep the store's data in this JSON file: loaded instead of `--seed` when it exists,
+    /// saved every 5 s and on Ctrl-C. Delete it to start from the seed again.
+    #[arg(long)]
+    pub state_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -51,6 +58,10 @@ pub struct VismaArgs {
     /// Access-token lifetime in seconds.
     #[arg(long, default_value_t = 3600)]
     pub token_ttl_secs: u64,
+    /// Keep every company's data in this JSON file: loaded instead of `--seed` when it
+    /// exists, saved every 5 s and on Ctrl-C. Delete it to start from the seed again.
+    #[arg(long)]
+    pub state_file: Option<PathBuf>,
 }
 
 pub fn bigcommerce_config(a: &BigCommerceArgs) -> ledgerlink_sim::bigcommerce::Config {
@@ -61,6 +72,7 @@ pub fn bigcommerce_config(a: &BigCommerceArgs) -> ledgerlink_sim::bigcommerce::C
         window: Duration::from_millis(a.window_ms),
         webhook_time_scale: a.webhook_time_scale,
         auth_token: a.auth_token.clone(),
+        state_file: a.state_file.clone(),
         ..Default::default()
     }
 }
@@ -72,6 +84,7 @@ pub fn visma_config(a: &VismaArgs) -> ledgerlink_sim::visma::Config {
         quota: (a.quota > 0).then_some(a.quota),
         window: Duration::from_millis(a.window_ms),
         token_ttl: Duration::from_secs(a.token_ttl_secs),
+        state_file: a.state_file.clone(),
         ..Default::default()
     }
 }

@@ -130,7 +130,15 @@ impl Running {
     /// Stop serving; with a state file, write it a last time (an error is logged).
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(());
-        let _ = self.task.await;
+        // Graceful shutdown waits for open connections; do not let one that hangs keep the
+        // state file from its last write.
+        let mut task = self.task;
+        if tokio::time::timeout(Duration::from_secs(2), &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
         self.shared.webhooks.stop();
         if let Some(autosave) = self.autosave
             && let Err(e) = autosave.finish().await
