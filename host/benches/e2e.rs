@@ -12,7 +12,10 @@
 //!   Visma's answer), p50/p99.
 //!
 //! `E2E_RUNS` runs (default 3); the table shows every run and the median. Other knobs:
-//! `E2E_WORKERS` (default 16). Peak RSS is the whole process (host + both simulators).
+//! `E2E_WORKERS` (default 16). Peak RSS is the whole process (host + both simulators), reset at
+//! the start of each run. Diagnostics: `E2E_TRACE=1` prints the audit timeline of the three
+//! slowest steady orders, `E2E_LOG=sqlx=debug` writes the host's logs (every SQL statement
+//! with its time) to `e2e-log.jsonl`, `E2E_KEEP_DB=1` keeps the database.
 
 use hdrhistogram::Histogram;
 use ledgerlink::app::{App, AppOptions};
@@ -71,6 +74,8 @@ struct RunResult {
     p50_ms: u64,
     p99_ms: u64,
     max_ms: u64,
+    /// Peak resident memory of this run (the peak is reset when a run starts).
+    peak_rss_mb: f64,
 }
 
 async fn run_all() -> anyhow::Result<()> {
@@ -170,14 +175,21 @@ fn print_table(results: &[RunResult], workers: usize) {
         line.push_str(&format!(" **{:.0}{unit}** | {target} |", median(values)));
         println!("{line}");
     }
-    let lost: usize = results
-        .iter()
-        .map(|r| (r.burst_orders - r.burst_synced) + (r.steady_orders - r.steady_synced))
-        .sum();
-    println!(
-        "| orders not synced (all runs) | {lost} | | 0 |\n| peak RSS (host + both simulators, all runs) | {:.0} MB | | ≤ 150 MB |",
-        peak_rss_mb().unwrap_or(f64::NAN)
-    );
+    let mut lost = String::from("| orders not synced |");
+    let mut rss = String::from("| peak RSS (host + both simulators) |");
+    let mut total_lost = 0;
+    for r in results {
+        let n = (r.burst_orders - r.burst_synced) + (r.steady_orders - r.steady_synced);
+        total_lost += n;
+        lost.push_str(&format!(" {n} |"));
+        rss.push_str(&format!(" {:.0} MB |", r.peak_rss_mb));
+    }
+    lost.push_str(&format!(" **{total_lost}** (sum) | 0 |"));
+    rss.push_str(&format!(
+        " **{:.0} MB** | ≤ 150 MB |",
+        median(results.iter().map(|r| r.peak_rss_mb).collect())
+    ));
+    println!("{lost}\n{rss}");
 }
 
 async fn one_run(plugin: &Path, workers: usize) -> anyhow::Result<RunResult> {
@@ -185,6 +197,8 @@ async fn one_run(plugin: &Path, workers: usize) -> anyhow::Result<RunResult> {
     let rate = env_num("E2E_RATE", 1000).max(1);
     let steady_secs = env_num("E2E_STEADY_SECS", 3).max(1);
 
+    // "5" resets the peak (VmHWM) to the current size, so each run reports its own peak.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
     let bc = ledgerlink_sim::bigcommerce::start(ledgerlink_sim::bigcommerce::Config {
         quota: None,
         seed: ledgerlink_sim::Seed::Empty,
@@ -324,6 +338,7 @@ async fn one_run(plugin: &Path, workers: usize) -> anyhow::Result<RunResult> {
         p50_ms: hist.value_at_quantile(0.5),
         p99_ms: hist.value_at_quantile(0.99),
         max_ms: hist.max(),
+        peak_rss_mb: peak_rss_mb().unwrap_or(f64::NAN),
     })
 }
 
