@@ -126,6 +126,7 @@ pub const AUTOSAVE_EVERY: Duration = Duration::from_secs(5);
 /// A task that writes the state file every [`AUTOSAVE_EVERY`] when the state changed, and
 /// once more when stopped.
 pub struct Autosave {
+    path: PathBuf,
     stop: oneshot::Sender<()>,
     task: JoinHandle<Result<(), StateFileError>>,
 }
@@ -137,9 +138,15 @@ impl Autosave {
         F: Fn() -> Result<Vec<u8>, StateFileError> + Send + 'static,
     {
         let (stop, mut stopped) = oneshot::channel::<()>();
+        let file = path.clone();
         let task = tokio::spawn(async move {
+            let path = file;
             let mut last: Option<Vec<u8>> = None;
-            let mut tick = tokio::time::interval(AUTOSAVE_EVERY);
+            // `start` has just written the file: the first round is one period away.
+            let mut tick = tokio::time::interval_at(
+                tokio::time::Instant::now() + AUTOSAVE_EVERY,
+                AUTOSAVE_EVERY,
+            );
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 let last_round = tokio::select! {
@@ -156,7 +163,7 @@ impl Autosave {
                 }
             }
         });
-        Self { stop, task }
+        Self { path, stop, task }
     }
 
     /// Stop the task after a last save; its error, if any.
@@ -165,7 +172,7 @@ impl Autosave {
         match self.task.await {
             Ok(r) => r,
             Err(e) => Err(StateFileError::Write {
-                path: PathBuf::new(),
+                path: self.path,
                 source: std::io::Error::other(e.to_string()),
             }),
         }
