@@ -331,7 +331,7 @@ async fn golden_tax_inclusive_order_with_discount_and_shipping() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn golden_tax_exclusive_b2b_order_with_terms_and_cash_rounding() {
+async fn golden_tax_exclusive_b2b_order_with_po_number_terms_and_cash_rounding() {
     let h = Harness::start_configured(standard_plugin(), |cfg| {
         for e in &mut cfg.entities {
             // Wholesale customers (group 2) buy on 30 days.
@@ -339,6 +339,8 @@ async fn golden_tax_exclusive_b2b_order_with_terms_and_cash_rounding() {
                 .entry("credit-terms".into())
                 .or_default()
                 .insert("2".into(), "30D".into());
+            // The store's B2B checkout keeps the buyer's PO number in an order metafield.
+            e.posting.po_number_metafield = Some("b2b.po_number".into());
         }
     })
     .await
@@ -376,7 +378,27 @@ async fn golden_tax_exclusive_b2b_order_with_terms_and_cash_rounding() {
     body["shipping_addresses"] = json!([body["billing_address"].clone()]);
     body["shipping_cost_ex_tax"] = json!("79.00");
     body["payment_method"] = json!("Manual");
+    // Placed as Pending (not posted), the PO metafield added, then approved: the order is
+    // posted with its PO number, as a B2B checkout does it.
+    body["status_id"] = json!(1);
     let id = h.create_order(body).await.unwrap();
+    h.bc_send(
+        Method::POST,
+        &format!("/v3/orders/{id}/metafields"),
+        Some(
+            json!({"namespace": "b2b", "key": "po_number", "value": "PO-2026-0457",
+                    "permission_set": "app_only"}),
+        ),
+    )
+    .await
+    .unwrap();
+    h.bc_send(
+        Method::PUT,
+        &format!("/v2/orders/{id}"),
+        Some(json!({"status_id": 11})),
+    )
+    .await
+    .unwrap();
     let order = h
         .bc_send(Method::GET, &format!("/v2/orders/{id}"), None)
         .await
@@ -399,7 +421,8 @@ async fn golden_tax_exclusive_b2b_order_with_terms_and_cash_rounding() {
     assert_eq!(c["name"], "Berg Friluft AB", "{c:#}");
     assert_eq!(inv["creditTerms"]["id"], "30D");
     assert_eq!(inv["paymentMethod"]["id"], "INVOICE");
-    assert_eq!(inv["customerRefNumber"], id.to_string());
+    // The buyer's PO number is the invoice's customer reference.
+    assert_eq!(inv["customerRefNumber"], "PO-2026-0457", "{inv:#}");
     assert_line(
         line(&inv, "invoiceLines", "Enamel Camp Mug"),
         Some("LL-MUG-01"),

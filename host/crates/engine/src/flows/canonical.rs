@@ -29,6 +29,9 @@ pub struct OrderBundle {
     pub shipments: Vec<BcShipment>,
     #[serde(default)]
     pub refunds: Vec<BcRefund>,
+    /// The PO number from the order metafield the posting rule names (fetched only then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub po_number: Option<String>,
 }
 
 /// A source payload that cannot become a WIT record: the field at fault and why.
@@ -133,6 +136,7 @@ pub fn order(
 ) -> Result<wit::Order, CanonicalError> {
     let extras = source::OrderExtras {
         visma_customer_number: visma_customer,
+        po_number: bundle.po_number.clone(),
         include_raw: true,
         ..Default::default()
     };
@@ -290,6 +294,7 @@ mod tests {
             taxes: list(name, "taxes", &input["taxes"]),
             shipments: Vec::new(),
             refunds: Vec::new(),
+            po_number: None,
         }
     }
 

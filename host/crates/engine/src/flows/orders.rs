@@ -233,6 +233,7 @@ impl OrderFlow {
             taxes,
             shipments,
             refunds,
+            po_number: None,
         })
     }
 
@@ -326,6 +327,13 @@ impl OrderFlow {
             });
         };
         let entity = self.deps.entity(&route.entity)?.clone();
+        let mut bundle = bundle;
+        if bundle.po_number.is_none()
+            && let Some(field) = &entity.posting.po_number_metafield
+        {
+            bundle.po_number = self.po_number(ctx, &store, id, field).await?;
+            ctx.save_snapshot(serde_json::to_value(&bundle).unwrap_or_default());
+        }
         let mut did = Vec::new();
 
         let status = bundle.order.status_id;
@@ -652,6 +660,44 @@ impl OrderFlow {
         }
         mark_verified(ctx, &key, &number).await?;
         Ok(number)
+    }
+
+    /// The order's PO number from the metafield `namespace.key` the posting rule names; none
+    /// when the order has no such metafield (not every order is a B2B order).
+    async fn po_number(
+        &self,
+        ctx: &JobContext,
+        store: &str,
+        id: BcOrderId,
+        field: &str,
+    ) -> Result<Option<String>, JobError> {
+        let Some((namespace, key)) = field.split_once('.') else {
+            return Err(JobError::permanent(
+                "bad_posting_rule",
+                format!("po_number_metafield {field:?} must be \"namespace.key\""),
+            ));
+        };
+        let started = Instant::now();
+        let fields = self
+            .deps
+            .bc(store)?
+            .order_metafields(id, Some(namespace))
+            .await
+            .map_err(bc_err);
+        audit(
+            ctx,
+            "bigcommerce",
+            "GET",
+            &format!("/v3/orders/{id}/metafields?namespace={namespace}"),
+            None::<&()>,
+            &fields.as_ref().map(Vec::len).map_err(Clone::clone),
+            started,
+        );
+        Ok(fields?
+            .into_iter()
+            .find(|m| m.key == key)
+            .map(|m| m.value.trim().to_owned())
+            .filter(|v| !v.is_empty()))
     }
 
     /// The order mapped by the entity's plugin (customer found or created first), and the

@@ -57,6 +57,9 @@ pub struct PostingRules {
     pub write_back: bool,
     /// BigCommerce status id to set once Visma shows the invoice paid (none: metafield only).
     pub paid_status_id: Option<u32>,
+    /// Where the store keeps a B2B order's PO number: an order metafield `namespace.key`
+    /// (BigCommerce orders have no PO field of their own). None: no PO lookup, no extra call.
+    pub po_number_metafield: Option<String>,
     /// Extra key/values passed to the plugin as `context.settings`.
     pub settings: BTreeMap<String, String>,
 }
@@ -73,6 +76,7 @@ impl Default for PostingRules {
             restock_returns: false,
             write_back: true,
             paid_status_id: None,
+            po_number_metafield: None,
             settings: BTreeMap::new(),
         }
     }
