@@ -33,6 +33,8 @@
 //!
 //! See `sdk/README.md` for a ten-minute walk-through and `plugins/standard` for a complete plugin.
 
+#[cfg(target_arch = "wasm32")]
+pub mod alloc;
 pub mod decimal;
 mod errors;
 mod host;

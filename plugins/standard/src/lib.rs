@@ -59,3 +59,7 @@ impl Guest for Standard {
 // Natively there are no component exports to register; the rlib is for tests.
 #[cfg(target_arch = "wasm32")]
 ledgerlink_sdk::export!(Standard);
+
+// Each call gets a fresh instance, so a bump allocator (nothing freed) is enough and cheaper.
+#[cfg(target_arch = "wasm32")]
+ledgerlink_sdk::bump_allocator!();
