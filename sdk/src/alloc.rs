@@ -37,6 +37,21 @@ const PAGE: usize = 64 * 1024;
 /// through its memory limiter), while unused pages of a short-lived instance cost next to nothing.
 const MIN_GROW_PAGES: usize = 4;
 
+/// The first bytes come from a zeroed static in the module's own memory rather than from
+/// `memory.grow`: a call that stays within it (the `info` export, a small order) never grows
+/// memory, which costs more than the allocations themselves (the host's limiter, and the grown
+/// pages to reset when the instance is dropped).
+const ARENA_BYTES: usize = 128 * 1024;
+
+#[repr(C, align(16))]
+struct Arena(core::cell::UnsafeCell<[u8; ARENA_BYTES]>);
+
+// SAFETY: single-threaded, as for `BumpAlloc`; only ever used through raw addresses.
+#[cfg(not(target_feature = "atomics"))]
+unsafe impl Sync for Arena {}
+
+static ARENA: Arena = Arena(core::cell::UnsafeCell::new([0; ARENA_BYTES]));
+
 /// The allocator; declare it with [`bump_allocator!`](crate::bump_allocator) rather than by hand.
 pub struct BumpAlloc {
     /// The next free byte.
@@ -85,6 +100,13 @@ impl BumpAlloc {
     /// Slow path of [`bump`](Self::bump): grow linear memory and allocate from the new pages.
     #[cold]
     fn bump_into_new_pages(&self, size: usize, align: usize) -> *mut u8 {
+        if self.end.get() == 0 {
+            // First allocation of the instance: start in the static arena.
+            let arena = ARENA.0.get() as usize;
+            self.next.set(arena);
+            self.end.set(arena + ARENA_BYTES);
+            return self.bump(size, align);
+        }
         // Enough for `size` at any alignment even if the new pages do not follow ours (someone
         // else, e.g. wasi-libc's own malloc, may have grown memory in between).
         let Some(need) = size.checked_add(align) else {
