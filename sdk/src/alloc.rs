@@ -10,8 +10,10 @@
 //! The host gives every call a fresh instance and drops it afterwards, so a plugin's heap lives
 //! for exactly one call. A general-purpose allocator (the default dlmalloc) spends its time on
 //! bookkeeping for reuse that never pays off here: lowering a 20-line order into the guest alone
-//! makes ~150 `cabi_realloc` calls. This allocator hands out memory by moving one pointer forward
-//! through pages obtained with `memory.grow`.
+//! makes ~150 `cabi_realloc` calls. This allocator hands out memory by moving one pointer forward,
+//! first through a 128 KiB static arena (so a small call never grows memory), then through pages
+//! obtained with `memory.grow`. On the 20-line fixture order it cut a `map-order` call from
+//! 1.11 M to 0.93 M instructions (guest code 0.55 M to 0.37 M).
 //!
 //! ## Trade-off
 //!
@@ -23,6 +25,7 @@
 //! when `memory.grow` fails the allocator returns null, Rust's allocation-failure handler stops
 //! the call and the host reports the typed memory-cap error for that one call. A plugin that
 //! loops over huge inputs allocating and freeing temporaries should keep the default allocator.
+//! The arena adds 128 KiB (two pages) to every instance's initial memory, whether used or not.
 //!
 //! Only for single-threaded wasm (no `atomics` target feature), which is what `wasm32-wasip2`
 //! components are.
