@@ -764,3 +764,264 @@ async fn golden_eur_order_in_the_swedish_store_carries_the_rate_into_the_swedish
     assert_eq!(cents(&inv["amount"]), 148_85);
     h.shutdown().await.unwrap();
 }
+
+// --- the demo store's coupon order -----------------------------------------------------------
+//
+// BigCommerce's `POST /v2/orders` takes no coupons, so the goldens above stand a coupon in with
+// an order discount. The simulator's demo seed has a real one: an order that redeemed FJALL10
+// (10 % off) in the storefront, with shipping. Every expected figure below is worked out from
+// that order's own BigCommerce data; the comments give today's numbers by hand.
+
+/// `num / den` rounded half away from zero (amounts are in cents, never floats).
+fn div_round(num: i64, den: i64) -> i64 {
+    (2 * num + den * num.signum()) / (2 * den)
+}
+
+/// The VAT a VAT-inclusive amount (cents) contains at `rate` %, rounded to the cent.
+fn vat_in(gross: i64, rate: i64) -> i64 {
+    div_round(gross * rate, 100 + rate)
+}
+
+/// A decimal JSON number or string in ten-thousandths (Visma's unit prices carry 4 places).
+fn ten_thousandths(v: &Value) -> i64 {
+    let s = match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
+    let frac = format!("{frac:0<4}");
+    assert!(
+        frac[4..].bytes().all(|b| b == b'0'),
+        "more than 4 places: {s}"
+    );
+    let v: i64 = format!("{}{}", int.trim_start_matches('-'), &frac[..4])
+        .parse()
+        .unwrap_or_else(|e| panic!("{s}: {e}"));
+    if s.starts_with('-') { -v } else { v }
+}
+
+/// A BigCommerce line's VAT rate in whole per cent, from its own ex- and inc-tax amounts.
+fn rate_of(ex: &Value, tax: &Value) -> i64 {
+    div_round(cents(tax) * 100, cents(ex))
+}
+
+fn swedish_vat_code(rate: i64) -> &'static str {
+    match rate {
+        25 => "SE25",
+        12 => "SE12",
+        6 => "SE06",
+        0 => "SE00",
+        other => panic!("no Swedish VAT rate of {other} %"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn golden_seeded_coupon_order_with_shipping_reaches_visma_to_the_cent() {
+    let h = Harness::start().await.unwrap();
+    // Find the coupon order through the API, as an integrator would: its coupons are non-empty.
+    let orders = h
+        .bc_send(Method::GET, "/v2/orders?limit=250&sort=id:asc", None)
+        .await
+        .unwrap();
+    let mut found = Vec::new();
+    for o in orders.as_array().unwrap() {
+        let id = o["id"].as_u64().unwrap();
+        let coupons = h
+            .bc_send(Method::GET, &format!("/v2/orders/{id}/coupons"), None)
+            .await
+            .unwrap();
+        if coupons.as_array().is_some_and(|c| !c.is_empty()) {
+            found.push((id, coupons));
+        }
+    }
+    assert_eq!(
+        found.len(),
+        1,
+        "the demo seed has one coupon order: {found:?}"
+    );
+    let (id, coupons) = found.pop().unwrap();
+    let order = h
+        .bc_send(Method::GET, &format!("/v2/orders/{id}"), None)
+        .await
+        .unwrap();
+    let products = h
+        .bc_send(Method::GET, &format!("/v2/orders/{id}/products"), None)
+        .await
+        .unwrap();
+    let products = products.as_array().unwrap();
+    let shipping = h
+        .bc_send(
+            Method::GET,
+            &format!("/v2/orders/{id}/shipping_addresses"),
+            None,
+        )
+        .await
+        .unwrap();
+    let shipping = &shipping[0];
+
+    // The order as BigCommerce has it: a VAT-inclusive Swedish order (today: 2 × Field Guide to
+    // Knots at 199.00, 6 % VAT, and 1 × Baseplate Compass at 349.00, 25 %: 747.00), FJALL10
+    // taking 10 % of that (74.70), 79.00 shipping at 25 %: 751.30.
+    assert_eq!(order["currency_code"], "SEK", "{order:#}");
+    assert_eq!(
+        cents(&order["subtotal_inc_tax"]),
+        cents(&order["subtotal_ex_tax"]) + cents(&order["subtotal_tax"])
+    );
+    let coupon = &coupons[0];
+    assert_eq!(coupon["code"], "FJALL10");
+    assert_eq!(coupon["type"], 1, "a percentage coupon: {coupon}");
+    let subtotal = cents(&order["subtotal_inc_tax"]);
+    let coupon_discount = div_round(subtotal * cents(&coupon["amount"]), 100_00);
+    assert_eq!(cents(&coupon["discount"]), coupon_discount);
+    assert_eq!(cents(&order["coupon_discount"]), coupon_discount);
+    let ship_gross = cents(&shipping["cost_inc_tax"]);
+    assert!(
+        ship_gross > 0,
+        "the coupon order pays shipping: {shipping:#}"
+    );
+    assert_eq!(
+        cents(&order["total_inc_tax"]),
+        subtotal - coupon_discount + ship_gross,
+        "{order:#}"
+    );
+    // The coupon is spread over the lines (39.80 and 34.90 today) and adds up.
+    let line_discount = |p: &Value| -> i64 {
+        p["applied_discounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| cents(&d["amount"]))
+            .sum()
+    };
+    assert_eq!(
+        products.iter().map(line_discount).sum::<i64>(),
+        coupon_discount,
+        "{products:#?}"
+    );
+
+    let inv = invoice_of(&h, SE_TENANT, id).await;
+    let docs = h
+        .documents_ending(SE_TENANT, &format!(":{id}"))
+        .await
+        .unwrap();
+    assert_eq!(docs.len(), 1, "one document for the order: {docs:#?}");
+
+    // The customer: the order's B2B buyer (Fjällguiden HB), a Visma customer of its own.
+    let number = inv["customer"]["number"].as_str().unwrap().to_owned();
+    assert_ne!(number, ledgerlink_sim::visma::GUEST_CUSTOMER);
+    let customer = h
+        .visma_send(
+            SE_TENANT,
+            Method::GET,
+            &format!("v1/customer/{number}"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        customer["name"], order["billing_address"]["company"],
+        "{customer:#}"
+    );
+    // No credit-terms mapping for its group in the sandbox: the customer's own terms.
+    assert_eq!(inv["creditTerms"]["id"], customer["creditTerms"]["id"]);
+    assert_eq!(inv["currencyId"], "SEK");
+    assert_eq!(cents(&inv["exchangeRate"]), 100);
+    assert_eq!(inv["paymentMethod"]["id"], "CARD", "Credit Card");
+    assert_eq!(inv["customerRefNumber"], id.to_string());
+    assert_eq!(inv["invoiceText"], format!("BigCommerce order {id}"));
+    assert_eq!(inv["branchNumber"]["number"], "1");
+    assert_eq!(
+        inv["invoiceLines"].as_array().unwrap().len(),
+        products.len() + 1,
+        "one line per item and the freight, the coupon on the item lines: {inv:#}"
+    );
+
+    // Each item line, net (the document is posted ex VAT), the coupon as its line discount:
+    //   Knots   unit 199.00 / 1.06 = 187.7358; discount 39.80 − 2.25 VAT = 37.55;
+    //           amount (398.00 − 39.80 = 358.20) − 20.28 VAT = 337.92; SE06.
+    //   Compass unit 349.00 / 1.25 = 279.20; discount 34.90 − 6.98 = 27.92;
+    //           amount (349.00 − 34.90 = 314.10) − 62.82 = 251.28; SE25.
+    let mut net_by_rate: std::collections::BTreeMap<i64, i64> = Default::default();
+    let mut discount_total = 0;
+    for p in products {
+        let rate = rate_of(&p["total_ex_tax"], &p["total_tax"]);
+        let l = line(&inv, "invoiceLines", p["name"].as_str().unwrap());
+        let qty = p["quantity"].as_i64().unwrap();
+        let gross = cents(&p["total_inc_tax"]);
+        let disc = line_discount(p);
+        let discount = disc - vat_in(disc, rate);
+        let amount = (gross - disc) - vat_in(gross - disc, rate);
+        assert_eq!(l["inventoryNumber"], p["sku"], "item of {l}");
+        assert_eq!(cents(&l["quantity"]), qty * 100, "quantity of {l}");
+        assert_eq!(l["uom"], "PCS", "UoM of {l}");
+        assert_eq!(
+            ten_thousandths(&l["unitPriceInCurrency"]),
+            div_round(cents(&p["price_inc_tax"]) * 100 * 100, 100 + rate),
+            "unit price of {l} (from {p})"
+        );
+        assert_eq!(
+            cents(&l["discountAmountInCurrency"]),
+            discount,
+            "discount of {l}"
+        );
+        assert_eq!(cents(&l["amountInCurrency"]), amount, "amount of {l}");
+        assert_eq!(
+            l["vatCode"]["id"],
+            swedish_vat_code(rate),
+            "VAT code of {l}"
+        );
+        *net_by_rate.entry(rate).or_default() += amount;
+        discount_total += discount;
+    }
+    // Freight: 79.00 gross at 25 % → 63.20 net, not discounted.
+    let ship_rate = rate_of(&shipping["cost_ex_tax"], &shipping["cost_tax"]);
+    let freight = ship_gross - vat_in(ship_gross, ship_rate);
+    assert_line(
+        line(
+            &inv,
+            "invoiceLines",
+            &format!(
+                "Shipping: {}",
+                shipping["shipping_method"].as_str().unwrap()
+            ),
+        ),
+        None,
+        1,
+        None,
+        freight,
+        0,
+        freight,
+        swedish_vat_code(ship_rate),
+    );
+    *net_by_rate.entry(ship_rate).or_default() += freight;
+
+    // VAT per code on the net sums, as Visma adds it: 6 % of 337.92 = 20.28, 25 % of
+    // (251.28 + 63.20 = 314.48) = 78.62; 98.90 in all, BigCommerce's total tax.
+    let details = inv["taxDetails"].as_array().unwrap();
+    assert_eq!(details.len(), net_by_rate.len(), "{inv:#}");
+    let mut vat_total = 0;
+    for (&rate, &net) in &net_by_rate {
+        let vat = div_round(net * rate, 100);
+        let d = details
+            .iter()
+            .find(|d| d["taxId"] == swedish_vat_code(rate))
+            .unwrap_or_else(|| panic!("no VAT detail at {rate} %: {inv:#}"));
+        assert_eq!(cents(&d["taxableAmount"]), net, "{d}");
+        assert_eq!(cents(&d["vatAmount"]), vat, "{d}");
+        vat_total += vat;
+    }
+    let net_total: i64 = net_by_rate.values().sum();
+    assert_eq!(cents(&inv["detailTotalInCurrency"]), net_total);
+    assert_eq!(cents(&inv["discountTotalInCurrency"]), discount_total);
+    assert_eq!(cents(&inv["vatTotalInCurrency"]), vat_total);
+    assert_eq!(vat_total, cents(&order["total_tax"]));
+    // 652.40 + 98.90 = 751.30, BigCommerce's total to the cent; the Swedish company rounds
+    // invoices to whole kronor (751.00) and books the −0.30 as the rounding difference.
+    let total = net_total + vat_total;
+    assert_eq!(total, cents(&order["total_inc_tax"]));
+    let whole = div_round(total, 100) * 100;
+    assert_eq!(cents(&inv["amountInCurrency"]), whole);
+    assert_eq!(cents(&inv["roundingDiff"]), whole - total);
+    assert_eq!(inv["status"], "Open");
+    h.shutdown().await.unwrap();
+}
