@@ -357,8 +357,36 @@ where
     F: FnOnce(&LoadedPlugin) -> Result<ledgerlink_runtime::Mapped<T>, CallError> + Send + 'static,
 {
     ctx.set_plugin(plugin.name(), plugin.version(), plugin.sha256());
-    let mapped = plugin.run_blocking(f).await.map_err(call_err)?;
+    let attempt = ctx.attempt();
+    let mapped = plugin
+        .run_blocking(f)
+        .await
+        .map_err(|e| plugin_call_err(e, attempt))?;
     Ok(mapped.value)
+}
+
+/// A plugin stopped at its deadline this many attempts in a row is taken for one that loops or
+/// is too slow for its deadline, not for a busy machine.
+pub(crate) const TIMEOUT_ATTEMPTS: u32 = 3;
+
+/// [`call_err`], except that a deadline hit is retried only [`TIMEOUT_ATTEMPTS`] times: a busy
+/// machine can make a sound mapping late once, but an operator must not wait out the whole
+/// 48 h retry budget to learn that a plugin loops.
+pub(crate) fn plugin_call_err(e: CallError, attempt: u32) -> JobError {
+    if let CallError::Timeout { plugin, deadline } = &e
+        && attempt >= TIMEOUT_ATTEMPTS
+    {
+        return JobError::permanent(
+            "plugin_timeout",
+            format!(
+                "plugin {plugin} was stopped at its deadline of {} ms on {attempt} attempts in a \
+                 row: it loops or needs a longer deadline (deadline_ms in its [[plugins]] \
+                 section); replay after fixing it",
+                deadline.as_millis()
+            ),
+        );
+    }
+    call_err(e)
 }
 
 /// Records a logical exchange (what we sent, what came back) in the attempt's audit.
@@ -385,4 +413,50 @@ pub(crate) fn audit<T: serde::Serialize, R: serde::Serialize>(
         resp.as_deref(),
         started.elapsed(),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ledgerlink_core::ErrorClass;
+    use std::time::Duration;
+
+    fn timeout() -> CallError {
+        CallError::Timeout {
+            plugin: "p 1.0.0".into(),
+            deadline: Duration::from_millis(50),
+        }
+    }
+
+    #[test]
+    fn a_deadline_hit_is_retried_a_few_times_then_parked() {
+        for attempt in 1..TIMEOUT_ATTEMPTS {
+            let e = plugin_call_err(timeout(), attempt);
+            assert!(
+                matches!(e.class, ErrorClass::Transient { .. }),
+                "attempt {attempt}: {e:?}"
+            );
+        }
+        let e = plugin_call_err(timeout(), TIMEOUT_ATTEMPTS);
+        assert_eq!(e.class, ErrorClass::Permanent, "{e:?}");
+        assert_eq!(e.code, "plugin_timeout");
+        assert!(e.message.contains("50 ms"), "{}", e.message);
+    }
+
+    #[test]
+    fn other_plugin_failures_keep_their_class_whatever_the_attempt() {
+        let trap = || CallError::Trap {
+            plugin: "p".into(),
+            message: "unreachable".into(),
+            stderr: String::new(),
+        };
+        assert_eq!(plugin_call_err(trap(), 1).class, ErrorClass::Permanent);
+        assert_eq!(plugin_call_err(trap(), 9).class, ErrorClass::Permanent);
+        let busy = || CallError::Instantiation {
+            plugin: "p".into(),
+            message: "pool full".into(),
+        };
+        assert_eq!(plugin_call_err(busy(), 1).class, busy().class());
+        assert_eq!(plugin_call_err(busy(), 9).class, busy().class());
+    }
 }
