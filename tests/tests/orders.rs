@@ -520,8 +520,12 @@ async fn golden_eur_order_to_finland_goes_to_the_finnish_company_with_a_rounding
     h.shutdown().await.unwrap();
 }
 
+/// How long a write-back may take to reach the order on a loaded CI machine.
+const WAIT_WRITE_BACK: std::time::Duration = std::time::Duration::from_secs(20);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sales_order_posting_rule_creates_an_open_sales_order_and_cancellation_cancels_it() {
+async fn sales_order_posting_rule_creates_an_open_sales_order_writes_its_number_back_and_cancellation_cancels_it()
+ {
     let h = Harness::start_configured(standard_plugin(), |cfg| {
         for e in &mut cfg.entities {
             e.posting.document_type = DocumentType::SalesOrder;
@@ -592,6 +596,43 @@ async fn sales_order_posting_rule_creates_an_open_sales_order_and_cancellation_c
             .unwrap()
             .iter()
             .all(|d| d["kind"] == "sales_order")
+    );
+
+    // The sales order's number is written back to the order (metafield + staff note), once.
+    let number = summary["number"].as_str().unwrap().to_owned();
+    let written = h
+        .wait_for(
+            "the sales order number on the order",
+            WAIT_WRITE_BACK,
+            || {
+                let h = &h;
+                async move {
+                    let v = h
+                        .bc_send(Method::GET, &format!("/v3/orders/{id}/metafields"), None)
+                        .await?;
+                    Ok(v["data"].as_array().and_then(|a| {
+                        a.iter()
+                            .find(|m| m["key"] == "visma_sales_order_number")
+                            .cloned()
+                    }))
+                }
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(written["namespace"], "ledgerlink", "{written}");
+    assert_eq!(written["value"], number.as_str(), "{written}");
+    let order = h
+        .bc_send(Method::GET, &format!("/v2/orders/{id}"), None)
+        .await
+        .unwrap();
+    let notes = order["staff_notes"].as_str().unwrap_or_default();
+    assert_eq!(
+        notes
+            .matches(&format!("Visma sales order {number}"))
+            .count(),
+        1,
+        "{notes:?}"
     );
 
     // Cancelled before it was invoiced: the sales order is cancelled, nothing is credited.

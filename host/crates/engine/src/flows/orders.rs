@@ -619,6 +619,7 @@ impl OrderFlow {
         if existing.is_some() && doc.status.as_deref() != Some("Hold") {
             // Taken off hold (or cancelled) in Visma by hand: taken as it stands.
             mark_verified(ctx, &key, &number).await?;
+            write_back(ctx, store, id, entity, "sales_order", &number);
             return Ok(number);
         }
         let visma_total = doc
@@ -659,6 +660,7 @@ impl OrderFlow {
             r?;
         }
         mark_verified(ctx, &key, &number).await?;
+        write_back(ctx, store, id, entity, "sales_order", &number);
         Ok(number)
     }
 
@@ -954,19 +956,7 @@ impl OrderFlow {
             .await?;
         }
         mark_verified(ctx, &key, &number).await?;
-        if entity.posting.write_back {
-            ctx.enqueue(NewJob {
-                kind: KIND_WRITE_BACK.into(),
-                subject: format!("order:{id}"),
-                payload: serde_json::json!({
-                    "store": store,
-                    "order_id": id.0,
-                    "entity": entity.id.as_str(),
-                    "invoice": number,
-                }),
-                source: Some(format!("bigcommerce:{store}")),
-            });
-        }
+        write_back(ctx, store, id, entity, "invoice", &number);
         Ok(number)
     }
 
@@ -1470,6 +1460,33 @@ fn return_lines(
 }
 
 /// Identity-map key of an order: store and id (one entity may serve several stores).
+/// Queues the write-back of a verified Visma document's number (`field`: `invoice` or
+/// `sales_order`) to the BigCommerce order, when the posting rule asks for it.
+fn write_back(
+    ctx: &JobContext,
+    store: &str,
+    id: BcOrderId,
+    entity: &EntitySettings,
+    field: &str,
+    number: &str,
+) {
+    if !entity.posting.write_back {
+        return;
+    }
+    let mut payload = serde_json::json!({
+        "store": store,
+        "order_id": id.0,
+        "entity": entity.id.as_str(),
+    });
+    payload[field] = serde_json::Value::from(number);
+    ctx.enqueue(NewJob {
+        kind: KIND_WRITE_BACK.into(),
+        subject: format!("order:{id}"),
+        payload,
+        source: Some(format!("bigcommerce:{store}")),
+    });
+}
+
 pub fn order_key(store: &str, id: BcOrderId) -> String {
     format!("{store}:{id}")
 }

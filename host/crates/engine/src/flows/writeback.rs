@@ -16,6 +16,7 @@ use std::time::Instant;
 pub const METAFIELD_NAMESPACE: &str = "ledgerlink";
 pub const KEY_INVOICE: &str = "visma_invoice_number";
 pub const KEY_PAYMENT: &str = "visma_payment_status";
+pub const KEY_SALES_ORDER: &str = "visma_sales_order_number";
 
 pub struct WriteBackFlow {
     deps: Arc<FlowDeps>,
@@ -72,13 +73,15 @@ impl JobHandler for WriteBackFlow {
         Box::pin(async move {
             let store = store_of(job)?;
             let order = BcOrderId(field(job, "order_id")?.as_u64().unwrap_or_default());
-            let invoice = field(job, "invoice")?
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
+            // An invoice number, or under the SalesOrders rule the sales order's `type/number`.
+            let (key, label, number) = match job.payload.get("sales_order") {
+                Some(so) => (KEY_SALES_ORDER, "sales order", so),
+                None => (KEY_INVOICE, "invoice", field(job, "invoice")?),
+            };
+            let number = number.as_str().unwrap_or_default().to_owned();
             ctx.tag_order(order);
-            ctx.tag_document(&VismaDocumentNo::new(invoice.clone()));
-            set_metafield(&self.deps, ctx, &store, order, KEY_INVOICE, &invoice).await?;
+            ctx.tag_document(&VismaDocumentNo::new(number.clone()));
+            set_metafield(&self.deps, ctx, &store, order, key, &number).await?;
             let bc = self.deps.bc(&store)?;
             let current = bc.get_order(order).await.map_err(bc_err)?;
             // Only a write made from a state the order flow already acted on is a pure echo;
@@ -92,7 +95,7 @@ impl JobHandler for WriteBackFlow {
                     std::time::Duration::from_secs(24 * 3600),
                 )
                 .await?;
-            let note = format!("Visma invoice {invoice}");
+            let note = format!("Visma {label} {number}");
             let notes = current.staff_notes.clone().unwrap_or_default();
             let after = if notes.contains(&note) {
                 current
