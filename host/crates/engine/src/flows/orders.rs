@@ -592,10 +592,8 @@ impl OrderFlow {
                 let created = match r {
                     Ok(c) => c.doc,
                     Err(e) => {
-                        if e.class == ledgerlink_core::ErrorClass::Permanent {
-                            ctx.abandon_write(&key).await?;
-                        }
-                        return Err(e
+                        return Err(create_refused(ctx, &key, e)
+                            .await
                             .with_payload(
                                 "request",
                                 serde_json::to_value(&body).unwrap_or_default(),
@@ -891,10 +889,8 @@ impl OrderFlow {
                 match r {
                     Ok(c) => c.doc,
                     Err(e) => {
-                        if e.class == ledgerlink_core::ErrorClass::Permanent {
-                            ctx.abandon_write(&key).await?;
-                        }
-                        return Err(e
+                        return Err(create_refused(ctx, &key, e)
+                            .await
                             .with_payload(
                                 "request",
                                 serde_json::to_value(&body).unwrap_or_default(),
@@ -1154,12 +1150,7 @@ impl OrderFlow {
                         );
                         match r {
                             Ok(c) => c.doc,
-                            Err(e) => {
-                                if e.class == ledgerlink_core::ErrorClass::Permanent {
-                                    ctx.abandon_write(&key).await?;
-                                }
-                                return Err(e);
-                            }
+                            Err(e) => return Err(create_refused(ctx, &key, e).await),
                         }
                     }
                 };
@@ -1305,10 +1296,8 @@ impl OrderFlow {
                 match r {
                     Ok(c) => c.doc,
                     Err(e) => {
-                        if e.class == ledgerlink_core::ErrorClass::Permanent {
-                            ctx.abandon_write(key).await?;
-                        }
-                        return Err(e
+                        return Err(create_refused(ctx, key, e)
+                            .await
                             .with_payload(
                                 "request",
                                 serde_json::to_value(&body).unwrap_or_default(),
@@ -1459,7 +1448,18 @@ fn return_lines(
     out
 }
 
-/// Identity-map key of an order: store and id (one entity may serve several stores).
+/// The error of a failed create, after its write intent is settled: a permanent refusal
+/// means Visma made nothing, so the intent is dropped and a replay creates afresh instead of
+/// looking the document up first. Any other outcome keeps the intent.
+async fn create_refused(ctx: &JobContext, key: &IdentityKey, e: JobError) -> JobError {
+    if e.class == ledgerlink_core::ErrorClass::Permanent
+        && let Err(store) = ctx.abandon_write(key).await
+    {
+        return store;
+    }
+    e
+}
+
 /// Queues the write-back of a verified Visma document's number (`field`: `invoice` or
 /// `sales_order`) to the BigCommerce order, when the posting rule asks for it.
 fn write_back(
@@ -1487,6 +1487,7 @@ fn write_back(
     });
 }
 
+/// Identity-map key of an order: store and id (one entity may serve several stores).
 pub fn order_key(store: &str, id: BcOrderId) -> String {
     format!("{store}:{id}")
 }
