@@ -67,6 +67,15 @@ pub fn ser_opt_decimal_v2<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S:
     }
 }
 
+/// Exchange rates come with 10 places (`"0.0870000000"`): written back exactly as read, never
+/// cut to money's 4.
+pub fn ser_opt_decimal_exact<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(d) => s.serialize_str(&d.to_string()),
+        None => s.serialize_none(),
+    }
+}
+
 /// v3 money goes on the wire as a JSON number. Amounts have at most 4 decimals, which an f64
 /// carries exactly in its shortest representation, so this conversion happens only here at
 /// the boundary.

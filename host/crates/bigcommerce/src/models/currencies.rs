@@ -17,7 +17,7 @@ pub struct Currency {
     #[serde(
         default,
         deserialize_with = "de::opt_decimal",
-        serialize_with = "de::ser_opt_decimal_v2"
+        serialize_with = "de::ser_opt_decimal_exact"
     )]
     pub currency_exchange_rate: Option<Decimal>,
     #[serde(default)]

@@ -212,7 +212,7 @@ pub struct Order {
     #[serde(
         default,
         deserialize_with = "de::opt_decimal",
-        serialize_with = "de::ser_opt_decimal_v2"
+        serialize_with = "de::ser_opt_decimal_exact"
     )]
     pub currency_exchange_rate: Option<Decimal>,
     /// Transactional currency: every amount on the order is in this currency.
@@ -225,7 +225,7 @@ pub struct Order {
     #[serde(
         default,
         deserialize_with = "de::opt_decimal",
-        serialize_with = "de::ser_opt_decimal_v2"
+        serialize_with = "de::ser_opt_decimal_exact"
     )]
     pub store_default_to_transactional_exchange_rate: Option<Decimal>,
 

@@ -98,28 +98,10 @@ fn json_list<T: Serialize>(what: &str, items: &[T]) -> Result<Vec<Value>, Canoni
     items.iter().map(|i| json(what, i)).collect()
 }
 
-/// The order's API JSON. v2 money is written with BigCommerce's 4 places; exchange rates
-/// have 10, so they are written exactly.
-fn order_json(o: &Order) -> Result<Value, CanonicalError> {
-    let mut v = json("order", o)?;
-    for (key, rate) in [
-        (
-            "store_default_to_transactional_exchange_rate",
-            o.store_default_to_transactional_exchange_rate,
-        ),
-        ("currency_exchange_rate", o.currency_exchange_rate),
-    ] {
-        if let Some(r) = rate {
-            v[key] = Value::String(r.to_string());
-        }
-    }
-    Ok(v)
-}
-
 /// The bundle as the API JSON the runtime's builder reads.
 pub fn order_source(bundle: &OrderBundle) -> Result<source::OrderBundle, CanonicalError> {
     Ok(source::OrderBundle {
-        order: order_json(&bundle.order)?,
+        order: json("order", &bundle.order)?,
         products: json_list("products", &bundle.products)?,
         shipping_addresses: json_list("shipping_addresses", &bundle.shipping_addresses)?,
         coupons: json_list("coupons", &bundle.coupons)?,
