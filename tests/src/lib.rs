@@ -102,6 +102,21 @@ impl Harness {
         format!("{}{}", self.bc.info().base_url, path)
     }
 
+    /// The order's metafields named `key` (any namespace): what a write-back left.
+    pub async fn order_metafields(&self, order: u64, key: &str) -> anyhow::Result<Vec<Value>> {
+        let v = self
+            .bc_send(
+                reqwest::Method::GET,
+                &format!("/v3/orders/{order}/metafields"),
+                None,
+            )
+            .await?;
+        Ok(v["data"]
+            .as_array()
+            .map(|a| a.iter().filter(|m| m["key"] == key).cloned().collect())
+            .unwrap_or_default())
+    }
+
     pub async fn bc_send(
         &self,
         method: reqwest::Method,

@@ -101,14 +101,10 @@ async fn tax_inclusive_store_order_with_shipping_becomes_one_released_invoice_wi
         .wait_for("the write-back metafield", Duration::from_secs(10), || {
             let h = &h;
             async move {
-                let v = h
-                    .bc_send(Method::GET, &format!("/v3/orders/{id}/metafields"), None)
-                    .await?;
-                Ok(v["data"].as_array().and_then(|a| {
-                    a.iter()
-                        .find(|m| m["key"] == "visma_invoice_number")
-                        .cloned()
-                }))
+                Ok(h.order_metafields(id, "visma_invoice_number")
+                    .await?
+                    .into_iter()
+                    .next())
             }
         })
         .await
@@ -607,14 +603,10 @@ async fn sales_order_posting_rule_creates_an_open_sales_order_writes_its_number_
             || {
                 let h = &h;
                 async move {
-                    let v = h
-                        .bc_send(Method::GET, &format!("/v3/orders/{id}/metafields"), None)
-                        .await?;
-                    Ok(v["data"].as_array().and_then(|a| {
-                        a.iter()
-                            .find(|m| m["key"] == "visma_sales_order_number")
-                            .cloned()
-                    }))
+                    Ok(h.order_metafields(id, "visma_sales_order_number")
+                        .await?
+                        .into_iter()
+                        .next())
                 }
             },
         )

@@ -13,16 +13,6 @@ const WAIT: Duration = Duration::from_secs(20);
 /// BigCommerce "Completed": where the merchant wants paid orders.
 const PAID_STATUS: u32 = 10;
 
-async fn metafield(h: &Harness, order: u64, key: &str) -> anyhow::Result<Vec<Value>> {
-    let v = h
-        .bc_send(Method::GET, &format!("/v3/orders/{order}/metafields"), None)
-        .await?;
-    Ok(v["data"]
-        .as_array()
-        .map(|a| a.iter().filter(|m| m["key"] == key).cloned().collect())
-        .unwrap_or_default())
-}
-
 async fn documents_of(h: &Harness, order: u64) -> Vec<Value> {
     h.visma_documents(SE_TENANT)
         .await
@@ -74,7 +64,7 @@ async fn invoice_number_and_payment_status_are_written_back_once() {
     // The invoice number: a metafield and a line in the staff notes.
     let mf = h
         .wait_for("the invoice number metafield", WAIT, || async {
-            Ok(metafield(&h, order, "visma_invoice_number")
+            Ok(h.order_metafields(order, "visma_invoice_number")
                 .await?
                 .into_iter()
                 .next())
@@ -100,7 +90,7 @@ async fn invoice_number_and_payment_status_are_written_back_once() {
     // Payment status while the invoice is open.
     let open = h
         .wait_for("the open payment status", WAIT, || async {
-            Ok(metafield(&h, order, "visma_payment_status")
+            Ok(h.order_metafields(order, "visma_payment_status")
                 .await?
                 .into_iter()
                 .find(|m| m["value"].as_str().is_some_and(|v| v.starts_with("open"))))
@@ -145,7 +135,7 @@ async fn invoice_number_and_payment_status_are_written_back_once() {
             let o = h
                 .bc_send(Method::GET, &format!("/v2/orders/{order}"), None)
                 .await?;
-            let mf = metafield(&h, order, "visma_payment_status").await?;
+            let mf = h.order_metafields(order, "visma_payment_status").await?;
             let paid = mf
                 .iter()
                 .any(|m| m["value"].as_str().is_some_and(|v| v.starts_with("paid")));
@@ -175,7 +165,7 @@ async fn invoice_number_and_payment_status_are_written_back_once() {
     let notes = o["staff_notes"].as_str().unwrap_or_default();
     assert_eq!(notes.matches(&note).count(), 1, "{notes:?}");
     assert_eq!(
-        metafield(&h, order, "visma_invoice_number")
+        h.order_metafields(order, "visma_invoice_number")
             .await
             .unwrap()
             .len(),
