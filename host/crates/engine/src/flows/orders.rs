@@ -524,16 +524,9 @@ impl OrderFlow {
         let id = bundle.order.id;
         let key = IdentityKey::new(entity.id.clone(), ID_SALES_ORDER, order_key(store, id));
         let reference = ExternalRef::new(short_ref("bc-o", &format!("{store}:{id}")));
-        let start = ctx.begin_write(&key, &reference).await?;
-        let (lookup_first, existing) = match start {
-            WriteStart::AlreadyDone { visma_id } => {
-                if verified(ctx, &key).await? {
-                    return Ok(visma_id);
-                }
-                (false, Some(visma_id))
-            }
-            WriteStart::LookUpFirst { .. } => (true, None),
-            WriteStart::Proceed { .. } => (false, None),
+        let (lookup_first, existing) = match begin_document(ctx, &key, &reference).await? {
+            DocumentStart::Verified(number) => return Ok(number),
+            DocumentStart::Create { lookup_first, held } => (lookup_first, held),
         };
         let (doc, currency) = self
             .map_order(ctx, store, route, entity, bundle, None)
@@ -810,18 +803,9 @@ impl OrderFlow {
             Some(s) => short_ref("bc-s", &format!("{store}:{id}:{}", s.id)),
             None => short_ref("bc-o", &format!("{store}:{id}")),
         });
-        let start = ctx.begin_write(&key, &reference).await?;
-        let (mut lookup_first, existing) = match start {
-            WriteStart::AlreadyDone { visma_id } => {
-                if verified(ctx, &key).await? {
-                    return Ok(visma_id);
-                }
-                // Created before but not verified: held after a totals mismatch (or its
-                // release failed). Check it again below.
-                (false, Some(visma_id))
-            }
-            WriteStart::LookUpFirst { .. } => (true, None),
-            WriteStart::Proceed { .. } => (false, None),
+        let (mut lookup_first, existing) = match begin_document(ctx, &key, &reference).await? {
+            DocumentStart::Verified(number) => return Ok(number),
+            DocumentStart::Create { lookup_first, held } => (lookup_first, held),
         };
         let (doc, currency) = self
             .map_order(ctx, store, route, entity, bundle, shipment)
@@ -1446,6 +1430,43 @@ fn return_lines(
         });
     }
     out
+}
+
+/// Where a create-once of a sales document starts.
+enum DocumentStart {
+    /// Created and verified before: nothing to do.
+    Verified(String),
+    /// To create, after a lookup by reference if an earlier attempt's outcome is unknown.
+    /// `held`: created before but not verified (held after a totals mismatch, or its release
+    /// or opening failed), to be checked again.
+    Create {
+        lookup_first: bool,
+        held: Option<String>,
+    },
+}
+
+async fn begin_document(
+    ctx: &JobContext,
+    key: &IdentityKey,
+    reference: &ExternalRef,
+) -> Result<DocumentStart, JobError> {
+    Ok(match ctx.begin_write(key, reference).await? {
+        WriteStart::AlreadyDone { visma_id } if verified(ctx, key).await? => {
+            DocumentStart::Verified(visma_id)
+        }
+        WriteStart::AlreadyDone { visma_id } => DocumentStart::Create {
+            lookup_first: false,
+            held: Some(visma_id),
+        },
+        WriteStart::LookUpFirst { .. } => DocumentStart::Create {
+            lookup_first: true,
+            held: None,
+        },
+        WriteStart::Proceed { .. } => DocumentStart::Create {
+            lookup_first: false,
+            held: None,
+        },
+    })
 }
 
 /// The error of a failed create, after its write intent is settled: a permanent refusal
