@@ -11,6 +11,13 @@
 //! - `POST /__admin/orders/generate` with `{count, status_id?, channel_id?}` → creates `count`
 //!   orders (custom product, 2 × 125.00 incl. VAT + 49.00 shipping) without using the quota;
 //!   fires `store/order/created` for each, like `POST /v2/orders`
+//! - `POST /__admin/orders/checkout` with a `POST /v2/orders` body plus an optional
+//!   `coupon_code` → places the order as the storefront checkout would: the coupon (one the
+//!   merchant set up, see `GET /__admin/coupons`) is redeemed and spread over the lines like
+//!   production does, `order_source` is `www`; answers the v2 order (201) and fires the same
+//!   webhooks as `POST /v2/orders`. Not part of BigCommerce's API: its order API cannot
+//!   redeem coupons (NOTES §6.4). Counts against no quota.
+//! - `GET /__admin/coupons` → the coupons set up in the store (code, name, type, amount)
 //! - `POST /__admin/accounts` → a second API account `{auth_token, client_id}` on the same
 //!   store (shares the quota; owns its own hooks and metafields)
 
@@ -38,6 +45,51 @@ pub fn routes() -> Router<AppState> {
             "/__admin/orders/generate",
             axum::routing::post(generate_orders),
         )
+        .route(
+            "/__admin/orders/checkout",
+            axum::routing::post(checkout_order),
+        )
+        .route("/__admin/coupons", get(list_coupons))
+}
+
+async fn checkout_order(State(s): State<AppState>, body: Bytes) -> ApiResult {
+    let mut body = parse_body(Api::V2, &body)?;
+    let code = match body.as_object_mut().and_then(|o| o.remove("coupon_code")) {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(c)) => Some(c),
+        Some(_) => {
+            return Err(
+                ApiError::bad_request(Api::V2, "coupon_code must be a string.")
+                    .field("coupon_code", "expected a string"),
+            );
+        }
+    };
+    let mut store = s.data.lock();
+    let mut events = super::orders::Events::new();
+    let id = super::orders::checkout(
+        &mut store,
+        &body,
+        code.as_deref(),
+        chrono::Utc::now(),
+        &mut events,
+    )?;
+    let v = super::views::order_v2(&store.orders[&id], &s.base_url);
+    drop(store);
+    super::orders::emit_all(&s, events);
+    Ok(json_response(StatusCode::CREATED, v))
+}
+
+async fn list_coupons(State(s): State<AppState>) -> ApiResult {
+    let store = s.data.lock();
+    let list: Vec<serde_json::Value> = store
+        .coupons
+        .iter()
+        .map(|c| {
+            json!({"id": c.id, "name": c.name, "code": c.code, "type": c.kind,
+                   "amount": money2(c.amount), "enabled": c.enabled})
+        })
+        .collect();
+    Ok(json_response(StatusCode::OK, json!(list)))
 }
 
 async fn get_faults(State(s): State<AppState>) -> ApiResult {

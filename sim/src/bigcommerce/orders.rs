@@ -519,6 +519,70 @@ pub fn create(
     now: DateTime<Utc>,
     events: &mut Events,
 ) -> ApiResult<u64> {
+    place(store, body, Placed::Api, now, events)
+}
+
+/// Place an order as the storefront checkout does: a `POST /v2/orders` body, redeeming the
+/// coupon `coupon_code` (the v2 API cannot redeem coupons, NOTES §6.4) and recorded as a
+/// storefront order (`order_source` `www`). A checkout has no manual discount. Used by the
+/// admin checkout endpoint and the demo seed.
+pub fn checkout(
+    store: &mut Store,
+    body: &Value,
+    coupon_code: Option<&str>,
+    now: DateTime<Utc>,
+    events: &mut Events,
+) -> ApiResult<u64> {
+    if body.get("discount_amount").is_some() {
+        return Err(ApiError::bad_request(
+            V2,
+            "A storefront checkout has no manual discount; set discount_amount with PUT /v2/orders/{id} afterwards, as a merchant would.",
+        )
+        .field("discount_amount", "not at checkout"));
+    }
+    let coupon = match coupon_code {
+        None => None,
+        Some(code) => {
+            let c = store
+                .coupons
+                .iter()
+                .find(|c| c.enabled && c.code.eq_ignore_ascii_case(code.trim()))
+                .cloned()
+                .ok_or_else(|| {
+                    ApiError::bad_request(V2, format!("The coupon code {code:?} is not valid."))
+                        .field("coupon_code", "unknown or disabled")
+                })?;
+            if !matches!(c.kind, 1 | 2) {
+                return Err(ApiError::bad_request(
+                    V2,
+                    format!(
+                        "Coupon {} is of type {}; the simulator redeems percentage (1) and per-total (2) coupons only.",
+                        c.code, c.kind
+                    ),
+                )
+                .field("coupon_code", "type not simulated"));
+            }
+            Some(c)
+        }
+    };
+    place(store, body, Placed::Checkout(coupon), now, events)
+}
+
+/// Where an order comes from.
+enum Placed {
+    /// `POST /v2/orders`.
+    Api,
+    /// The storefront checkout, with the coupon it redeems.
+    Checkout(Option<Coupon>),
+}
+
+fn place(
+    store: &mut Store,
+    body: &Value,
+    placed: Placed,
+    now: DateTime<Utc>,
+    events: &mut Events,
+) -> ApiResult<u64> {
     if !body.is_object() {
         return Err(ApiError::bad_request(
             V2,
@@ -596,6 +660,19 @@ pub fn create(
         .iter()
         .find(|c| c.code == currency_code)
         .cloned();
+    let redeemed = match &placed {
+        Placed::Checkout(Some(c)) => Some(c.clone()),
+        _ => None,
+    };
+    if redeemed.is_some() && currency_code != default_currency {
+        return Err(ApiError::bad_request(
+            V2,
+            format!(
+                "Coupons only work in the store's default currency ({default_currency}), not {currency_code}."
+            ),
+        )
+        .field("coupon_code", "default currency only"));
+    }
     let inclusive = store.prices_include_tax;
     let order_id = store.next_id("order", 100);
 
@@ -742,6 +819,7 @@ pub fn create(
                     unit,
                     total: Amount::ZERO,
                     discount: Decimal::ZERO,
+                    applied: Vec::new(),
                     discounted: Amount::ZERO,
                     quantity_shipped: 0,
                     quantity_refunded: 0,
@@ -798,6 +876,7 @@ pub fn create(
                     unit: split(price_ex, price_inc, Decimal::ZERO, rate, inclusive),
                     total: Amount::ZERO,
                     discount: Decimal::ZERO,
+                    applied: Vec::new(),
                     discounted: Amount::ZERO,
                     quantity_shipped: 0,
                     quantity_refunded: 0,
@@ -889,7 +968,11 @@ pub fn create(
         }
         .into(),
         refunded_amount: Decimal::ZERO,
-        order_source: "external".into(),
+        order_source: match placed {
+            Placed::Api => "external",
+            Placed::Checkout(_) => "www",
+        }
+        .into(),
         cart_id: String::new(),
         ip_address: str_field(body, "ip_address").unwrap_or_default().into(),
         customer_locale: str_field(body, "customer_locale").unwrap_or("en").into(),
@@ -902,6 +985,22 @@ pub fn create(
             ApiError::bad_request(V2, "discount_amount exceeds the order subtotal.")
                 .field("discount_amount", "too large"),
         );
+    }
+    if let Some(c) = redeemed {
+        // What the coupon takes off the subtotal, on the store's entry basis.
+        let discount = match c.kind {
+            1 => (base * c.amount / Decimal::ONE_HUNDRED).round_dp(2),
+            _ => c.amount.min(base),
+        };
+        order.coupons.push(OrderCoupon {
+            id: store.next_id("order_coupon", 1),
+            coupon_id: c.id,
+            code: c.code,
+            name: c.name,
+            amount: c.amount,
+            kind: c.kind,
+            discount,
+        });
     }
     order.apply_discounts();
     if places {

@@ -20,7 +20,9 @@ pub(crate) fn save(store: &Store, path: &Path) -> Result<(), StateFileError> {
     state_file::write(path, &encode(store)?)
 }
 
-/// Read a store saved by [`save`].
+/// Read a store saved by [`save`] (by this version or an earlier one).
 pub(crate) fn load(path: &Path) -> Result<Store, StateFileError> {
-    state_file::read(path, SIMULATOR)
+    let mut store: Store = state_file::read(path, SIMULATOR)?;
+    store.fill_missing_applied();
+    Ok(store)
 }

@@ -14,7 +14,10 @@
 //! - 36 orders spread over the last 40 days in every status that matters to the sync: paid
 //!   (Awaiting Fulfillment), partially shipped, shipped, completed, refunded, partially refunded,
 //!   cancelled, pending, awaiting payment, incomplete; EUR orders on channel 2; tax-exclusive
-//!   B2B orders (created while the store was switched to exclusive prices); one with a coupon.
+//!   B2B orders (created while the store was switched to exclusive prices); a manual discount.
+//! - Coupons FJALL10 (10 % off) and HANDEL200 (200 kr off the order), each redeemed by one
+//!   seeded order through the storefront checkout (see `orders::checkout`): FJALL10 on a
+//!   tax-inclusive order, HANDEL200 on a tax-exclusive B2B order, both with shipping.
 //!
 //! Everything comes from a seeded RNG, so two starts with the same `rng_seed` are identical
 //! except for timestamps (relative to the start time).
@@ -627,6 +630,24 @@ pub(crate) fn demo(store: &mut Store, now: DateTime<Utc>, seed: u64) {
         customers::create(store, &body, start, &mut ev).expect("seed customer");
     }
 
+    store.coupons = vec![
+        Coupon {
+            id: 7,
+            name: "10 % off everything".into(),
+            code: "FJALL10".into(),
+            kind: 1,
+            amount: dec("10"),
+            enabled: true,
+        },
+        Coupon {
+            id: 8,
+            name: "200 kr off trade orders".into(),
+            code: "HANDEL200".into(),
+            kind: 2,
+            amount: dec("200"),
+            enabled: true,
+        },
+    ];
     seed_orders(store, now, &mut rng);
 }
 
@@ -705,29 +726,18 @@ fn seed_orders(store: &mut Store, now: DateTime<Utc>, rng: &mut StdRng) {
         if i == 10 {
             body["discount_amount"] = json!(if eur { "5.00" } else { "50.00" });
         }
-        let id = orders::create(store, &body, t, &mut ev).expect("seed order");
-        if i == 17 {
-            // A coupon order: 10 % off, as if redeemed in the storefront.
-            let o = store.orders.get_mut(&id).expect("order");
-            let base: Decimal = o
-                .lines
-                .iter()
-                .map(|l| l.total.entered(o.is_tax_inclusive))
-                .sum();
-            o.coupons.push(OrderCoupon {
-                id: 1,
-                coupon_id: 7,
-                code: "FJALL10".into(),
-                amount: dec("10"),
-                kind: 1,
-                discount: (base * dec("0.10")).round_dp(2),
-            });
-            o.apply_discounts();
-            let total = o.total().inc_tax;
-            if let Some(tx) = store.transactions.values_mut().find(|tx| tx.order_id == id) {
-                tx.amount = total;
-            }
+        // Two orders redeemed a coupon at the storefront checkout: a percentage one in the
+        // tax-inclusive set-up, a fixed amount off a tax-exclusive B2B order.
+        let coupon = match i {
+            17 => Some("FJALL10"),
+            19 => Some("HANDEL200"),
+            _ => None,
+        };
+        let id = match coupon {
+            Some(code) => orders::checkout(store, &body, Some(code), t, &mut ev),
+            None => orders::create(store, &body, t, &mut ev),
         }
+        .expect("seed order");
         t += Duration::hours(3);
         let lines: Vec<(u64, u32)> = store.orders[&id]
             .lines

@@ -269,8 +269,13 @@ pub struct OrderLine {
     pub unit: Amount,
     /// Line total before discounts.
     pub total: Amount,
-    /// Share of the order-level discount, in the store's entry basis.
+    /// Share of the order-level discounts, in the store's entry basis: the sum of `applied`.
     pub discount: Decimal,
+    /// Each order-level discount's share of this line, as `applied_discounts[]` shows them.
+    /// (Absent from state files written before the field existed; see
+    /// [`Store::fill_missing_applied`].)
+    #[serde(default)]
+    pub applied: Vec<AppliedDiscount>,
     /// Line total after the discount (what taxes are computed on).
     pub discounted: Amount,
     pub quantity_shipped: u32,
@@ -294,14 +299,46 @@ pub struct ShippingAddress {
     pub shipping_zone_name: String,
 }
 
+/// One discount's share of one order line (`orderProductAppliedDiscounts`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AppliedDiscount {
+    /// `manual-discount` for the order's manual discount (the spec's example), `coupon` for a
+    /// redeemed coupon (as production shows it).
+    pub id: String,
+    /// `Manual Discount`, or the coupon's name.
+    pub name: String,
+    /// The coupon code; none for a manual discount.
+    pub code: Option<String>,
+    /// Entry basis (the store's `tax_entered_with_prices`).
+    pub amount: Decimal,
+}
+
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct OrderCoupon {
     pub id: u64,
     pub coupon_id: u64,
     pub code: String,
+    /// The coupon's name as the merchant set it up (what `applied_discounts[].name` shows).
+    #[serde(default)]
+    pub name: String,
     pub amount: Decimal,
     pub kind: u8,
     pub discount: Decimal,
+}
+
+/// A coupon the merchant set up (Marketing, `coupon_Full`), redeemable at the storefront
+/// checkout by its code.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Coupon {
+    pub id: u64,
+    pub name: String,
+    pub code: String,
+    /// `orderCoupons_Base.type`: 1 percentage, 2 per total (a fixed amount off the order) are
+    /// simulated; 0 per item, 3 shipping, 4 free shipping are refused at checkout.
+    pub kind: u8,
+    /// Per cent for type 1, money in the store's default currency and entry basis for type 2.
+    pub amount: Decimal,
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -432,28 +469,132 @@ impl Order {
         self.lines.iter().map(|l| l.quantity_shipped).sum()
     }
 
-    /// Spread the order-level discount (manual + coupons) over the lines in proportion to
-    /// their totals and recompute each line's discounted amounts (NOTES §6.4).
+    /// The order-level discounts in the order `applied_discounts` lists them: the manual
+    /// discount, then each coupon.
+    fn discount_sources(&self) -> Vec<AppliedDiscount> {
+        let mut sources = Vec::new();
+        if !self.discount_amount.is_zero() {
+            sources.push(AppliedDiscount {
+                id: "manual-discount".into(),
+                name: "Manual Discount".into(),
+                code: None,
+                amount: self.discount_amount,
+            });
+        }
+        for c in &self.coupons {
+            sources.push(AppliedDiscount {
+                id: "coupon".into(),
+                name: if c.name.is_empty() {
+                    c.code.clone()
+                } else {
+                    c.name.clone()
+                },
+                code: Some(c.code.clone()),
+                amount: c.discount,
+            });
+        }
+        sources
+    }
+
+    /// Spread each order-level discount (manual, coupons) over the lines in proportion to
+    /// their ex-tax totals, `discount × price_ex_tax / subtotal_ex_tax` (NOTES §6.4, the
+    /// spec's `orderProductAppliedDiscounts`; taken per line, so the shares add up to the
+    /// discount), and recompute each line's discounted amounts and taxes.
     pub fn apply_discounts(&mut self) {
         let inclusive = self.is_tax_inclusive;
-        let discount = self.discount_amount + self.coupon_discount();
-        let base: Decimal = self.lines.iter().map(|l| l.total.entered(inclusive)).sum();
-        let mut left = discount.min(base);
-        let n = self.lines.len();
-        for (i, line) in self.lines.iter_mut().enumerate() {
-            let share = if i + 1 == n || base.is_zero() {
-                left
-            } else {
-                (discount.min(base) * line.total.entered(inclusive) / base)
-                    .round_dp(2)
-                    .min(left)
-            };
-            left -= share;
-            line.discount = share;
-            let entered = line.total.entered(inclusive) - share;
+        let weights: Vec<Decimal> = self.lines.iter().map(|l| l.total.ex_tax).collect();
+        // What each line can still give: a line never goes below zero.
+        let mut room: Vec<Decimal> = self
+            .lines
+            .iter()
+            .map(|l| l.total.entered(inclusive))
+            .collect();
+        for line in &mut self.lines {
+            line.applied.clear();
+        }
+        for source in self.discount_sources() {
+            let shares = spread(source.amount, &weights, &mut room);
+            for (line, share) in self.lines.iter_mut().zip(shares) {
+                if !share.is_zero() {
+                    line.applied.push(AppliedDiscount {
+                        amount: share,
+                        ..source.clone()
+                    });
+                }
+            }
+        }
+        for line in &mut self.lines {
+            line.discount = line.applied.iter().map(|a| a.amount).sum();
+            let entered = line.total.entered(inclusive) - line.discount;
             line.discounted = Amount::from_entered(entered, line.tax_rate, inclusive);
         }
     }
+
+    /// Names the discounts of lines saved before `applied` existed, without changing any
+    /// amount: each line's discount is split over the order's discounts in proportion to
+    /// their size.
+    fn fill_missing_applied(&mut self) {
+        let sources = self.discount_sources();
+        let weights: Vec<Decimal> = sources.iter().map(|s| s.amount).collect();
+        for line in &mut self.lines {
+            if line.discount.is_zero() || !line.applied.is_empty() {
+                continue;
+            }
+            let mut room = vec![line.discount; sources.len()];
+            let shares = spread(line.discount, &weights, &mut room);
+            line.applied = sources
+                .iter()
+                .zip(shares)
+                .filter(|(_, share)| !share.is_zero())
+                .map(|(s, share)| AppliedDiscount {
+                    amount: share,
+                    ..s.clone()
+                })
+                .collect();
+            if line.applied.is_empty() {
+                line.applied.push(AppliedDiscount {
+                    id: "manual-discount".into(),
+                    name: "Manual Discount".into(),
+                    code: None,
+                    amount: line.discount,
+                });
+            }
+        }
+    }
+}
+
+/// `amount` shared by `weights`, each share rounded to the cent and the last weighted share
+/// taking what rounding left; no share exceeds its `room` (which is lowered by the shares),
+/// and what a full slot could not take goes to the next ones with room.
+fn spread(amount: Decimal, weights: &[Decimal], room: &mut [Decimal]) -> Vec<Decimal> {
+    let mut left = amount.min(room.iter().copied().sum());
+    let whole = left;
+    let base: Decimal = weights.iter().copied().sum();
+    let last = weights.iter().rposition(|w| !w.is_zero());
+    let mut shares = vec![Decimal::ZERO; weights.len()];
+    for i in 0..weights.len() {
+        let want = if Some(i) == last {
+            left
+        } else if base.is_zero() {
+            Decimal::ZERO
+        } else {
+            (whole * weights[i] / base).round_dp(2)
+        };
+        let share = want.min(left).min(room[i]).max(Decimal::ZERO);
+        shares[i] = share;
+        room[i] -= share;
+        left -= share;
+    }
+    for i in 0..weights.len() {
+        if left.is_zero() {
+            break;
+        }
+        let more = left.min(room[i]);
+        shares[i] += more;
+        room[i] -= more;
+        left -= more;
+    }
+    shares
 }
 
 /// Fixed status ids and names (NOTES §6.2).
@@ -601,6 +742,9 @@ pub struct Store {
     pub transactions: BTreeMap<u64, Transaction>,
     pub metafields: BTreeMap<u64, Metafield>,
     pub hooks: BTreeMap<u64, Hook>,
+    /// Coupons the merchant set up (the demo seed has some; older state files none).
+    #[serde(default)]
+    pub coupons: Vec<Coupon>,
     pub inventory_settings: InventorySettings,
     #[serde(deserialize_with = "crate::common::pairs::static_keys")]
     next_id: HashMap<&'static str, u64>,
@@ -702,6 +846,7 @@ impl Store {
             transactions: BTreeMap::new(),
             metafields: BTreeMap::new(),
             hooks: BTreeMap::new(),
+            coupons: Vec::new(),
             inventory_settings: InventorySettings {
                 update_stock_behavior: "order_placed".into(),
                 edit_order_stock_adjustment: true,
@@ -717,6 +862,13 @@ impl Store {
         let id = *n;
         *n += 1;
         id
+    }
+
+    /// Names the discounts of order lines saved before lines listed them one by one.
+    pub fn fill_missing_applied(&mut self) {
+        for o in self.orders.values_mut() {
+            o.fill_missing_applied();
+        }
     }
 
     pub fn tax_rate(&self, class_id: u64) -> Decimal {

@@ -107,13 +107,11 @@ pub fn order_v2(o: &Order, base_url: &str) -> Value {
 }
 
 pub fn order_line_v2(o: &Order, l: &OrderLine) -> Value {
-    let applied: Vec<Value> = if l.discount.is_zero() {
-        vec![]
-    } else {
-        vec![
-            json!({"id": "total-discount", "amount": money2(l.discount), "name": "Order discount", "code": null, "target": "order"}),
-        ]
-    };
+    let applied: Vec<Value> = l
+        .applied
+        .iter()
+        .map(|a| json!({"id": a.id, "amount": money2(a.amount), "name": a.name, "code": a.code, "target": "order"}))
+        .collect();
     json!({
         "id": l.id,
         "order_id": o.id,
