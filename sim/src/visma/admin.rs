@@ -4,13 +4,16 @@
 //! - `GET /__admin/stats`: request, 429 and fault counters and document counts per company.
 //! - `GET /__admin/documents[?tenant_id=…]`: every document of a company (all companies
 //!   without the parameter), so tests can count duplicates.
+//! - `POST /__admin/salesorders/{type}/{id}/invoice?tenant_id=…[&release=false]`: what an
+//!   accountant does in the ERP when an order is to be billed: the order's invoice is
+//!   prepared (and, unless `release=false`, released); answers `{"invoice": "<number>"}`.
 
 use std::sync::Arc;
 
-use axum::extract::{Query as QueryExtract, State};
+use axum::extract::{Path, Query as QueryExtract, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use bytes::Bytes;
 use serde_json::{Value, json};
@@ -28,6 +31,38 @@ pub fn routes() -> Router<Arc<Sim>> {
         )
         .route("/__admin/stats", get(stats))
         .route("/__admin/documents", get(documents))
+        .route(
+            "/__admin/salesorders/{order_type}/{order_id}/invoice",
+            post(invoice_sales_order),
+        )
+}
+
+async fn invoice_sales_order(
+    State(sim): State<Arc<Sim>>,
+    Path((order_type, order_id)): Path<(String, String)>,
+    QueryExtract(q): QueryExtract<Query>,
+) -> Response {
+    let Some(tenant) = q.get("tenant_id") else {
+        return bad_request("tenant_id is required".into());
+    };
+    let release = match q.get("release").map(String::as_str) {
+        None | Some("true") | Some("1") => true,
+        Some("false") | Some("0") => false,
+        Some(other) => return bad_request(format!("release must be true or false, not {other:?}")),
+    };
+    let now = sim.clock.now();
+    let mut state = sim.state.lock();
+    let Some(c) = state
+        .companies
+        .iter_mut()
+        .find(|c| c.tenant_id.eq_ignore_ascii_case(tenant))
+    else {
+        return bad_request(format!("unknown tenant_id {tenant:?}"));
+    };
+    match super::so_invoice::invoice_order(c, &order_type, &order_id, release, now) {
+        Ok(number) => Json(json!({"invoice": number})).into_response(),
+        Err(e) => (e.status, Json(json!({"error": e.message}))).into_response(),
+    }
 }
 
 fn bad_request(message: String) -> Response {
@@ -119,6 +154,7 @@ fn company_documents(c: &Company) -> Vec<Value> {
             "customer": o.customer,
             "external_reference": o.customer_ref_no,
             "customer_order": o.customer_order,
+            "invoice": o.invoice_nbr,
             "currency": o.currency,
             "amount": wire::num(o.order_total),
             "status": o.status,

@@ -238,6 +238,8 @@ fn apply_line(company: &Company, doc: &mut ArDoc, d: &Dto) -> ErpResult<()> {
                 uom: None,
                 note: None,
                 branch: doc.branch.clone(),
+                so_order_type: None,
+                so_order_nbr: None,
             };
             fill_line(company, doc, d, &mut line, true)?;
             doc.lines.push(line);
@@ -501,6 +503,8 @@ fn line_dto(company: &Company, doc: &ArDoc, l: &ArLine) -> Value {
         "note": l.note,
         "branchNumber": {"number": l.branch,
                          "name": company.branch(&l.branch).map(|b| b.name.clone())},
+        "soOrderType": l.so_order_type,
+        "soOrderNbr": l.so_order_nbr,
     })
 }
 

@@ -55,7 +55,7 @@ pub fn routes() -> Router<Arc<Sim>> {
         )
 }
 
-fn next_number(company: &mut Company, kind: ArKind) -> String {
+pub(super) fn next_number(company: &mut Company, kind: ArKind) -> String {
     loop {
         let counter = match kind {
             ArKind::Invoice => &mut company.series.invoice,

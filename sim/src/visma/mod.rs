@@ -18,6 +18,7 @@ mod persist;
 mod salesorders;
 mod seed;
 mod server;
+mod so_invoice;
 mod state;
 mod wire;
 
@@ -259,6 +260,7 @@ fn router(sim: Arc<Sim>) -> Router {
         .merge(inventory::routes())
         .merge(lookups::routes())
         .merge(salesorders::routes())
+        .merge(so_invoice::routes())
         .layer(axum::middleware::from_fn_with_state(
             sim.clone(),
             gate::gate,

@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 use super::Sim;
 use super::auth::Ctx;
 use super::error::{ErpError, ErpResult};
-use super::state::{Company, SalesOrder, SoLine, TaxDetail};
+use super::state::{Company, SalesOrder, SoAddress, SoContact, SoLine, SoParty, TaxDetail};
 use super::wire::{self, Query, num, round2};
 
 const ORDER_TYPES: [&str; 3] = ["SO", "CR", "QT"];
@@ -127,6 +127,9 @@ fn dto(c: &Company, o: &SalesOrder) -> Value {
         "branchId": o.branch,
         "freight": {"cost": num(o.freight_cost), "taxCategoryId": o.freight_tax_category},
         "paymentSettings": {"paymentMethodId": o.payment_method, "paymentReference": o.payment_reference},
+        "billing": o.billing.as_ref().map(party_dto),
+        "shipping": o.shipping.as_ref().map(party_dto),
+        "financialInformation": {"invoiceId": o.invoice_nbr},
         "orderLines": lines,
         "taxes": o.tax.iter().map(|t| json!({
             "taxId": t.vat_id, "taxRate": num(t.rate), "taxableAmount": num(t.taxable), "taxAmount": num(t.vat),
@@ -140,6 +143,116 @@ fn dto(c: &Company, o: &SalesOrder) -> Value {
         "lastModified": wire::fmt_dt(&o.modified),
     }))
 }
+
+/// `billing`/`shipping` as read (`SalesOrderBillingDto`: `AddressDto` with the country as a
+/// code/name pair, `ContactDto`); an address given on the order overrides the customer's.
+fn party_dto(p: &SoParty) -> Value {
+    json!({
+        "address": p.address.as_ref().map(|a| json!({
+            "line1": a.line1, "line2": a.line2, "line3": a.line3,
+            "postalCode": a.postal_code, "city": a.city,
+            "country": {"id": a.country},
+            "county": a.state.as_ref().map(|s| json!({"id": s})),
+            "overridesDefault": true,
+        })),
+        "contact": p.contact.as_ref().map(|c| json!({
+            "name": c.name, "attention": c.attention, "email": c.email, "phone1": c.phone1,
+            "overridesDefault": true,
+        })),
+    })
+}
+
+/// Reads `billing` or `shipping` of a new order. As in the service, a given address must
+/// be complete (no customer defaults fill the gaps): `countryId` is required, and an empty
+/// object is refused rather than silently ignored.
+fn read_party(body: &Value, field: &str) -> ErpResult<Option<SoParty>> {
+    let Some(p) = obj(body, field)? else {
+        return Ok(None);
+    };
+    for key in p.keys() {
+        let known = ["address", "contact"].contains(&key.as_str())
+            || (field == "shipping" && SHIPPING_ONLY.contains(&key.as_str()));
+        if !known {
+            return Err(bad(format!("'{field}.{key}' is not a known field.")));
+        }
+    }
+    let body = Value::Object(p.clone());
+    let address = match obj(&body, "address")? {
+        None => None,
+        Some(a) => {
+            let path = format!("{field}.address.");
+            let country = string(a, "countryId", &path)?.ok_or_else(|| {
+                bad(format!(
+                    "'{path}countryId' is required when an address is given."
+                ))
+            })?;
+            if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
+                return Err(bad(format!(
+                    "Country '{country}' cannot be found in the system ('{path}countryId' takes an ISO 3166 two-letter code)."
+                )));
+            }
+            let line = |name: &str, max: usize| -> ErpResult<Option<String>> {
+                let v = string(a, name, &path)?;
+                max_len(&v, &format!("{path}{name}"), max)?;
+                Ok(v)
+            };
+            Some(SoAddress {
+                line1: line("line1", 50)?,
+                line2: line("line2", 50)?,
+                line3: line("line3", 50)?,
+                postal_code: line("postalCode", 20)?,
+                city: line("city", 50)?,
+                country,
+                state: line("stateId", 50)?,
+            })
+        }
+    };
+    let contact = match obj(&body, "contact")? {
+        None => None,
+        Some(c) => {
+            let path = format!("{field}.contact.");
+            let text = |name: &str, max: usize| -> ErpResult<Option<String>> {
+                let v = string(c, name, &path)?;
+                max_len(&v, &format!("{path}{name}"), max)?;
+                Ok(v)
+            };
+            let email = text("email", 255)?;
+            if let Some(e) = &email
+                && !e.contains('@')
+            {
+                return Err(bad(format!(
+                    "'{path}email' is not a valid e-mail address: '{e}'."
+                )));
+            }
+            Some(SoContact {
+                name: text("name", 255)?,
+                attention: text("attention", 255)?,
+                email,
+                phone1: text("phone1", 50)?,
+            })
+        }
+    };
+    if address.is_none() && contact.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(SoParty { address, contact }))
+}
+
+/// `shipping` fields beside address and contact that the simulator accepts and ignores.
+const SHIPPING_ONLY: [&str; 12] = [
+    "fobPointId",
+    "insurance",
+    "intrastatTransactionTypeId",
+    "preferredWarehouseId",
+    "priority",
+    "residentialDelivery",
+    "rule",
+    "saturdayDelivery",
+    "scheduledDate",
+    "shipSeparately",
+    "shipViaId",
+    "termsId",
+];
 
 fn obj<'a>(v: &'a Value, field: &str) -> ErpResult<Option<&'a Map<String, Value>>> {
     match v.get(field) {
@@ -218,7 +331,7 @@ fn tax_category(
     chosen.ok_or_else(|| bad("No tax category applies: set 'taxCategoryId'."))
 }
 
-fn rate_of(c: &Company, category: &str) -> Decimal {
+pub(super) fn rate_of(c: &Company, category: &str) -> Decimal {
     c.vat_category(category)
         .and_then(|cat| c.vat(&cat.vat_id))
         .map(|v| v.rate)
@@ -271,7 +384,12 @@ fn compute_totals(c: &Company, o: &mut SalesOrder) {
 }
 
 /// Books (or unbooks, with `sign = -1`) the stock of an order's issue lines.
-fn book(c: &mut Company, o: &SalesOrder, sign: Decimal, now: chrono::DateTime<chrono::Utc>) {
+pub(super) fn book(
+    c: &mut Company,
+    o: &SalesOrder,
+    sign: Decimal,
+    now: chrono::DateTime<chrono::Utc>,
+) {
     if o.order_type == "QT" {
         return;
     }
@@ -480,6 +598,8 @@ fn read_new_order(
     }
     let description = string(root, "description", "")?;
     let note = string(root, "note", "")?;
+    let billing = read_party(body, "billing")?;
+    let shipping = read_party(body, "shipping")?;
     let mut order = SalesOrder {
         order_type,
         order_id: string(root, "orderId", "")?.unwrap_or_default(),
@@ -505,6 +625,9 @@ fn read_new_order(
         created: now,
         modified: now,
         version: 1,
+        billing,
+        shipping,
+        invoice_nbr: None,
     };
     compute_totals(c, &mut order);
     Ok(order)
@@ -781,6 +904,11 @@ async fn delete(
         let c = &mut state.companies[ctx.company];
         let o = find(c, &t, &id)?.clone();
         require_if_match(&headers, &etag(&o))?;
+        if let Some(invoice) = &o.invoice_nbr {
+            return Err(bad(format!(
+                "Order {t} {id} has been invoiced (invoice {invoice}) and cannot be deleted."
+            )));
+        }
         if o.status == "Open" {
             book(c, &o, Decimal::NEGATIVE_ONE, now);
         }
@@ -803,6 +931,11 @@ async fn cancel(
         wire::check_if_match(&headers, &etag(&o))?;
         if o.status == "Cancelled" {
             return Err(bad(format!("Order {t} {id} is already cancelled.")));
+        }
+        if let Some(invoice) = &o.invoice_nbr {
+            return Err(bad(format!(
+                "Order {t} {id} has been invoiced (invoice {invoice}) and cannot be cancelled; credit the invoice instead."
+            )));
         }
         if o.status == "Open" {
             book(c, &o, Decimal::NEGATIVE_ONE, now);

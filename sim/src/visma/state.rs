@@ -232,6 +232,11 @@ pub struct ArLine {
     pub uom: Option<String>,
     pub note: Option<String>,
     pub branch: String,
+    /// The sales order a line was invoiced from (`soOrderType`/`soOrderNbr` on reads).
+    #[serde(default)]
+    pub so_order_type: Option<String>,
+    #[serde(default)]
+    pub so_order_nbr: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -361,6 +366,43 @@ pub struct SalesOrder {
     pub created: DateTime<Utc>,
     pub modified: DateTime<Utc>,
     pub version: u64,
+    /// The order's own billing and shipping address/contact (v3 `billing`, `shipping`);
+    /// none: the customer's defaults apply.
+    #[serde(default)]
+    pub billing: Option<SoParty>,
+    #[serde(default)]
+    pub shipping: Option<SoParty>,
+    /// The invoice Visma made from the order (v3 `financialInformation.invoiceId`).
+    #[serde(default)]
+    pub invoice_nbr: Option<String>,
+}
+
+/// An address of a sales order (v3 `NewSalesOrderAddressDto`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SoAddress {
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub line3: Option<String>,
+    pub postal_code: Option<String>,
+    pub city: Option<String>,
+    pub country: String,
+    pub state: Option<String>,
+}
+
+/// A contact of a sales order (v3 `NewSalesOrderContactDto`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SoContact {
+    pub name: Option<String>,
+    pub attention: Option<String>,
+    pub email: Option<String>,
+    pub phone1: Option<String>,
+}
+
+/// `billing` or `shipping` of a sales order: address and contact, each optional.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SoParty {
+    pub address: Option<SoAddress>,
+    pub contact: Option<SoContact>,
 }
 
 #[derive(

@@ -153,6 +153,9 @@ pub struct InvoiceLine {
     pub vat_code: Option<IdDescription>,
     pub uom: Option<String>,
     pub note: Option<String>,
+    /// The sales order the line was invoiced from (invoices Visma made from an order).
+    pub so_order_type: Option<String>,
+    pub so_order_nbr: Option<String>,
 }
 
 /// `ArAdjustDto`: one application of a payment or credit note to a document.
@@ -240,6 +243,14 @@ pub struct Invoice {
 }
 
 impl Invoice {
+    /// The sales order (`type`, `number`) this invoice was made from, when Visma made it from
+    /// one: its lines carry the order.
+    pub fn sales_order(&self) -> Option<(&str, &str)> {
+        self.invoice_lines
+            .iter()
+            .find_map(|l| Some((l.so_order_type.as_deref()?, l.so_order_nbr.as_deref()?)))
+    }
+
     /// Paid in full: released and nothing left to pay.
     pub fn is_paid(&self) -> bool {
         self.status == Some(DocumentStatus::Closed)

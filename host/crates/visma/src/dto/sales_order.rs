@@ -120,7 +120,93 @@ pub struct NewSalesOrder {
     pub freight: Option<Freight>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_settings: Option<PaymentSettings>,
+    /// The order's own billing address/contact (else the customer's apply).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing: Option<NewOrderParty>,
+    /// The delivery address/contact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipping: Option<NewOrderParty>,
     pub order_lines: Vec<NewOrderLine>,
+}
+
+/// `NewSalesOrderBillingDto` / `NewSalesOrderShippingDto` (address and contact only).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct NewOrderParty {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<NewOrderAddress>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<OrderContact>,
+}
+
+/// `NewSalesOrderAddressDto`: a complete address (the service fills no gaps from the
+/// customer); `countryId` is required.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct NewOrderAddress {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line1: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line3: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    pub country_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_id: Option<String>,
+}
+
+/// `NewSalesOrderContactDto` (and the read `ContactDto`'s fields we use).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct OrderContact {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attention: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone1: Option<String>,
+}
+
+/// `SalesOrderBillingDto` / `SalesOrderShippingDto` as read (address and contact).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct OrderParty {
+    pub address: Option<OrderAddress>,
+    pub contact: Option<OrderContact>,
+}
+
+/// `AddressDto` as read: the country is a code/name pair.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct OrderAddress {
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub line3: Option<String>,
+    pub postal_code: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<CodeName>,
+    pub county: Option<CodeName>,
+}
+
+/// `CdNamePairDto`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct CodeName {
+    pub id: Option<String>,
+    pub name: Option<String>,
+}
+
+/// `SalesOrderFinancialInfoDto`: `invoiceId` is the invoice Visma issued for the order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct OrderFinancialInfo {
+    pub invoice_id: Option<String>,
 }
 
 /// An order line as read.
@@ -164,6 +250,9 @@ pub struct SalesOrder {
     pub branch_id: Option<String>,
     pub freight: Option<Freight>,
     pub payment_settings: Option<PaymentSettings>,
+    pub billing: Option<OrderParty>,
+    pub shipping: Option<OrderParty>,
+    pub financial_information: Option<OrderFinancialInfo>,
     #[serde(alias = "lines")]
     pub order_lines: Vec<OrderLine>,
     pub taxes: Vec<OrderTax>,
@@ -229,4 +318,14 @@ pub struct OrderCustomerPatch {
     pub order: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ref_no: Option<String>,
+}
+
+impl SalesOrder {
+    /// The invoice Visma issued for the order, once it has invoiced it.
+    pub fn invoice_id(&self) -> Option<&str> {
+        self.financial_information
+            .as_ref()
+            .and_then(|f| f.invoice_id.as_deref())
+            .filter(|s| !s.trim().is_empty())
+    }
 }

@@ -8,6 +8,7 @@ mod sales_order;
 
 use super::canonical::{self, OrderBundle};
 use super::convert;
+use super::customers::{CustomerKey, find_or_create};
 use super::routing::{DocumentType, EntitySettings, InvoiceTiming, Route};
 use super::{
     FlowDeps, KIND_WRITE_BACK, audit, bc_err, call_plugin, canonical_err, store_of, visma_err,
@@ -349,13 +350,20 @@ impl OrderFlow {
         };
         let cancelled = matches!(status, STATUS_CANCELLED | STATUS_DECLINED);
 
-        if entity.posting.document_type == DocumentType::SalesOrder && invoice_no.is_none() {
-            return self
-                .sales_order_state(ctx, &store, &route, &entity, &bundle, did)
-                .await;
+        let sales_orders = entity.posting.document_type == DocumentType::SalesOrder;
+        if sales_orders && invoice_no.is_none() {
+            match self
+                .sales_order_state(ctx, &store, &route, &entity, &bundle, &mut did)
+                .await?
+            {
+                sales_order::SalesOrderState::Done(outcome) => return Ok(outcome),
+                sales_order::SalesOrderState::Invoiced(no) => invoice_no = Some(no),
+            }
         }
 
         match entity.posting.invoice_timing {
+            // Under the SalesOrders rule Visma makes the invoice from the sales order.
+            _ if sales_orders => {}
             InvoiceTiming::PerShipment => {
                 if eligible(status, &entity) {
                     for s in &bundle.shipments {
@@ -478,7 +486,14 @@ impl OrderFlow {
         bundle: &OrderBundle,
         shipment: Option<&ledgerlink_bigcommerce::models::Shipment>,
     ) -> Result<(wit::SalesDocument, String), JobError> {
-        let mut order = canonical::order(bundle, None).map_err(canonical_err)?;
+        // The run saved the bundle as its snapshot just after fetching it: convert that JSON
+        // rather than serialising the bundle a second time.
+        let mut order = ctx
+            .with_saved_snapshot(|snap| match snap {
+                Some(snap) => canonical::order_from_snapshot(snap, bundle, None),
+                None => canonical::order(bundle, None),
+            })
+            .map_err(canonical_err)?;
         let currency = order.currency.clone();
         let wctx = self
             .deps
@@ -517,42 +532,17 @@ impl OrderFlow {
         {
             return Ok(guest.clone());
         }
-        let bc_key = if bc_customer == 0 {
-            format!("guest:{}", order.customer.email.to_ascii_lowercase())
-        } else {
-            format!("{store}:{bc_customer}")
-        };
-        let key = IdentityKey::new(entity.id.clone(), ID_CUSTOMER, &bc_key);
-        // External references are capped at 40 characters; a hash keeps long e-mails unique.
-        let reference = ExternalRef::new(short_ref("bc-c", &bc_key));
-        let start = ctx.begin_write(&key, &reference).await?;
-        if let WriteStart::AlreadyDone { visma_id } = start {
-            return Ok(visma_id);
-        }
-        let plugin = self.deps.plugin(ctx, &route.entity)?;
-        let tables = self.deps.tables(entity);
-        let (c, o) = (wctx.clone(), order.clone());
-        let mapped = call_plugin(ctx, &plugin, move |p| p.map_customer(&c, &tables, &o)).await?;
-        let body = convert::customer(&mapped);
-        let started = Instant::now();
-        let created = self
-            .deps
-            .visma
-            .create_customer_once(&entity.id, &reference, &body)
-            .await
-            .map_err(visma_err);
-        audit(
-            ctx,
-            "visma",
-            "POST",
-            "v1/customer",
-            Some(&body),
-            &created.as_ref().map(|c| &c.doc).map_err(Clone::clone),
-            started,
-        );
-        let created = created?;
-        ctx.complete_write(&key, &created.doc.number).await?;
-        Ok(created.doc.number)
+        let key = CustomerKey::new(&entity.id, store, bc_customer, &order.customer.email);
+        let (number, _) = find_or_create(&self.deps, ctx, &entity.id, &key, || async move {
+            let plugin = self.deps.plugin(ctx, &route.entity)?;
+            let tables = self.deps.tables(entity);
+            let (c, o) = (wctx.clone(), order.clone());
+            let mapped =
+                call_plugin(ctx, &plugin, move |p| p.map_customer(&c, &tables, &o)).await?;
+            Ok(convert::customer(&mapped))
+        })
+        .await?;
+        Ok(number)
     }
 
     async fn post_invoice(
@@ -705,7 +695,7 @@ impl OrderFlow {
             audited_release(
                 ctx,
                 &format!("v1/customerinvoice/{number}/action/release"),
-                visma.release_invoice(&entity.id, &VismaDocumentNo::new(number.clone())),
+                visma.release_invoice_unread(&entity.id, &VismaDocumentNo::new(number.clone())),
             )
             .await?;
         }
@@ -730,19 +720,13 @@ impl OrderFlow {
         {
             return Ok(g.clone());
         }
-        let bc_key = if o.customer_id.0 == 0 {
-            format!(
-                "guest:{}",
-                o.billing_address
-                    .as_ref()
-                    .map(|b| b.email.to_ascii_lowercase())
-                    .unwrap_or_default()
-            )
-        } else {
-            format!("{store}:{}", o.customer_id.0)
-        };
-        let key = IdentityKey::new(entity.id.clone(), ID_CUSTOMER, &bc_key);
-        if let Some(n) = ctx.identity(&key).await? {
+        let email = o
+            .billing_address
+            .as_ref()
+            .map(|b| b.email.as_str())
+            .unwrap_or_default();
+        let key = CustomerKey::new(&entity.id, store, o.customer_id.0, email);
+        if let Some(n) = ctx.identity(&key.key).await? {
             return Ok(n);
         }
         let inv = self
