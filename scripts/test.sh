@@ -3,4 +3,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/wasm-plugins.sh
+
+# A throwaway PostgreSQL server for the store's PostgreSQL tests, stopped when this script
+# exits. The tests read LEDGERLINK_TEST_PG_URL; LEDGERLINK_REQUIRE_PG=1 makes them fail
+# (instead of skipping) when it is missing. An already exported URL is used as it is.
+if [[ -z "${LEDGERLINK_TEST_PG_URL:-}" ]]; then
+    # shellcheck source=scripts/pg-test-server.sh
+    source scripts/pg-test-server.sh
+    pg_test_server_start
+    trap pg_test_server_stop EXIT
+fi
+export LEDGERLINK_REQUIRE_PG=1
+
 cargo test --workspace "$@"

@@ -2,10 +2,11 @@
 //! intents, echo markers, the append-only audit log and the operator functions (error list,
 //! replay, skip, audit search) that the CLI and the admin API share.
 //!
-//! Everything goes through [`Store`]. SQLite specifics (connection options, pragmas, the
-//! migrations folder) live in `db.rs`; the SQL elsewhere sticks to what SQLite and PostgreSQL
-//! both accept (`ON CONFLICT`, `RETURNING`, integer microsecond timestamps), so a PostgreSQL
-//! backend needs its own `db.rs`, placeholders and migrations but no new semantics.
+//! Everything goes through [`Store`], on SQLite (a file, the embedded default) or PostgreSQL
+//! (a `postgres://` URL, for several hosts on one database). The SQL is written once
+//! (`sql/`) in what both accept (`$1` placeholders, `ON CONFLICT`, `RETURNING`, integer
+//! microsecond timestamps) and compiled once per backend; `sqlite.rs` and `postgres.rs` hold
+//! the connection set-up, the migrations folder and the few dialect differences.
 
 mod admin;
 mod audit;
@@ -15,7 +16,10 @@ mod error;
 mod identity;
 mod inbox;
 mod jobs;
+mod postgres;
 pub mod redact;
+mod sqlite;
+pub mod testing;
 mod time;
 mod types;
 
@@ -24,7 +28,7 @@ pub use audit::{
     AttemptRecord, AuditAction, AuditAttempt, AuditExchange, AuditTrail, NewExchange, PluginInfo,
     REF_BC_ORDER, REF_VISMA_DOCUMENT,
 };
-pub use db::{Durability, Store, StoreOptions};
+pub use db::{Durability, Store, StoreOptions, is_postgres_url};
 pub use echo::EchoMarker;
 pub use error::StoreError;
 pub use identity::{IdentityKey, WriteStart};

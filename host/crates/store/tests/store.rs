@@ -1,4 +1,6 @@
-//! Store behaviour on a real SQLite file.
+//! Store behaviour, each test run on both backends: a real SQLite file and a fresh
+//! PostgreSQL database (`LEDGERLINK_TEST_PG_URL`, see `ledgerlink_store::testing`). Test names
+//! are `<behaviour>::sqlite` and `<behaviour>::postgres`.
 
 use chrono::{Duration as ChronoDuration, Utc};
 use ledgerlink_core::{
@@ -11,12 +13,47 @@ use ledgerlink_store::{
 use serde_json::json;
 use std::time::Duration;
 
-async fn open() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("nested/dir/ledgerlink.db"))
-        .await
-        .unwrap();
-    (dir, store)
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A store on `backend`, and what keeps its file alive (SQLite); `None` when PostgreSQL is
+/// not available and not required (a skip line is printed).
+async fn open(backend: Backend, test: &str) -> Option<(Option<tempfile::TempDir>, Store)> {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(dir.path().join("nested/dir/ledgerlink.db"))
+                .await
+                .unwrap();
+            Some((Some(dir), store))
+        }
+        Backend::Postgres => {
+            let url = ledgerlink_store::testing::pg_test_database(test).await?;
+            let store = Store::open(&url).await.unwrap();
+            assert_eq!(store.backend_name(), "postgres");
+            Some((None, store))
+        }
+    }
+}
+
+/// `name::sqlite` and `name::postgres`, each running `async fn name(backend)`.
+macro_rules! on_both_backends {
+    ($(#[$attr:meta])* $name:ident) => {
+        mod $name {
+            use super::*;
+            $(#[$attr])*
+            async fn sqlite() {
+                super::$name(Backend::Sqlite).await
+            }
+            $(#[$attr])*
+            async fn postgres() {
+                super::$name(Backend::Postgres).await
+            }
+        }
+    };
 }
 
 fn event(key: &str, subject: &str) -> InboundEvent {
@@ -66,9 +103,16 @@ fn permanent(code: &str) -> ErrorRecord {
 
 const LEASE: Duration = Duration::from_secs(30);
 
-#[tokio::test]
-async fn inbox_dedupes_and_creates_one_job_per_event() {
-    let (dir, store) = open().await;
+on_both_backends!(
+    #[tokio::test]
+    inbox_dedupes_and_creates_one_job_per_event
+);
+
+async fn inbox_dedupes_and_creates_one_job_per_event(backend: Backend) {
+    let Some((dir, store)) = open(backend, "inbox_dedupes_and_creates_one_job_per_event").await
+    else {
+        return;
+    };
     let sink: &dyn EventSink = &store;
     assert_eq!(
         sink.store(event("h1", "order:1")).await.unwrap(),
@@ -129,9 +173,20 @@ async fn inbox_dedupes_and_creates_one_job_per_event() {
     drop(dir);
 }
 
-#[tokio::test]
-async fn lease_keeps_subject_order_and_failed_jobs_block_their_subject() {
-    let (_dir, store) = open().await;
+on_both_backends!(
+    #[tokio::test]
+    lease_keeps_subject_order_and_failed_jobs_block_their_subject
+);
+
+async fn lease_keeps_subject_order_and_failed_jobs_block_their_subject(backend: Backend) {
+    let Some((_dir, store)) = open(
+        backend,
+        "lease_keeps_subject_order_and_failed_jobs_block_their_subject",
+    )
+    .await
+    else {
+        return;
+    };
     let a1 = store
         .enqueue(&NewJob::new("k", "order:A", json!(1)))
         .await
@@ -218,9 +273,20 @@ async fn lease_keeps_subject_order_and_failed_jobs_block_their_subject() {
     assert_eq!(store.lease("w", 10, LEASE).await.unwrap()[0].id, a3);
 }
 
-#[tokio::test]
-async fn retry_waits_for_next_run_at_and_expired_leases_are_taken_again() {
-    let (_dir, store) = open().await;
+on_both_backends!(
+    #[tokio::test]
+    retry_waits_for_next_run_at_and_expired_leases_are_taken_again
+);
+
+async fn retry_waits_for_next_run_at_and_expired_leases_are_taken_again(backend: Backend) {
+    let Some((_dir, store)) = open(
+        backend,
+        "retry_waits_for_next_run_at_and_expired_leases_are_taken_again",
+    )
+    .await
+    else {
+        return;
+    };
     let id = store
         .enqueue(&NewJob::new("k", "order:1", json!({})))
         .await
@@ -280,9 +346,20 @@ async fn retry_waits_for_next_run_at_and_expired_leases_are_taken_again() {
     assert_eq!(store.unprocessed_event_count().await.unwrap(), 0);
 }
 
-#[tokio::test]
-async fn release_returns_jobs_uncounted_and_follow_ups_only_on_success() {
-    let (_dir, store) = open().await;
+on_both_backends!(
+    #[tokio::test]
+    release_returns_jobs_uncounted_and_follow_ups_only_on_success
+);
+
+async fn release_returns_jobs_uncounted_and_follow_ups_only_on_success(backend: Backend) {
+    let Some((_dir, store)) = open(
+        backend,
+        "release_returns_jobs_uncounted_and_follow_ups_only_on_success",
+    )
+    .await
+    else {
+        return;
+    };
     let id = store
         .enqueue(&NewJob::new("k", "order:1", json!({})))
         .await
@@ -335,9 +412,15 @@ async fn release_returns_jobs_uncounted_and_follow_ups_only_on_success() {
     );
 }
 
-#[tokio::test]
-async fn errors_list_replay_and_skip_by_filter() {
-    let (_dir, store) = open().await;
+on_both_backends!(
+    #[tokio::test]
+    errors_list_replay_and_skip_by_filter
+);
+
+async fn errors_list_replay_and_skip_by_filter(backend: Backend) {
+    let Some((_dir, store)) = open(backend, "errors_list_replay_and_skip_by_filter").await else {
+        return;
+    };
     let mut ids = Vec::new();
     for (i, code) in ["mapping_error", "visma_validation", "mapping_error"]
         .iter()
@@ -448,9 +531,15 @@ async fn errors_list_replay_and_skip_by_filter() {
     ));
 }
 
-#[tokio::test]
-async fn identity_map_is_unique_on_both_sides() {
-    let (_dir, store) = open().await;
+on_both_backends!(
+    #[tokio::test]
+    identity_map_is_unique_on_both_sides
+);
+
+async fn identity_map_is_unique_on_both_sides(backend: Backend) {
+    let Some((_dir, store)) = open(backend, "identity_map_is_unique_on_both_sides").await else {
+        return;
+    };
     let e1 = LegalEntityId::new("se-ab");
     let k1 = IdentityKey::new(e1.clone(), "invoice", 100);
     store.put_identity(&k1, "INV-1", None).await.unwrap();
@@ -493,9 +582,15 @@ async fn identity_map_is_unique_on_both_sides() {
     );
 }
 
-#[tokio::test]
-async fn write_intents_signal_unknown_outcomes() {
-    let (_dir, store) = open().await;
+on_both_backends!(
+    #[tokio::test]
+    write_intents_signal_unknown_outcomes
+);
+
+async fn write_intents_signal_unknown_outcomes(backend: Backend) {
+    let Some((_dir, store)) = open(backend, "write_intents_signal_unknown_outcomes").await else {
+        return;
+    };
     let key = IdentityKey::new(LegalEntityId::new("se-ab"), "invoice", 7);
     let r = ExternalRef::new("BC-abc-7");
     assert!(matches!(
@@ -532,9 +627,20 @@ async fn write_intents_signal_unknown_outcomes() {
     ));
 }
 
-#[tokio::test]
-async fn echo_markers_match_target_resource_hash_and_window() {
-    let (_dir, store) = open().await;
+on_both_backends!(
+    #[tokio::test]
+    echo_markers_match_target_resource_hash_and_window
+);
+
+async fn echo_markers_match_target_resource_hash_and_window(backend: Backend) {
+    let Some((_dir, store)) = open(
+        backend,
+        "echo_markers_match_target_resource_hash_and_window",
+    )
+    .await
+    else {
+        return;
+    };
     store
         .record_echo("bigcommerce:abc", "order:5", "h1")
         .await
@@ -588,9 +694,16 @@ async fn echo_markers_match_target_resource_hash_and_window() {
     );
 }
 
-#[tokio::test]
-async fn audit_is_searchable_redacted_and_append_only() {
-    let (_dir, store) = open().await;
+on_both_backends!(
+    #[tokio::test]
+    audit_is_searchable_redacted_and_append_only
+);
+
+async fn audit_is_searchable_redacted_and_append_only(backend: Backend) {
+    let Some((_dir, store)) = open(backend, "audit_is_searchable_redacted_and_append_only").await
+    else {
+        return;
+    };
     let id = store
         .enqueue(&NewJob::new("order.sync", "order:123", json!({})))
         .await
@@ -651,10 +764,7 @@ async fn audit_is_searchable_redacted_and_append_only() {
         .unwrap();
 
     // Nothing, not even a direct SQL statement, may change or remove audit rows.
-    let conn = sqlx::SqlitePool::connect(&format!("sqlite://{}", store.path().display()))
-        .await
-        .unwrap();
-    for sql in [
+    let mut statements = vec![
         "UPDATE audit_attempts SET outcome = 'failed'",
         "DELETE FROM audit_attempts",
         "UPDATE audit_exchanges SET request_body = 'x'",
@@ -662,9 +772,35 @@ async fn audit_is_searchable_redacted_and_append_only() {
         "DELETE FROM audit_refs",
         "UPDATE job_actions SET reason = 'x'",
         "DELETE FROM job_actions",
-    ] {
-        let err = sqlx::query(sql).execute(&conn).await.expect_err(sql);
-        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    ];
+    let location = store.path().to_str().unwrap().to_owned();
+    let errors: Vec<(&str, String)> = match backend {
+        Backend::Sqlite => {
+            let conn = sqlx::SqlitePool::connect(&format!("sqlite://{location}"))
+                .await
+                .unwrap();
+            let mut errors = Vec::new();
+            for sql in &statements {
+                let err = sqlx::query(sql).execute(&conn).await.expect_err(sql);
+                errors.push((*sql, err.to_string()));
+            }
+            errors
+        }
+        Backend::Postgres => {
+            // TRUNCATE skips row triggers; the schema refuses it separately.
+            statements.extend(["TRUNCATE audit_refs", "TRUNCATE job_actions CASCADE"]);
+            let conn = sqlx::PgPool::connect(&location).await.unwrap();
+            let mut errors = Vec::new();
+            for sql in &statements {
+                let err = sqlx::query(sql).execute(&conn).await.expect_err(sql);
+                errors.push((*sql, err.to_string()));
+            }
+            errors
+        }
+    };
+    assert_eq!(errors.len(), statements.len());
+    for (sql, err) in errors {
+        assert!(err.contains("append-only"), "{sql}: {err}");
     }
     assert_eq!(
         store.audit_search("123").await.unwrap().attempts[0].outcome,
@@ -672,9 +808,20 @@ async fn audit_is_searchable_redacted_and_append_only() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_events_share_commits_and_stay_deduplicated() {
-    let (_dir, store) = open().await;
+on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    concurrent_events_share_commits_and_stay_deduplicated
+);
+
+async fn concurrent_events_share_commits_and_stay_deduplicated(backend: Backend) {
+    let Some((_dir, store)) = open(
+        backend,
+        "concurrent_events_share_commits_and_stay_deduplicated",
+    )
+    .await
+    else {
+        return;
+    };
     // 100 distinct events, each delivered twice, all at once (webhook retries racing).
     let mut calls = Vec::new();
     for i in 0..200u32 {

@@ -1,0 +1,264 @@
+//! The identity map and write intents' SQL (see `crate::identity`).
+
+use super::Backend;
+use super::dialect::Db;
+use crate::error::StoreError;
+use crate::identity::{IdentityKey, WriteStart};
+use crate::time::{from_us, now_us};
+use crate::types::JobId;
+use chrono::{DateTime, Utc};
+use ledgerlink_core::{ExternalRef, LegalEntityId};
+use sqlx::Row;
+
+impl Backend {
+    pub async fn identity(&self, key: &IdentityKey) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT visma_id FROM identity_map WHERE legal_entity = $1 AND kind = $2 AND bc_id = $3",
+        )
+        .bind(key.legal_entity.as_str())
+        .bind(&key.kind)
+        .bind(&key.bc_id)
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.map(|r| r.try_get("visma_id")).transpose()?)
+    }
+
+    pub async fn identities_of_kind(
+        &self,
+        kind: &str,
+    ) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT bc_id, visma_id, created_at FROM identity_map WHERE kind = $1 ORDER BY created_at",
+        )
+        .bind(kind)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("bc_id")?,
+                    r.try_get("visma_id")?,
+                    from_us(r.try_get("created_at")?),
+                ))
+            })
+            .collect()
+    }
+
+    pub async fn identity_by_visma(
+        &self,
+        legal_entity: &LegalEntityId,
+        kind: &str,
+        visma_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT bc_id FROM identity_map WHERE legal_entity = $1 AND kind = $2 AND visma_id = $3",
+        )
+        .bind(legal_entity.as_str())
+        .bind(kind)
+        .bind(visma_id)
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.map(|r| r.try_get("bc_id")).transpose()?)
+    }
+
+    pub async fn put_identity(
+        &self,
+        key: &IdentityKey,
+        visma_id: &str,
+        job: Option<JobId>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        put_identity_tx(&mut tx, key, visma_id, job).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn begin_write(
+        &self,
+        key: &IdentityKey,
+        external_ref: &ExternalRef,
+        job: Option<JobId>,
+    ) -> Result<WriteStart, StoreError> {
+        // A second try only when another host opened an intent for the same record between
+        // this one's look and its insert (PostgreSQL); the second look then finds it.
+        for _ in 0..2 {
+            if let Some(start) = self.try_begin_write(key, external_ref, job).await? {
+                return Ok(start);
+            }
+        }
+        Err(StoreError::IdentityConflict(format!(
+            "{} {} in {}: the write intent changed under two attempts to record it",
+            key.kind, key.bc_id, key.legal_entity
+        )))
+    }
+
+    async fn try_begin_write(
+        &self,
+        key: &IdentityKey,
+        external_ref: &ExternalRef,
+        job: Option<JobId>,
+    ) -> Result<Option<WriteStart>, StoreError> {
+        let now = now_us();
+        let mut tx = self.writer.begin().await?;
+        let mapped = sqlx::query(
+            "SELECT visma_id FROM identity_map WHERE legal_entity = $1 AND kind = $2 AND bc_id = $3",
+        )
+        .bind(key.legal_entity.as_str())
+        .bind(&key.kind)
+        .bind(&key.bc_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = mapped {
+            return Ok(Some(WriteStart::AlreadyDone {
+                visma_id: row.try_get("visma_id")?,
+            }));
+        }
+        let open = sqlx::query(
+            "SELECT id, external_ref FROM write_intents
+             WHERE legal_entity = $1 AND kind = $2 AND bc_id = $3 AND state = 'open'",
+        )
+        .bind(key.legal_entity.as_str())
+        .bind(&key.kind)
+        .bind(&key.bc_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = open {
+            let intent_id: i64 = row.try_get("id")?;
+            // Remember which job saw it last, for the operator's view.
+            sqlx::query("UPDATE write_intents SET job_id = COALESCE($1, job_id), updated_at = $2 WHERE id = $3")
+                .bind(job.map(|j| j.0))
+                .bind(now)
+                .bind(intent_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(Some(WriteStart::LookUpFirst {
+                intent_id,
+                external_ref: ExternalRef::new(row.try_get::<String, _>("external_ref")?),
+            }));
+        }
+        let row = sqlx::query(
+            "INSERT INTO write_intents (legal_entity, kind, bc_id, external_ref, job_id, state, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, 'open', $6, $7)
+             ON CONFLICT (legal_entity, kind, bc_id) WHERE state = 'open' DO NOTHING
+             RETURNING id",
+        )
+        .bind(key.legal_entity.as_str())
+        .bind(&key.kind)
+        .bind(&key.bc_id)
+        .bind(external_ref.as_str())
+        .bind(job.map(|j| j.0))
+        .bind(now)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        tx.commit().await?;
+        Ok(Some(WriteStart::Proceed {
+            intent_id: row.try_get("id")?,
+        }))
+    }
+
+    pub async fn complete_write(
+        &self,
+        key: &IdentityKey,
+        visma_id: &str,
+        job: Option<JobId>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        put_identity_tx(&mut tx, key, visma_id, job).await?;
+        sqlx::query(
+            "UPDATE write_intents SET state = 'completed', visma_id = $1, updated_at = $2
+             WHERE legal_entity = $3 AND kind = $4 AND bc_id = $5 AND state = 'open'",
+        )
+        .bind(visma_id)
+        .bind(now_us())
+        .bind(key.legal_entity.as_str())
+        .bind(&key.kind)
+        .bind(&key.bc_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn abandon_write(&self, key: &IdentityKey) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE write_intents SET state = 'abandoned', updated_at = $1
+             WHERE legal_entity = $2 AND kind = $3 AND bc_id = $4 AND state = 'open'",
+        )
+        .bind(now_us())
+        .bind(key.legal_entity.as_str())
+        .bind(&key.kind)
+        .bind(&key.bc_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn open_intent_count(&self) -> Result<u64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM write_intents WHERE state = 'open'")
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(row.try_get::<i64, _>("n")? as u64)
+    }
+}
+
+async fn put_identity_tx(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    key: &IdentityKey,
+    visma_id: &str,
+    job: Option<JobId>,
+) -> Result<(), StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO identity_map (legal_entity, kind, bc_id, visma_id, job_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(key.legal_entity.as_str())
+    .bind(&key.kind)
+    .bind(&key.bc_id)
+    .bind(visma_id)
+    .bind(job.map(|j| j.0))
+    .bind(now_us())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(());
+    }
+    // Nothing inserted: either this exact pair exists (fine) or one side is taken.
+    let existing = sqlx::query(
+        "SELECT bc_id, visma_id FROM identity_map
+         WHERE legal_entity = $1 AND kind = $2 AND (bc_id = $3 OR visma_id = $4)",
+    )
+    .bind(key.legal_entity.as_str())
+    .bind(&key.kind)
+    .bind(&key.bc_id)
+    .bind(visma_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    for row in &existing {
+        let bc: String = row.try_get("bc_id")?;
+        let vi: String = row.try_get("visma_id")?;
+        if bc == key.bc_id && vi == visma_id {
+            return Ok(());
+        }
+    }
+    let detail = existing
+        .iter()
+        .map(|r| {
+            format!(
+                "{} ↔ {}",
+                r.try_get::<String, _>("bc_id").unwrap_or_default(),
+                r.try_get::<String, _>("visma_id").unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(StoreError::IdentityConflict(format!(
+        "{} {} in {}: cannot map BigCommerce {} to Visma {}; already mapped: {}",
+        key.kind, key.bc_id, key.legal_entity, key.bc_id, visma_id, detail
+    )))
+}

@@ -1,0 +1,175 @@
+//! The inbox's SQL: events deduplicated by (source, dedupe_key), each new one turned into a
+//! job in the same transaction, stored in groups by one task; the durable watermarks.
+
+use super::dialect::{Db, INSERT_LOCK};
+use super::{Backend, take_lock};
+use crate::error::StoreError;
+use crate::inbox::{INBOX_BATCH, InboxRequest};
+use crate::time::{now_us, to_us};
+use ledgerlink_core::{InboundEvent, StoreOutcome};
+use sqlx::{Pool, Row};
+use std::sync::Arc;
+use tokio::sync::{Notify, mpsc, oneshot};
+
+impl Backend {
+    pub async fn store_event(&self, event: &InboundEvent) -> Result<StoreOutcome, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        if self.inbox.send((event.clone(), reply)).await.is_ok()
+            && let Ok(result) = answer.await
+        {
+            return result.map_err(StoreError::Inbox);
+        }
+        // The group-commit task is gone (runtime shutting down): store directly.
+        let mut outcomes = self.store_events(std::slice::from_ref(event)).await?;
+        Ok(outcomes.pop().unwrap_or(StoreOutcome::Duplicate))
+    }
+
+    pub async fn store_events(
+        &self,
+        events: &[InboundEvent],
+    ) -> Result<Vec<StoreOutcome>, StoreError> {
+        let outcomes = insert_events(&self.writer, events).await?;
+        if outcomes.contains(&StoreOutcome::Stored) {
+            self.signal_ready();
+        }
+        Ok(outcomes)
+    }
+
+    pub async fn unprocessed_event_count(&self) -> Result<u64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(DISTINCT e.id) AS n FROM events e JOIN jobs j ON j.event_id = e.id
+             WHERE j.state IN ('pending', 'running', 'failed')",
+        )
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(row.try_get::<i64, _>("n")? as u64)
+    }
+
+    pub async fn event_count(&self) -> Result<u64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM events")
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(row.try_get::<i64, _>("n")? as u64)
+    }
+
+    pub async fn watermark(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT value FROM watermarks WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.writer)
+            .await?;
+        Ok(row.map(|r| r.try_get("value")).transpose()?)
+    }
+
+    pub async fn set_watermark(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO watermarks (name, value, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(name)
+        .bind(value)
+        .bind(now_us())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+}
+
+/// The group-commit task behind [`Store::store_event`]: takes every request waiting and stores
+/// them in one transaction.
+pub(crate) async fn inbox_writer(
+    pool: Pool<Db>,
+    ready: Arc<Notify>,
+    mut rx: mpsc::Receiver<InboxRequest>,
+) {
+    let mut events = Vec::with_capacity(INBOX_BATCH);
+    let mut replies = Vec::with_capacity(INBOX_BATCH);
+    while let Some((event, reply)) = rx.recv().await {
+        events.push(event);
+        replies.push(reply);
+        while events.len() < INBOX_BATCH {
+            match rx.try_recv() {
+                Ok((event, reply)) => {
+                    events.push(event);
+                    replies.push(reply);
+                }
+                Err(_) => break,
+            }
+        }
+        let results: Vec<Result<StoreOutcome, String>> = match insert_events(&pool, &events).await {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            // Store one by one so one failure does not fail the others.
+            Err(_) if events.len() > 1 => {
+                let mut results = Vec::with_capacity(events.len());
+                for event in &events {
+                    let r = insert_events(&pool, std::slice::from_ref(event)).await;
+                    results.push(
+                        r.map(|mut o| o.pop().unwrap_or(StoreOutcome::Duplicate))
+                            .map_err(|e| e.to_string()),
+                    );
+                }
+                results
+            }
+            Err(e) => vec![Err(e.to_string())],
+        };
+        if results
+            .iter()
+            .any(|r| matches!(r, Ok(StoreOutcome::Stored)))
+        {
+            ready.notify_one();
+        }
+        for (reply, result) in replies.drain(..).zip(results) {
+            let _ = reply.send(result);
+        }
+        events.clear();
+    }
+}
+
+async fn insert_events(
+    pool: &Pool<Db>,
+    events: &[InboundEvent],
+) -> Result<Vec<StoreOutcome>, StoreError> {
+    let now = now_us();
+    let mut outcomes = Vec::with_capacity(events.len());
+    let mut tx = pool.begin().await?;
+    take_lock(&mut tx, INSERT_LOCK).await?;
+    for event in events {
+        let payload = event.payload.to_string();
+        let inserted = sqlx::query(
+                "INSERT INTO events (source, dedupe_key, scope, subject, payload, received_at, stored_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (source, dedupe_key) DO NOTHING
+                 RETURNING id",
+            )
+            .bind(&event.source)
+            .bind(&event.dedupe_key)
+            .bind(&event.scope)
+            .bind(&event.subject)
+            .bind(&payload)
+            .bind(to_us(event.received_at))
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = inserted else {
+            outcomes.push(StoreOutcome::Duplicate);
+            continue;
+        };
+        let event_id: i64 = row.try_get("id")?;
+        sqlx::query(
+                "INSERT INTO jobs (kind, subject, source, payload, event_id, state, next_run_at, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8)",
+            )
+            .bind(&event.scope)
+            .bind(&event.subject)
+            .bind(&event.source)
+            .bind(&payload)
+            .bind(event_id)
+            .bind(now)
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        outcomes.push(StoreOutcome::Stored);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}

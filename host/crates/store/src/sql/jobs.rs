@@ -1,0 +1,424 @@
+//! The job queue's SQL: enqueue, lease (with per-subject ordering), renew, finish and release.
+
+use super::audit::insert_attempt;
+use super::dialect::{Db, DbRow, INSERT_LOCK, LEASE_LOCK, OPEN_SUBJECT_INDEX};
+use super::echo::insert_echoes;
+use super::{Backend, numbered, take_lock};
+use crate::error::StoreError;
+use crate::jobs::{
+    Finish, FinishOutcome, JOB_COLUMNS, PreparedFinish, parse_state, prepare_finish,
+};
+use crate::redact::redact_json;
+use crate::time::{dur_us, from_us, now_us, to_us};
+use crate::types::{
+    ErrorRecord, Job, JobId, JobState, NewJob, ReplayMode, StateCounts, parse_json,
+};
+use sqlx::{Row, Transaction};
+use std::time::Duration;
+
+impl Backend {
+    pub async fn enqueue(&self, job: &NewJob) -> Result<JobId, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        take_lock(&mut tx, INSERT_LOCK).await?;
+        let id = insert_job(&mut tx, job, None, now_us()).await?;
+        tx.commit().await?;
+        self.signal_ready();
+        Ok(id)
+    }
+
+    pub async fn job(&self, id: JobId) -> Result<Job, StoreError> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_optional(&self.writer)
+            .await?
+            .ok_or(StoreError::JobNotFound(id))?;
+        job_from_row(&row)
+    }
+
+    pub async fn lease_with(
+        &self,
+        owner: &str,
+        limit: usize,
+        lease_for: Duration,
+        reclaim_expired: bool,
+    ) -> Result<Vec<Job>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let now = now_us();
+        let expires = now.saturating_add(dur_us(lease_for));
+        // The ordering check must read only the unfinished jobs of a subject. Left to itself
+        // SQLite (no statistics) picks the plain subject index, which holds every job the
+        // subject ever had: a subject with a long history (or many queued events) then costs
+        // a scan per candidate, quadratic in a backlog; OPEN_SUBJECT_INDEX names the partial
+        // index there. PostgreSQL chooses the partial index on its own.
+        //
+        // The outer `state = 'pending'` repeats the inner one on purpose: PostgreSQL rechecks
+        // the outer condition on the newest row version when a concurrent transaction (a skip,
+        // a replay) changed the row after this statement's snapshot.
+        let fresh_sql = format!(
+            "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = $2,
+                 attempts = attempts + 1, updated_at = $3
+             WHERE state = 'pending' AND id IN (
+                 SELECT j.id FROM jobs j
+                 WHERE j.state = 'pending' AND j.next_run_at <= $3
+                   AND NOT EXISTS (
+                       SELECT 1 FROM jobs e {OPEN_SUBJECT_INDEX}
+                       WHERE e.subject = j.subject
+                         AND e.state IN ('pending', 'running', 'failed')
+                         AND e.id <> j.id
+                         AND (e.id < j.id OR e.state = 'running'))
+                 ORDER BY j.id LIMIT $4)
+             RETURNING {JOB_COLUMNS}"
+        );
+        let fresh = |n: usize| {
+            sqlx::query(&fresh_sql)
+                .bind(owner)
+                .bind(expires)
+                .bind(now)
+                .bind(n as i64)
+        };
+        // SQLite has one writer connection, so leases never overlap and a lease without the
+        // reclaim is one statement. Several PostgreSQL clients lease at once: LEASE_LOCK makes
+        // them take turns (see `dialect`), which needs a transaction.
+        let rows = if !reclaim_expired && LEASE_LOCK.is_none() {
+            fresh(limit).fetch_all(&self.writer).await?
+        } else {
+            let mut tx = self.writer.begin().await?;
+            take_lock(&mut tx, LEASE_LOCK).await?;
+            let mut rows = Vec::new();
+            if reclaim_expired {
+                let reclaim_sql = format!(
+                    "UPDATE jobs SET lease_owner = $1, lease_expires_at = $2,
+                         attempts = attempts + 1, updated_at = $3
+                     WHERE state = 'running' AND lease_expires_at <= $3 AND id IN (
+                         SELECT id FROM jobs
+                         WHERE state = 'running' AND lease_expires_at <= $3
+                         ORDER BY lease_expires_at LIMIT $4)
+                     RETURNING {JOB_COLUMNS}"
+                );
+                rows = sqlx::query(&reclaim_sql)
+                    .bind(owner)
+                    .bind(expires)
+                    .bind(now)
+                    .bind(limit as i64)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            }
+            let left = limit - rows.len();
+            if left > 0 {
+                rows.extend(fresh(left).fetch_all(&mut *tx).await?);
+            }
+            tx.commit().await?;
+            rows
+        };
+        let mut jobs = rows
+            .iter()
+            .map(job_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        jobs.sort_by_key(|j| j.id);
+        Ok(jobs)
+    }
+
+    pub async fn renew_leases(
+        &self,
+        owner: &str,
+        ids: &[JobId],
+        lease_for: Duration,
+    ) -> Result<u64, StoreError> {
+        let expires = now_us().saturating_add(dur_us(lease_for));
+        let mut tx = self.writer.begin().await?;
+        let mut held = 0;
+        for id in ids {
+            held += sqlx::query(
+                "UPDATE jobs SET lease_expires_at = $1
+                 WHERE id = $2 AND state = 'running' AND lease_owner = $3",
+            )
+            .bind(expires)
+            .bind(id.0)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(held)
+    }
+
+    pub async fn release_leases(&self, owner: &str, ids: &[JobId]) -> Result<u64, StoreError> {
+        let now = now_us();
+        let mut tx = self.writer.begin().await?;
+        let mut released = 0;
+        for id in ids {
+            released += sqlx::query(
+                "UPDATE jobs SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL,
+                     attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, next_run_at = $1, updated_at = $2
+                 WHERE id = $3 AND state = 'running' AND lease_owner = $4",
+            )
+            .bind(now)
+            .bind(now)
+            .bind(id.0)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+        if released > 0 {
+            self.signal_ready();
+        }
+        Ok(released)
+    }
+
+    pub async fn finish(&self, finish: &Finish) -> Result<bool, StoreError> {
+        let prepared = prepare_finish(finish);
+        let mut tx = self.writer.begin().await?;
+        if !finish.follow_ups.is_empty() {
+            take_lock(&mut tx, INSERT_LOCK).await?;
+        }
+        let updated = finish_in(&mut tx, finish, &prepared).await?;
+        tx.commit().await?;
+        if updated && !matches!(finish.outcome, FinishOutcome::Retry { .. }) {
+            self.signal_ready();
+        }
+        Ok(updated)
+    }
+
+    pub async fn finish_many(
+        &self,
+        finishes: &[Finish],
+    ) -> Result<Vec<Result<bool, StoreError>>, StoreError> {
+        let prepared: Vec<PreparedFinish> = finishes.iter().map(prepare_finish).collect();
+        let batch: Result<Vec<bool>, StoreError> = async {
+            let mut tx = self.writer.begin().await?;
+            if finishes.iter().any(|f| !f.follow_ups.is_empty()) {
+                take_lock(&mut tx, INSERT_LOCK).await?;
+            }
+            let mut results = Vec::with_capacity(finishes.len());
+            for (finish, prepared) in finishes.iter().zip(&prepared) {
+                results.push(finish_in(&mut tx, finish, prepared).await?);
+            }
+            tx.commit().await?;
+            Ok(results)
+        }
+        .await;
+        let results = match batch {
+            Ok(results) => results.into_iter().map(Ok).collect::<Vec<_>>(),
+            // One of them failed and rolled the batch back: write them one by one, so only
+            // the failing one fails.
+            Err(_) if finishes.len() > 1 => {
+                let mut results = Vec::with_capacity(finishes.len());
+                for finish in finishes {
+                    results.push(self.finish(finish).await);
+                }
+                return Ok(results);
+            }
+            Err(e) => return Err(e),
+        };
+        let unblocked = finishes.iter().zip(&results).any(|(f, r)| {
+            matches!(r, Ok(true)) && !matches!(f.outcome, FinishOutcome::Retry { .. })
+        });
+        if unblocked {
+            self.signal_ready();
+        }
+        Ok(results)
+    }
+
+    pub async fn open_job_count(&self) -> Result<u64, StoreError> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM jobs WHERE state = 'pending')
+                  + (SELECT COUNT(*) FROM jobs WHERE state = 'running') AS n",
+        )
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(row.try_get::<i64, _>("n")? as u64)
+    }
+
+    pub async fn state_counts(&self) -> Result<StateCounts, StoreError> {
+        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
+            .fetch_all(&self.reader)
+            .await?;
+        let mut counts = StateCounts::default();
+        for row in rows {
+            let n = row.try_get::<i64, _>("n")? as u64;
+            match parse_state(&row.try_get::<String, _>("state")?)? {
+                JobState::Pending => counts.pending = n,
+                JobState::Running => counts.running = n,
+                JobState::Done => counts.done = n,
+                JobState::Failed => counts.failed = n,
+                JobState::Skipped => counts.skipped = n,
+            }
+        }
+        Ok(counts)
+    }
+}
+
+type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>;
+
+fn bind_error<'q>(q: Query<'q>, e: &ErrorRecord) -> Query<'q> {
+    let mut payloads = e.payloads.clone();
+    redact_json(&mut payloads);
+    q.bind(e.class.clone())
+        .bind(e.code.clone())
+        .bind(e.message.clone())
+        .bind(e.field_path.clone())
+        .bind(payloads.to_string())
+        .bind(e.exhausted)
+}
+
+pub(crate) async fn insert_job(
+    tx: &mut Transaction<'_, Db>,
+    job: &NewJob,
+    parent: Option<JobId>,
+    now: i64,
+) -> Result<JobId, StoreError> {
+    insert_job_with(tx, job, &job.payload.to_string(), parent, now).await
+}
+
+/// [`insert_job`] with the payload already encoded.
+async fn insert_job_with(
+    tx: &mut Transaction<'_, Db>,
+    job: &NewJob,
+    payload: &str,
+    parent: Option<JobId>,
+    now: i64,
+) -> Result<JobId, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO jobs (kind, subject, source, payload, parent_job_id, state, next_run_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8) RETURNING id",
+    )
+    .bind(&job.kind)
+    .bind(&job.subject)
+    .bind(&job.source)
+    .bind(payload)
+    .bind(parent.map(|p| p.0))
+    .bind(now)
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(JobId(row.try_get("id")?))
+}
+
+pub(crate) fn job_from_row(row: &DbRow) -> Result<Job, StoreError> {
+    let replay: String = row.try_get("replay_mode")?;
+    let replay_mode: ReplayMode = replay.parse().map_err(|_| StoreError::Corrupt {
+        what: "jobs.replay_mode",
+        value: replay.clone(),
+    })?;
+    let error = match row.try_get::<Option<String>, _>("error_code")? {
+        None => None,
+        Some(code) => Some(ErrorRecord {
+            class: row
+                .try_get::<Option<String>, _>("error_class")?
+                .unwrap_or_default(),
+            code,
+            message: row
+                .try_get::<Option<String>, _>("error_message")?
+                .unwrap_or_default(),
+            field_path: row.try_get("error_field_path")?,
+            payloads: match row.try_get::<Option<String>, _>("error_payloads")? {
+                Some(s) => parse_json("jobs.error_payloads", &s)?,
+                None => serde_json::Value::Null,
+            },
+            exhausted: row.try_get("exhausted")?,
+        }),
+    };
+    Ok(Job {
+        id: JobId(row.try_get("id")?),
+        kind: row.try_get("kind")?,
+        subject: row.try_get("subject")?,
+        source: row.try_get("source")?,
+        payload: parse_json("jobs.payload", &row.try_get::<String, _>("payload")?)?,
+        event_id: row.try_get("event_id")?,
+        parent_job_id: row.try_get::<Option<i64>, _>("parent_job_id")?.map(JobId),
+        state: parse_state(&row.try_get::<String, _>("state")?)?,
+        attempts: row.try_get::<i64, _>("attempts")? as u32,
+        next_run_at: from_us(row.try_get("next_run_at")?),
+        lease_owner: row.try_get("lease_owner")?,
+        lease_expires_at: row
+            .try_get::<Option<i64>, _>("lease_expires_at")?
+            .map(from_us),
+        replay_mode,
+        snapshot: row
+            .try_get::<Option<String>, _>("snapshot")?
+            .map(|s| parse_json("jobs.snapshot", &s))
+            .transpose()?,
+        error,
+        resolution: row.try_get("resolution")?,
+        created_at: from_us(row.try_get("created_at")?),
+        updated_at: from_us(row.try_get("updated_at")?),
+        finished_at: row.try_get::<Option<i64>, _>("finished_at")?.map(from_us),
+    })
+}
+
+/// Applies one attempt's result inside `tx`; `false` when the lease was lost.
+async fn finish_in(
+    tx: &mut Transaction<'_, Db>,
+    finish: &Finish,
+    prepared: &PreparedFinish,
+) -> Result<bool, StoreError> {
+    let now = now_us();
+    let set = match &finish.outcome {
+        FinishOutcome::Done => {
+            "state = 'done', error_class = NULL, error_code = NULL, error_message = NULL,
+             error_field_path = NULL, error_payloads = NULL, exhausted = FALSE, finished_at = ?"
+        }
+        FinishOutcome::Skipped { .. } => "state = 'skipped', resolution = ?, finished_at = ?",
+        FinishOutcome::Retry { .. } => {
+            "state = 'pending', next_run_at = ?, error_class = ?, error_code = ?,
+             error_message = ?, error_field_path = ?, error_payloads = ?, exhausted = ?"
+        }
+        FinishOutcome::Failed { .. } => {
+            "state = 'failed', error_class = ?, error_code = ?, error_message = ?,
+             error_field_path = ?, error_payloads = ?, exhausted = ?"
+        }
+        FinishOutcome::Released => {
+            "state = 'pending', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, next_run_at = ?"
+        }
+    };
+    // The fence: only the holder of this attempt's lease may finish it.
+    let sql = numbered(&format!(
+        "UPDATE jobs SET {set}, snapshot = COALESCE(?, snapshot), lease_owner = NULL,
+             lease_expires_at = NULL, updated_at = ?
+         WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ?"
+    ));
+    let query = sqlx::query(&sql);
+    let query = match &finish.outcome {
+        FinishOutcome::Done => query.bind(now),
+        FinishOutcome::Skipped { reason } => query.bind(reason.clone()).bind(now),
+        FinishOutcome::Retry { at, error } => bind_error(query.bind(to_us(*at)), error),
+        FinishOutcome::Failed { error } => bind_error(query, error),
+        FinishOutcome::Released => query.bind(now),
+    };
+    let updated = query
+        .bind(prepared.snapshot.as_deref())
+        .bind(now)
+        .bind(finish.job_id.0)
+        .bind(&finish.owner)
+        .bind(finish.attempt as i64)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+        == 1;
+
+    if updated
+        && matches!(
+            finish.outcome,
+            FinishOutcome::Done | FinishOutcome::Skipped { .. }
+        )
+    {
+        for (job, payload) in finish.follow_ups.iter().zip(&prepared.follow_ups) {
+            insert_job_with(tx, job, payload, Some(finish.job_id), now).await?;
+        }
+        insert_echoes(tx, &finish.echoes, now).await?;
+    }
+    let label = if updated {
+        finish.outcome.label()
+    } else {
+        "lease_lost"
+    };
+    insert_attempt(tx, finish, &prepared.audit, label).await?;
+    Ok(updated)
+}

@@ -1,0 +1,51 @@
+# Sourced by scripts/test.sh (and usable by hand: `source scripts/pg-test-server.sh;
+# pg_test_server_start`): a throwaway PostgreSQL server in a temporary directory, listening on
+# a free port on 127.0.0.1 only, trusting local connections. Exports LEDGERLINK_TEST_PG_URL.
+#
+# PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user (or
+# `nobody` when there is none); any other user runs it as itself.
+
+pg_test_server_start() {
+    local bindir
+    bindir="$(dirname "$(command -v pg_ctl || echo /usr/local/bin/pg_ctl)")"
+    if [[ ! -x "$bindir/initdb" || ! -x "$bindir/pg_ctl" ]]; then
+        echo "pg-test-server: initdb/pg_ctl not found (install PostgreSQL 15+)" >&2
+        return 1
+    fi
+    local started=$SECONDS
+    PG_TEST_DIR="$(mktemp -d -t ledgerlink-pg.XXXXXX)"
+    PG_TEST_AS=()
+    if [[ "$(id -u)" == 0 ]]; then
+        local user=postgres
+        id -u "$user" >/dev/null 2>&1 || user=nobody
+        chown "$user" "$PG_TEST_DIR"
+        PG_TEST_AS=(runuser -u "$user" --)
+    fi
+    PG_TEST_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    "${PG_TEST_AS[@]}" "$bindir/initdb" -D "$PG_TEST_DIR/data" -U ledgerlink --auth=trust \
+        --encoding=UTF8 --locale=C.UTF-8 --no-sync >"$PG_TEST_DIR/initdb.log" 2>&1 || {
+        cat "$PG_TEST_DIR/initdb.log" >&2
+        return 1
+    }
+    # Test settings: durability off (a throwaway server), enough connections for parallel
+    # test binaries, the socket in our directory rather than /var/run/postgresql.
+    "${PG_TEST_AS[@]}" "$bindir/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $PG_TEST_PORT -k $PG_TEST_DIR -c fsync=off \
+            -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+        start >/dev/null || {
+        cat "$PG_TEST_DIR/server.log" >&2
+        return 1
+    }
+    export LEDGERLINK_TEST_PG_URL="postgres://ledgerlink@127.0.0.1:$PG_TEST_PORT/postgres"
+    echo "pg-test-server: PostgreSQL on 127.0.0.1:$PG_TEST_PORT ready in $((SECONDS - started)) s ($PG_TEST_DIR)"
+}
+
+pg_test_server_stop() {
+    if [[ -n "${PG_TEST_DIR:-}" && -d "$PG_TEST_DIR/data" ]]; then
+        "${PG_TEST_AS[@]}" "$(dirname "$(command -v pg_ctl || echo /usr/local/bin/pg_ctl)")/pg_ctl" \
+            -D "$PG_TEST_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    if [[ -n "${PG_TEST_DIR:-}" ]]; then
+        rm -rf "$PG_TEST_DIR"
+    fi
+}
