@@ -387,6 +387,7 @@ async fn schedule_payment_checks(
             .identity_by_visma(entity, "invoice", &inv.reference_number)
             .await?
         else {
+            queue_sales_order_invoice(store, entity, &inv).await?;
             continue;
         };
         // `<store>:<order>` or `<store>:<order>/s<shipment>`.
@@ -406,6 +407,40 @@ async fn schedule_payment_checks(
             .await?;
     }
     store.set_watermark(&mark, &started.to_rfc3339()).await?;
+    Ok(())
+}
+
+/// An invoice Visma made from one of our sales orders (its lines name the order) is not in
+/// the identity map yet: a sync of that order learns it, writes its number back and queues
+/// its payment check.
+async fn queue_sales_order_invoice(
+    store: &Store,
+    entity: &ledgerlink_core::LegalEntityId,
+    inv: &ledgerlink_visma::dto::Invoice,
+) -> anyhow::Result<()> {
+    let Some((order_type, number)) = inv.sales_order() else {
+        return Ok(());
+    };
+    let so = format!("{order_type}/{number}");
+    let Some(bc) = store.identity_by_visma(entity, "sales_order", &so).await? else {
+        return Ok(());
+    };
+    let Some((store_hash, order)) = bc
+        .split_once(':')
+        .and_then(|(s, o)| Some((s, o.parse::<u64>().ok()?)))
+    else {
+        return Ok(());
+    };
+    store
+        .enqueue(&NewJob {
+            kind: flows::KIND_ORDER_SYNC.into(),
+            subject: format!("order:{order}"),
+            payload: serde_json::json!({
+                "store": store_hash, "order_id": order, "visma_invoice": inv.reference_number,
+            }),
+            source: Some(format!("bigcommerce:{store_hash}")),
+        })
+        .await?;
     Ok(())
 }
 

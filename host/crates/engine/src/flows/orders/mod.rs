@@ -298,8 +298,16 @@ impl OrderFlow {
                     started,
                 );
                 let order = order?;
+                // A sync asked for because Visma changed (it invoiced a sales order) must look
+                // at Visma even when BigCommerce's side is our own write-back.
+                let visma_changed = job.payload.get("visma_invoice").is_some();
                 if self
-                    .own_echo(ctx, &store, &order, header_shows_refunds(&order))
+                    .own_echo(
+                        ctx,
+                        &store,
+                        &order,
+                        header_shows_refunds(&order) || visma_changed,
+                    )
                     .await?
                 {
                     return Ok(echo());
