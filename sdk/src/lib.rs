@@ -47,7 +47,8 @@ pub mod testing;
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../wit",
-        world: "mapping-plugin",
+        // The whole contract; the host also loads components of the base `mapping-plugin`.
+        world: "mapping-plugin-full",
         pub_export_macro: true,
         default_bindings_module: "ledgerlink_sdk::bindings",
         additional_derives: [PartialEq],
@@ -59,6 +60,10 @@ pub use bindings::ledgerlink::mapping::types;
 
 /// The trait a plugin implements: one method per export of `ledgerlink:mapping/mapper`.
 pub use bindings::exports::ledgerlink::mapping::mapper::Guest;
+
+/// The trait for `ledgerlink:mapping/customer-mapper` (customer accounts without an order);
+/// [`export!`] needs the plugin type to implement it too.
+pub use bindings::exports::ledgerlink::mapping::customer_mapper::Guest as CustomerGuest;
 
 /// Severity of a [`Host::log`] message.
 pub use bindings::ledgerlink::mapping::host::LogLevel;

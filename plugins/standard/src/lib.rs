@@ -8,6 +8,7 @@
 mod common;
 pub mod credit;
 pub mod customer;
+pub mod customer_account;
 pub mod item;
 pub mod order;
 pub mod stock;
@@ -53,6 +54,15 @@ impl Guest for Standard {
         levels: Vec<StockLevel>,
     ) -> Result<Vec<BcInventoryAdjustment>, Vec<MappingError>> {
         stock::map_stock(&WasmHost, &ctx, &levels)
+    }
+}
+
+impl ledgerlink_sdk::CustomerGuest for Standard {
+    fn map_customer_account(
+        ctx: Context,
+        customer: CustomerAccount,
+    ) -> Result<VismaCustomer, Vec<MappingError>> {
+        customer_account::map_customer_account(&WasmHost, &ctx, &customer)
     }
 }
 

@@ -10,8 +10,8 @@ use wasmtime::{Store, Trap};
 
 use crate::bindings::MappingPluginPre;
 use crate::bindings::types::{
-    BcInventoryAdjustment, Context, CreditNote, InventoryItem, MappingError, Order, PluginInfo,
-    Product, Refund, SalesDocument, Shipment, StockLevel, VismaCustomer,
+    BcInventoryAdjustment, Context, CreditNote, CustomerAccount, InventoryItem, MappingError,
+    Order, PluginInfo, Product, Refund, SalesDocument, Shipment, StockLevel, VismaCustomer,
 };
 use crate::cache::CacheOutcome;
 use crate::config::PluginLimits;
@@ -56,6 +56,9 @@ pub(crate) struct Exports {
     map_credit_note: ComponentExportIndex,
     map_item: ComponentExportIndex,
     map_stock: ComponentExportIndex,
+    /// `customer-mapper.map-customer-account`: optional (added after `mapper` shipped); a
+    /// component without it loads with the customer-account flow off.
+    map_customer_account: Option<ComponentExportIndex>,
 }
 
 impl Exports {
@@ -79,6 +82,13 @@ impl Exports {
             map_credit_note: func("map-credit-note")?,
             map_item: func("map-item")?,
             map_stock: func("map-stock")?,
+            map_customer_account: interface
+                .split_once("/mapper@")
+                .map(|(package, version)| format!("{package}/customer-mapper@{version}"))
+                .and_then(|name| component.get_export_index(None, &name))
+                .and_then(|customers| {
+                    component.get_export_index(Some(&customers), "map-customer-account")
+                }),
         })
     }
 }
@@ -189,6 +199,28 @@ impl LoadedPlugin {
         self.call(tables, &self.exports.map_customer, (ctx, order))
     }
 
+    /// Whether the component exports `customer-mapper` (see [`Self::map_customer_account`]).
+    pub fn maps_customer_accounts(&self) -> bool {
+        self.exports.map_customer_account.is_some()
+    }
+
+    /// The Visma customer for a customer account. A component without the export answers
+    /// with [`CallError::Instantiation`]; ask [`Self::maps_customer_accounts`] first.
+    pub fn map_customer_account(
+        &self,
+        ctx: &Context,
+        tables: &MappingTables,
+        customer: &CustomerAccount,
+    ) -> Result<Mapped<VismaCustomer>, CallError> {
+        let Some(export) = &self.exports.map_customer_account else {
+            return Err(CallError::Instantiation {
+                plugin: self.label.to_string(),
+                message: "it does not export ledgerlink:mapping/customer-mapper".to_string(),
+            });
+        };
+        self.call_checked(tables, export, (ctx, customer))
+    }
+
     pub fn map_order(
         &self,
         ctx: &Context,
@@ -287,6 +319,46 @@ impl LoadedPlugin {
         // against the mapping world (through `info`) before this plugin existed, and each
         // wrapper passes the parameter and result types of its export in that world.
         let typed = unsafe { TypedFunc::<Params, (MappingResult<T>,)>::new_unchecked(func) };
+        match typed.call(&mut store, params).map(|(outcome,)| outcome) {
+            Ok(Ok(value)) => Ok(Mapped {
+                value,
+                provenance: self.provenance.clone(),
+            }),
+            Ok(Err(errors)) => Err(CallError::Mapping(errors)),
+            Err(e) => Err(self.classify(&store, e)),
+        }
+    }
+
+    /// [`Self::call`] for an optional export, which the load-time check through `info` does
+    /// not cover: its type is checked on each call (a mismatch is a permanent error).
+    fn call_checked<Params, T>(
+        &self,
+        tables: &MappingTables,
+        export: &ComponentExportIndex,
+        params: Params,
+    ) -> Result<Mapped<T>, CallError>
+    where
+        Params: ComponentNamedList + Lower,
+        (MappingResult<T>,): ComponentNamedList + Lift,
+    {
+        let mut store = self.store(tables);
+        let instance = self
+            .pre
+            .instance_pre()
+            .instantiate(&mut store)
+            .map_err(|e| self.instantiation_error(&store, e))?;
+        let typed = instance
+            .get_func(&mut store, export)
+            .ok_or_else(|| CallError::Instantiation {
+                plugin: self.label.to_string(),
+                message: "the instance lacks an export its component has".to_string(),
+            })?
+            .typed::<Params, (MappingResult<T>,)>(&store)
+            .map_err(|e| CallError::Trap {
+                plugin: self.label.to_string(),
+                message: format!("its export does not match the mapping world: {e:#}"),
+                stderr: String::new(),
+            })?;
         match typed.call(&mut store, params).map(|(outcome,)| outcome) {
             Ok(Ok(value)) => Ok(Mapped {
                 value,

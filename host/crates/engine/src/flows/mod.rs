@@ -8,6 +8,7 @@
 
 pub mod canonical;
 mod convert;
+mod customers;
 mod orders;
 pub mod plugins;
 mod products;
@@ -15,6 +16,7 @@ pub mod routing;
 mod stock;
 mod writeback;
 
+pub use customers::{CUSTOMER_SCOPES, CustomerFlow, KIND_CUSTOMER_SYNC};
 pub use orders::OrderFlow;
 pub use products::ProductFlow;
 pub use routing::{
@@ -63,21 +65,15 @@ pub const IGNORED_SCOPES: &[&str] = &[
     "store/order/transaction/created",
     "store/order/transaction/updated",
     "store/order/email/created",
-    "store/product/deleted",
     "store/product/inventory/updated",
     "store/product/inventory/order/updated",
     "store/product/metafield/created",
     "store/product/metafield/updated",
     "store/product/metafield/deleted",
-    "store/sku/deleted",
     "store/sku/inventory/updated",
     "store/sku/inventory/order/updated",
-    "store/customer/created",
-    "store/customer/updated",
+    // A deleted account's Visma customer stays: documents refer to it.
     "store/customer/deleted",
-    "store/customer/address/created",
-    "store/customer/address/updated",
-    "store/customer/address/deleted",
     "store/customer/payment/instrument/default/updated",
     // Price lists themselves; their records' prices come with the records' events.
     "store/priceList/created",
@@ -89,8 +85,11 @@ pub const IGNORED_SCOPES: &[&str] = &[
 pub const PRODUCT_SCOPES: &[&str] = &[
     "store/product/created",
     "store/product/updated",
+    // Deleted: the Visma items become inactive (never deleted).
+    "store/product/deleted",
     "store/sku/created",
     "store/sku/updated",
+    "store/sku/deleted",
     // Price-list records: the products of the records' variants are synced again.
     "store/priceList/record/created",
     "store/priceList/record/updated",
@@ -248,6 +247,10 @@ pub fn register(engine: &mut Engine, deps: Arc<FlowDeps>, stock: StockSettings) 
     let products = Arc::new(ProductFlow::new(deps.clone()));
     for kind in PRODUCT_SCOPES {
         engine.register(*kind, products.clone());
+    }
+    let customers = Arc::new(CustomerFlow::new(deps.clone()));
+    for kind in CUSTOMER_SCOPES {
+        engine.register(*kind, customers.clone());
     }
     let ignore: Arc<dyn crate::JobHandler> = Arc::new(Ignore);
     for kind in IGNORED_SCOPES {

@@ -548,11 +548,20 @@ impl ProductFlow {
             Err(e) => return Err(bc_err(e)),
         };
         ctx.save_snapshot(serde_json::to_value(&product).unwrap_or_default());
-        let routes = self.deps.routing.routes_for_store(store);
+        let channels = product_channels(ctx, bc, id).await?;
+        let routes = self
+            .deps
+            .routing
+            .routes_for_channels(store, (!channels.is_empty()).then_some(channels.as_slice()));
         if routes.is_empty() {
-            return Ok(Synced::Skipped(format!(
-                "no routing rule for store {store}"
-            )));
+            return Ok(Synced::Skipped(if channels.is_empty() {
+                format!("no routing rule for store {store}")
+            } else {
+                format!(
+                    "product {id} is assigned to channels {channels:?}, which no routing rule of \
+                     store {store} covers"
+                )
+            }));
         }
         let facts = self.facts(store, bc).await?;
         let records = price_records(bc, &product).await?;
@@ -636,6 +645,11 @@ impl ProductFlow {
                     )
                     .await?;
                 ctx.store().set_watermark(&mark, &content).await?;
+                // Read again just before the write: the jobs of a new product's SKU events
+                // run beside this one and record their items too.
+                let mut items = ProductItems::load(ctx, store, id).await?;
+                items.record(&entity.id, sku.variant_id, &sku.sku, &n);
+                items.save(ctx).await?;
                 written += 1;
             }
         }
@@ -645,6 +659,174 @@ impl ProductFlow {
             )));
         }
         Ok(Synced::Items(written))
+    }
+}
+
+/// The channels a product is assigned to (`/v3/catalog/products/channel-assignments`). Empty
+/// when it has none, or the store has no such endpoint (a store without multi-storefront):
+/// such a product goes to every legal entity of the store, as before channels existed.
+async fn product_channels(
+    ctx: &JobContext,
+    bc: &BcClient,
+    id: BcProductId,
+) -> Result<Vec<u64>, JobError> {
+    #[derive(serde::Deserialize)]
+    struct Assignment {
+        product_id: u64,
+        channel_id: u64,
+    }
+    let started = Instant::now();
+    let found: Result<Vec<Assignment>, _> = bc
+        .v3_collect(
+            "/v3/catalog/products/channel-assignments",
+            vec![("product_id:in".into(), id.0.to_string())],
+            250,
+        )
+        .await;
+    let found = match found {
+        Err(e) if e.is_not_found() => Ok(Vec::new()),
+        other => other.map_err(bc_err),
+    };
+    audit(
+        ctx,
+        "bigcommerce",
+        "GET",
+        &format!("v3/catalog/products/channel-assignments?product_id:in={id}"),
+        None::<&()>,
+        &found
+            .as_ref()
+            .map(|a| a.iter().map(|a| a.channel_id).collect::<Vec<_>>())
+            .map_err(Clone::clone),
+        started,
+    );
+    let mut channels: Vec<u64> = found?
+        .into_iter()
+        .filter(|a| a.product_id == id.0)
+        .map(|a| a.channel_id)
+        .collect();
+    channels.sort_unstable();
+    channels.dedup();
+    Ok(channels)
+}
+
+/// The Visma items a product's SKUs became, per legal entity: how a deleted product (which
+/// BigCommerce can no longer describe) finds the items to deactivate. Kept as a watermark per
+/// product, written with each item.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+struct ProductItems {
+    #[serde(skip)]
+    mark: String,
+    items: Vec<ProductItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct ProductItem {
+    entity: LegalEntityId,
+    variant: Option<u64>,
+    sku: String,
+    number: String,
+}
+
+impl ProductItems {
+    async fn load(ctx: &JobContext, store: &str, product: BcProductId) -> Result<Self, JobError> {
+        let mark = format!("bc:{store}:product-items:{product}");
+        let stored = ctx.store().watermark(&mark).await?;
+        let mut items: ProductItems = stored
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default();
+        items.mark = mark;
+        Ok(items)
+    }
+
+    fn record(&mut self, entity: &LegalEntityId, variant: Option<u64>, sku: &str, number: &str) {
+        self.items
+            .retain(|i| !(i.entity == *entity && (i.variant == variant || i.sku == sku)));
+        self.items.push(ProductItem {
+            entity: entity.clone(),
+            variant,
+            sku: sku.to_owned(),
+            number: number.to_owned(),
+        });
+    }
+
+    async fn save(&self, ctx: &JobContext) -> Result<(), JobError> {
+        let text = serde_json::to_string(self).unwrap_or_default();
+        ctx.store().set_watermark(&self.mark, &text).await?;
+        Ok(())
+    }
+}
+
+impl ProductFlow {
+    /// A product (or, with `variant`, one SKU) deleted in BigCommerce: its Visma items become
+    /// `Inactive`, never deleted, since invoices and stock history refer to them. An item
+    /// gone from Visma is left so.
+    async fn deactivate(
+        &self,
+        ctx: &JobContext,
+        store: &str,
+        product: BcProductId,
+        variant: Option<u64>,
+    ) -> Result<JobOutcome, JobError> {
+        use ledgerlink_visma::dto::InventoryStatus;
+        let mut items = ProductItems::load(ctx, store, product).await?;
+        let targets: Vec<ProductItem> = items
+            .items
+            .iter()
+            .filter(|i| variant.is_none() || i.variant == variant)
+            .cloned()
+            .collect();
+        if targets.is_empty() {
+            return Ok(JobOutcome::Skipped {
+                reason: match variant {
+                    Some(v) => format!("variant {v} of product {product} never reached Visma"),
+                    None => format!(
+                        "product {product} has no Visma item on record (never synced, or synced \
+                         before Ledgerlink kept product → item records: deactivate by hand)"
+                    ),
+                },
+            });
+        }
+        let body = InventoryUpdate {
+            status: Some(InventoryStatus::Inactive),
+            ..Default::default()
+        };
+        let visma = &self.deps.visma;
+        for item in &targets {
+            let started = Instant::now();
+            let r = match visma
+                .update_inventory_item(
+                    &item.entity,
+                    &VismaItemNo::new(item.number.clone()),
+                    &body,
+                    None,
+                )
+                .await
+            {
+                Ok(v) => Ok(Some(v.doc.inventory_number)),
+                Err(e) if e.is_not_found() => Ok(None),
+                Err(e) => Err(visma_err(e)),
+            };
+            audit(
+                ctx,
+                "visma",
+                "PUT",
+                &format!("v1/inventory/{}", item.number),
+                Some(&body),
+                &r,
+                started,
+            );
+            r?;
+            // A SKU created again later must be written again (and so made active).
+            ctx.store()
+                .set_watermark(
+                    &format!("visma:{}:item:{}", item.entity, item.sku),
+                    "inactive",
+                )
+                .await?;
+        }
+        items.items.retain(|i| !targets.contains(i));
+        items.save(ctx).await?;
+        Ok(JobOutcome::Done)
     }
 }
 
@@ -738,6 +920,26 @@ impl JobHandler for ProductFlow {
                     JobError::permanent("bad_event", "the event names no product id").at("data.id"),
                 );
             };
+            match job.kind.as_str() {
+                "store/product/deleted" => {
+                    return self.deactivate(ctx, &store, id, None).await;
+                }
+                "store/sku/deleted" => {
+                    let Some(variant) = job
+                        .payload
+                        .pointer("/data/sku/variant_id")
+                        .and_then(|v| v.as_u64())
+                    else {
+                        return Err(JobError::permanent(
+                            "bad_event",
+                            "the SKU event names no variant id",
+                        )
+                        .at("data.sku.variant_id"));
+                    };
+                    return self.deactivate(ctx, &store, id, Some(variant)).await;
+                }
+                _ => {}
+            }
             // A full sync (backfill) rewrites what Visma holds even if we wrote it before, so
             // it also repairs changes made in Visma by hand.
             let force =

@@ -146,9 +146,23 @@ impl Routing {
     /// Every entity a store's products/stock go to (products are not channel-bound), with the
     /// plugin of the first rule naming that entity for the store.
     pub fn routes_for_store(&self, store: &str) -> Vec<Route> {
+        self.routes_for_channels(store, None)
+    }
+
+    /// Every entity an order of the store on one of `channels` can go to (the rules matching
+    /// the store and one of the channels, whatever their currency), with the plugin of the
+    /// first such rule per entity. `None`: any channel, as [`Self::routes_for_store`]. How
+    /// channel-bound records (products by their channel assignments, customer accounts by
+    /// their channels) find their companies.
+    pub fn routes_for_channels(&self, store: &str, channels: Option<&[u64]>) -> Vec<Route> {
         let mut out: Vec<Route> = Vec::new();
         for r in &self.rules {
             if r.store.as_deref().is_some_and(|s| s != store) {
+                continue;
+            }
+            if let (Some(rule), Some(wanted)) = (r.channel, channels)
+                && !wanted.contains(&rule)
+            {
                 continue;
             }
             if out.iter().any(|o| o.entity == r.entity) {
@@ -206,5 +220,40 @@ mod tests {
         assert_eq!(routing.route("s1", 1, "SEK").unwrap().entity.as_str(), "se");
         assert!(routing.route("other", 1, "SEK").is_none());
         assert_eq!(routing.routes_for_store("s1").len(), 2);
+    }
+
+    #[test]
+    fn channel_bound_records_go_to_the_entities_of_their_channels() {
+        let routing = Routing {
+            rules: vec![
+                rule(Some("s1"), Some(1), None, "se"),
+                rule(Some("s1"), Some(2), None, "fi"),
+            ],
+            entities: BTreeMap::new(),
+        };
+        let names = |r: Vec<Route>| {
+            r.into_iter()
+                .map(|r| r.entity.as_str().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(routing.routes_for_channels("s1", Some(&[2]))), ["fi"]);
+        assert_eq!(
+            names(routing.routes_for_channels("s1", Some(&[1, 2]))),
+            ["se", "fi"]
+        );
+        assert!(routing.routes_for_channels("s1", Some(&[3])).is_empty());
+        assert_eq!(names(routing.routes_for_channels("s1", None)), ["se", "fi"]);
+        // A rule for any channel (here by currency) matches every channel.
+        let routing = Routing {
+            rules: vec![
+                rule(Some("s1"), None, Some("EUR"), "fi"),
+                rule(Some("s1"), Some(1), None, "se"),
+            ],
+            entities: BTreeMap::new(),
+        };
+        assert_eq!(
+            names(routing.routes_for_channels("s1", Some(&[1]))),
+            ["fi", "se"]
+        );
     }
 }
