@@ -798,12 +798,14 @@ async fn golden_eur_order_in_the_swedish_store_carries_the_rate_into_the_swedish
     h.shutdown().await.unwrap();
 }
 
-// --- the demo store's coupon order -----------------------------------------------------------
+// --- coupon orders ---------------------------------------------------------------------------
 //
 // BigCommerce's `POST /v2/orders` takes no coupons, so the goldens above stand a coupon in with
-// an order discount. The simulator's demo seed has a real one: an order that redeemed FJALL10
-// (10 % off) in the storefront, with shipping. Every expected figure below is worked out from
-// that order's own BigCommerce data; the comments give today's numbers by hand.
+// an order discount. Real coupon orders come from the storefront checkout: the simulator's
+// demo seed has two (FJALL10, 10 % off, on a tax-inclusive order; SOMMAR200, 200 kr off, on a
+// tax-exclusive one, both with shipping), and its admin checkout places more. Every expected
+// figure below is worked out from the BigCommerce order's own data (`assert_coupon_invoice`);
+// the comments give today's numbers by hand.
 
 /// `num / den` rounded half away from zero (amounts are in cents, never floats).
 fn div_round(num: i64, den: i64) -> i64 {
@@ -848,10 +850,35 @@ fn swedish_vat_code(rate: i64) -> &'static str {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn golden_seeded_coupon_order_with_shipping_reaches_visma_to_the_cent() {
-    let h = Harness::start().await.unwrap();
-    // Find the coupon order through the API, as an integrator would: its coupons are non-empty.
+/// What BigCommerce says about one coupon order, read through its API.
+struct CouponOrder {
+    id: u64,
+    order: Value,
+    coupon: Value,
+    products: Vec<Value>,
+    shipping: Value,
+}
+
+async fn coupon_order(h: &Harness, id: u64) -> CouponOrder {
+    let get = |path: String| async move { h.bc_send(Method::GET, &path, None).await.unwrap() };
+    let coupons = get(format!("/v2/orders/{id}/coupons")).await;
+    assert_eq!(coupons.as_array().map(Vec::len), Some(1), "{coupons:#}");
+    CouponOrder {
+        id,
+        order: get(format!("/v2/orders/{id}")).await,
+        coupon: coupons[0].clone(),
+        products: get(format!("/v2/orders/{id}/products"))
+            .await
+            .as_array()
+            .unwrap()
+            .clone(),
+        shipping: get(format!("/v2/orders/{id}/shipping_addresses")).await[0].clone(),
+    }
+}
+
+/// The seeded orders that redeemed a coupon, found through the API as an integrator would:
+/// their coupons are non-empty.
+async fn seeded_coupon_orders(h: &Harness) -> Vec<CouponOrder> {
     let orders = h
         .bc_send(Method::GET, "/v2/orders?limit=250&sort=id:asc", None)
         .await
@@ -864,132 +891,112 @@ async fn golden_seeded_coupon_order_with_shipping_reaches_visma_to_the_cent() {
             .await
             .unwrap();
         if coupons.as_array().is_some_and(|c| !c.is_empty()) {
-            found.push((id, coupons));
+            found.push(coupon_order(h, id).await);
         }
     }
-    assert_eq!(
-        found.len(),
-        1,
-        "the demo seed has one coupon order: {found:?}"
-    );
-    let (id, coupons) = found.pop().unwrap();
-    let order = h
-        .bc_send(Method::GET, &format!("/v2/orders/{id}"), None)
-        .await
-        .unwrap();
-    let products = h
-        .bc_send(Method::GET, &format!("/v2/orders/{id}/products"), None)
-        .await
-        .unwrap();
-    let products = products.as_array().unwrap();
-    let shipping = h
-        .bc_send(
-            Method::GET,
-            &format!("/v2/orders/{id}/shipping_addresses"),
-            None,
-        )
-        .await
-        .unwrap();
-    let shipping = &shipping[0];
+    found
+}
 
-    // The order as BigCommerce has it: a VAT-inclusive Swedish order (today: 2 × Field Guide to
-    // Knots at 199.00, 6 % VAT, and 1 × Baseplate Compass at 349.00, 25 %: 747.00), FJALL10
-    // taking 10 % of that (74.70), 79.00 shipping at 25 %: 751.30.
+/// The cents of a BigCommerce amount on the store's entry basis (`is_tax_inclusive_pricing`).
+fn entered(v: &Value, prefix: &str, inclusive: bool) -> i64 {
+    cents(&v[format!("{prefix}_{}", if inclusive { "inc_tax" } else { "ex_tax" })])
+}
+
+/// Checks the coupon order against BigCommerce's own rules (the coupon's discount, its spread
+/// over the lines, the totals), then its Visma invoice field by field: one net line per item
+/// with the coupon as the line discount and named in the line note, the freight, a rounding
+/// line when Visma's VAT per code would miss BigCommerce's total, VAT per code, totals to the
+/// cent and the Swedish company's whole-krona rounding. Returns the invoice.
+async fn assert_coupon_invoice(h: &Harness, c: &CouponOrder) -> Value {
+    let (order, coupon, products, shipping) = (&c.order, &c.coupon, &c.products, &c.shipping);
+    let inclusive = order["is_tax_inclusive_pricing"].as_bool().unwrap();
     assert_eq!(order["currency_code"], "SEK", "{order:#}");
     assert_eq!(
         cents(&order["subtotal_inc_tax"]),
         cents(&order["subtotal_ex_tax"]) + cents(&order["subtotal_tax"])
     );
-    let coupon = &coupons[0];
-    assert_eq!(coupon["code"], "FJALL10");
-    assert_eq!(coupon["type"], 1, "a percentage coupon: {coupon}");
-    let subtotal = cents(&order["subtotal_inc_tax"]);
-    let coupon_discount = div_round(subtotal * cents(&coupon["amount"]), 100_00);
-    assert_eq!(cents(&coupon["discount"]), coupon_discount);
+    // The coupon took its share of the subtotal on the store's entry basis.
+    let subtotal = entered(order, "subtotal", inclusive);
+    let code = coupon["code"].as_str().unwrap();
+    let coupon_discount = match coupon["type"].as_u64() {
+        Some(1) => div_round(subtotal * cents(&coupon["amount"]), 100_00),
+        Some(2) => cents(&coupon["amount"]).min(subtotal),
+        other => panic!("coupon type {other:?} is not expected here: {coupon}"),
+    };
+    assert_eq!(cents(&coupon["discount"]), coupon_discount, "{coupon}");
     assert_eq!(cents(&order["coupon_discount"]), coupon_discount);
-    let ship_gross = cents(&shipping["cost_inc_tax"]);
-    assert!(
-        ship_gross > 0,
-        "the coupon order pays shipping: {shipping:#}"
-    );
+    let ship = entered(shipping, "cost", inclusive);
+    assert!(ship > 0, "the coupon order pays shipping: {shipping:#}");
     assert_eq!(
-        cents(&order["total_inc_tax"]),
-        subtotal - coupon_discount + ship_gross,
+        entered(order, "total", inclusive),
+        subtotal - coupon_discount + ship,
         "{order:#}"
     );
-    // The coupon is spread over the lines (39.80 and 34.90 today) and adds up.
-    let line_discount = |p: &Value| -> i64 {
-        p["applied_discounts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| cents(&d["amount"]))
-            .sum()
-    };
-    assert_eq!(
-        products.iter().map(line_discount).sum::<i64>(),
-        coupon_discount,
-        "{products:#?}"
-    );
+    // Spread over the lines by their ex-tax totals (NOTES §6.4), the last taking the rest,
+    // each share named by the coupon's code.
+    let subtotal_ex: i64 = products.iter().map(|p| cents(&p["total_ex_tax"])).sum();
+    let mut left = coupon_discount;
+    let line_discounts: Vec<i64> = products
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let applied = p["applied_discounts"].as_array().unwrap();
+            assert_eq!(applied.len(), 1, "{p:#}");
+            assert_eq!(applied[0]["id"], "coupon");
+            assert_eq!(applied[0]["code"], code);
+            let share = cents(&applied[0]["amount"]);
+            let expected = if i + 1 == products.len() {
+                left
+            } else {
+                div_round(coupon_discount * cents(&p["total_ex_tax"]), subtotal_ex)
+            };
+            assert_eq!(share, expected, "share of line {i}: {p:#}");
+            left -= share;
+            share
+        })
+        .collect();
 
-    let inv = invoice_of(&h, SE_TENANT, id).await;
+    let inv = invoice_of(h, SE_TENANT, c.id).await;
     let docs = h
-        .documents_ending(SE_TENANT, &format!(":{id}"))
+        .documents_ending(SE_TENANT, &format!(":{}", c.id))
         .await
         .unwrap();
     assert_eq!(docs.len(), 1, "one document for the order: {docs:#?}");
-
-    // The customer: the order's B2B buyer (Fjällguiden HB), a Visma customer of its own.
-    let number = inv["customer"]["number"].as_str().unwrap().to_owned();
-    assert_ne!(number, ledgerlink_sim::visma::GUEST_CUSTOMER);
-    let customer = h
-        .visma_send(
-            SE_TENANT,
-            Method::GET,
-            &format!("v1/customer/{number}"),
-            None,
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        customer["name"], order["billing_address"]["company"],
-        "{customer:#}"
-    );
-    // No credit-terms mapping for its group in the sandbox: the customer's own terms.
-    assert_eq!(inv["creditTerms"]["id"], customer["creditTerms"]["id"]);
     assert_eq!(inv["currencyId"], "SEK");
     assert_eq!(cents(&inv["exchangeRate"]), 100);
-    assert_eq!(inv["paymentMethod"]["id"], "CARD", "Credit Card");
-    assert_eq!(inv["customerRefNumber"], id.to_string());
-    assert_eq!(inv["invoiceText"], format!("BigCommerce order {id}"));
+    assert_eq!(inv["invoiceText"], format!("BigCommerce order {}", c.id));
     assert_eq!(inv["branchNumber"]["number"], "1");
-    assert_eq!(
-        inv["invoiceLines"].as_array().unwrap().len(),
-        products.len() + 1,
-        "one line per item and the freight, the coupon on the item lines: {inv:#}"
-    );
 
-    // Each item line, net (the document is posted ex VAT), the coupon as its line discount:
-    //   Knots   unit 199.00 / 1.06 = 187.7358; discount 39.80 − 2.25 VAT = 37.55;
-    //           amount (398.00 − 39.80 = 358.20) − 20.28 VAT = 337.92; SE06.
-    //   Compass unit 349.00 / 1.25 = 279.20; discount 34.90 − 6.98 = 27.92;
-    //           amount (349.00 − 34.90 = 314.10) − 62.82 = 251.28; SE25.
+    // Each item line, net (the document is posted ex VAT), the coupon as its line discount.
     let mut net_by_rate: std::collections::BTreeMap<i64, i64> = Default::default();
     let mut discount_total = 0;
-    for p in products {
+    for (p, &disc) in products.iter().zip(&line_discounts) {
         let rate = rate_of(&p["total_ex_tax"], &p["total_tax"]);
         let l = line(&inv, "invoiceLines", p["name"].as_str().unwrap());
-        let qty = p["quantity"].as_i64().unwrap();
-        let gross = cents(&p["total_inc_tax"]);
-        let disc = line_discount(p);
-        let discount = disc - vat_in(disc, rate);
-        let amount = (gross - disc) - vat_in(gross - disc, rate);
+        let (unit, discount, amount) = if inclusive {
+            let gross = cents(&p["total_inc_tax"]);
+            (
+                div_round(cents(&p["price_inc_tax"]) * 100 * 100, 100 + rate),
+                disc - vat_in(disc, rate),
+                (gross - disc) - vat_in(gross - disc, rate),
+            )
+        } else {
+            (
+                cents(&p["price_ex_tax"]) * 100,
+                disc,
+                cents(&p["total_ex_tax"]) - disc,
+            )
+        };
         assert_eq!(l["inventoryNumber"], p["sku"], "item of {l}");
-        assert_eq!(cents(&l["quantity"]), qty * 100, "quantity of {l}");
+        assert_eq!(
+            cents(&l["quantity"]),
+            p["quantity"].as_i64().unwrap() * 100,
+            "quantity of {l}"
+        );
         assert_eq!(l["uom"], "PCS", "UoM of {l}");
         assert_eq!(
             ten_thousandths(&l["unitPriceInCurrency"]),
-            div_round(cents(&p["price_inc_tax"]) * 100 * 100, 100 + rate),
+            unit,
             "unit price of {l} (from {p})"
         );
         assert_eq!(
@@ -1003,12 +1010,18 @@ async fn golden_seeded_coupon_order_with_shipping_reaches_visma_to_the_cent() {
             swedish_vat_code(rate),
             "VAT code of {l}"
         );
+        // The accountant sees which coupon the discount is.
+        assert_eq!(l["note"], format!("Discount: {code}"), "note of {l}");
         *net_by_rate.entry(rate).or_default() += amount;
         discount_total += discount;
     }
-    // Freight: 79.00 gross at 25 % → 63.20 net, not discounted.
+    // Freight, not discounted.
     let ship_rate = rate_of(&shipping["cost_ex_tax"], &shipping["cost_tax"]);
-    let freight = ship_gross - vat_in(ship_gross, ship_rate);
+    let freight = if inclusive {
+        ship - vat_in(ship, ship_rate)
+    } else {
+        ship
+    };
     assert_line(
         line(
             &inv,
@@ -1028,33 +1041,199 @@ async fn golden_seeded_coupon_order_with_shipping_reaches_visma_to_the_cent() {
     );
     *net_by_rate.entry(ship_rate).or_default() += freight;
 
-    // VAT per code on the net sums, as Visma adds it: 6 % of 337.92 = 20.28, 25 % of
-    // (251.28 + 63.20 = 314.48) = 78.62; 98.90 in all, BigCommerce's total tax.
+    // Visma adds VAT per code on the net sums; where that misses BigCommerce's total (which
+    // rounds tax per line) a VAT-free rounding line makes up the difference.
+    let vat_of = |net_by_rate: &std::collections::BTreeMap<i64, i64>| -> i64 {
+        net_by_rate
+            .iter()
+            .map(|(&rate, &net)| div_round(net * rate, 100))
+            .sum()
+    };
+    let bc_total = cents(&order["total_inc_tax"]);
+    let rounding = bc_total - (net_by_rate.values().sum::<i64>() + vat_of(&net_by_rate));
+    let mut lines = products.len() + 1;
+    if rounding != 0 {
+        assert_line(
+            line(&inv, "invoiceLines", "Rounding"),
+            None,
+            rounding.signum(),
+            None,
+            rounding.abs(),
+            0,
+            rounding,
+            swedish_vat_code(0),
+        );
+        *net_by_rate.entry(0).or_default() += rounding;
+        lines += 1;
+    }
+    assert_eq!(
+        inv["invoiceLines"].as_array().unwrap().len(),
+        lines,
+        "one line per item, the freight{}: {inv:#}",
+        if rounding != 0 {
+            " and the rounding"
+        } else {
+            ""
+        }
+    );
     let details = inv["taxDetails"].as_array().unwrap();
     assert_eq!(details.len(), net_by_rate.len(), "{inv:#}");
-    let mut vat_total = 0;
     for (&rate, &net) in &net_by_rate {
-        let vat = div_round(net * rate, 100);
         let d = details
             .iter()
             .find(|d| d["taxId"] == swedish_vat_code(rate))
             .unwrap_or_else(|| panic!("no VAT detail at {rate} %: {inv:#}"));
         assert_eq!(cents(&d["taxableAmount"]), net, "{d}");
-        assert_eq!(cents(&d["vatAmount"]), vat, "{d}");
-        vat_total += vat;
+        assert_eq!(cents(&d["vatAmount"]), div_round(net * rate, 100), "{d}");
     }
     let net_total: i64 = net_by_rate.values().sum();
+    let vat_total = vat_of(&net_by_rate);
     assert_eq!(cents(&inv["detailTotalInCurrency"]), net_total);
     assert_eq!(cents(&inv["discountTotalInCurrency"]), discount_total);
     assert_eq!(cents(&inv["vatTotalInCurrency"]), vat_total);
-    assert_eq!(vat_total, cents(&order["total_tax"]));
-    // 652.40 + 98.90 = 751.30, BigCommerce's total to the cent; the Swedish company rounds
-    // invoices to whole kronor (751.00) and books the −0.30 as the rounding difference.
+    // BigCommerce's total to the cent; the Swedish company rounds invoices to whole kronor
+    // and books the difference as the rounding difference.
     let total = net_total + vat_total;
-    assert_eq!(total, cents(&order["total_inc_tax"]));
+    assert_eq!(total, bc_total);
     let whole = div_round(total, 100) * 100;
     assert_eq!(cents(&inv["amountInCurrency"]), whole);
     assert_eq!(cents(&inv["roundingDiff"]), whole - total);
     assert_eq!(inv["status"], "Open");
+    inv
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn golden_seeded_tax_inclusive_coupon_order_with_shipping_reaches_visma_to_the_cent() {
+    let h = Harness::start().await.unwrap();
+    let mut found = seeded_coupon_orders(&h).await;
+    assert_eq!(found.len(), 2, "the demo seed has two coupon orders");
+    found.retain(|c| c.order["is_tax_inclusive_pricing"] == true);
+    let c = found.pop().expect("a tax-inclusive one");
+    assert_eq!(c.coupon["code"], "FJALL10");
+    assert_eq!(c.coupon["type"], 1, "a percentage coupon: {}", c.coupon);
+    // Today: 2 × Field Guide to Knots at 199.00 (6 % VAT) and 1 × Baseplate Compass at 349.00
+    // (25 %): 747.00; FJALL10 takes 10 % of that, 74.70, spread by the net totals 375.47 and
+    // 279.20: 42.84 and 31.86. 79.00 shipping at 25 %: 751.30. On the invoice, net:
+    //   Knots   unit 199.00 / 1.06 = 187.7358; discount 42.84 − 2.42 VAT = 40.42;
+    //           amount (398.00 − 42.84 = 355.16) − 20.10 VAT = 335.06; SE06.
+    //   Compass unit 279.20; discount 31.86 − 6.37 = 25.49; amount 317.14 − 63.43 = 253.71.
+    //   Freight 63.20. VAT 6 % of 335.06 = 20.10, 25 % of 316.91 = 79.23: 99.33, and
+    //   651.97 + 99.33 = 751.30, rounded by the company to 751.00.
+    let inv = assert_coupon_invoice(&h, &c).await;
+
+    // The customer: the order's B2B buyer (Fjällguiden HB), a Visma customer of its own.
+    let number = inv["customer"]["number"].as_str().unwrap().to_owned();
+    assert_ne!(number, ledgerlink_sim::visma::GUEST_CUSTOMER);
+    let customer = h
+        .visma_send(
+            SE_TENANT,
+            Method::GET,
+            &format!("v1/customer/{number}"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        customer["name"], c.order["billing_address"]["company"],
+        "{customer:#}"
+    );
+    // No credit-terms mapping for its group in the sandbox: the customer's own terms.
+    assert_eq!(inv["creditTerms"]["id"], customer["creditTerms"]["id"]);
+    assert_eq!(inv["paymentMethod"]["id"], "CARD", "Credit Card");
+    assert_eq!(inv["customerRefNumber"], c.id.to_string());
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn golden_seeded_tax_exclusive_coupon_order_with_shipping_reaches_visma_to_the_cent() {
+    let h = Harness::start().await.unwrap();
+    let mut found = seeded_coupon_orders(&h).await;
+    assert_eq!(found.len(), 2, "the demo seed has two coupon orders");
+    found.retain(|c| c.order["is_tax_inclusive_pricing"] == false);
+    let c = found.pop().expect("a tax-exclusive one");
+    assert_eq!(c.coupon["code"], "SOMMAR200");
+    assert_eq!(
+        c.coupon["type"], 2,
+        "a fixed amount off the order: {}",
+        c.coupon
+    );
+    // Today: 2 × Compact Gas Stove at 649.00 and 2 × Enamel Camp Mug at 149.00, net, 25 %:
+    // 1596.00; SOMMAR200 takes 200.00, spread 162.66 / 37.34; 79.00 freight. Net lines
+    // 1135.34 and 260.66 (discounts as line discounts), 1475.00 + 25 % = 1843.75, rounded by
+    // the company to 1844.00.
+    let inv = assert_coupon_invoice(&h, &c).await;
+    let number = inv["customer"]["number"].as_str().unwrap().to_owned();
+    assert_ne!(number, ledgerlink_sim::visma::GUEST_CUSTOMER);
+    let customer = h
+        .visma_send(
+            SE_TENANT,
+            Method::GET,
+            &format!("v1/customer/{number}"),
+            None,
+        )
+        .await
+        .unwrap();
+    let billing = &c.order["billing_address"];
+    assert_eq!(
+        customer["name"],
+        format!(
+            "{} {}",
+            billing["first_name"].as_str().unwrap(),
+            billing["last_name"].as_str().unwrap()
+        ),
+        "{customer:#}"
+    );
+    assert_eq!(inv["customerRefNumber"], c.id.to_string());
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn golden_storefront_checkout_with_a_coupon_in_a_tax_exclusive_store() {
+    let h = Harness::start().await.unwrap();
+    h.bc_send(
+        Method::PUT,
+        "/v3/tax/settings",
+        Some(json!({"tax_entered_with_prices": false})),
+    )
+    .await
+    .unwrap();
+    let knots = h.product_id("LL-BOOK-KNOTS").await.unwrap();
+    let mug = h.product_id("LL-MUG-01").await.unwrap();
+    let mut body = order_body(1, &[(knots, 3), (mug, 2)], Some("79.00"));
+    body["payment_method"] = json!("Klarna");
+    body["coupon_code"] = json!("FJALL10");
+    // The storefront checkout (the simulator's admin endpoint: the v2 API cannot redeem
+    // coupons).
+    let r = h
+        .http
+        .post(format!(
+            "http://{}/__admin/orders/checkout",
+            h.bc.local_addr()
+        ))
+        .header("X-Auth-Token", &h.bc.info().auth_token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"].as_u64().unwrap();
+    let c = coupon_order(&h, id).await;
+    assert_eq!(c.order["is_tax_inclusive_pricing"], false);
+    assert_eq!(c.order["order_source"], "www");
+    assert_eq!(c.coupon["code"], "FJALL10");
+    // Net prices: 3 × 199.00 = 597.00 at 6 %, 2 × 149.00 = 298.00 at 25 %; FJALL10 takes
+    // 89.50 of 895.00, spread 59.70 / 29.80; 79.00 freight at 25 %.
+    //   Knots  537.30 net, VAT 6 %  32.24
+    //   Mug    268.20 net, VAT 25 % 67.05; freight 79.00, 19.75
+    // BigCommerce: 884.50 net + 119.04 tax = 1003.54; Visma 537.30 × 6 % = 32.24 and
+    // 347.20 × 25 % = 86.80: the same 1003.54, rounded by the company to 1004.00.
+    assert_eq!(cents(&c.order["total_inc_tax"]), 1003_54, "{:#}", c.order);
+    let inv = assert_coupon_invoice(&h, &c).await;
+    assert_eq!(
+        inv["customer"]["number"],
+        ledgerlink_sim::visma::GUEST_CUSTOMER
+    );
+    assert_eq!(inv["paymentMethod"]["id"], "KLARNA");
+    assert_eq!(cents(&inv["amountInCurrency"]), 1004_00);
     h.shutdown().await.unwrap();
 }

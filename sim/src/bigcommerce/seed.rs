@@ -15,9 +15,9 @@
 //!   (Awaiting Fulfillment), partially shipped, shipped, completed, refunded, partially refunded,
 //!   cancelled, pending, awaiting payment, incomplete; EUR orders on channel 2; tax-exclusive
 //!   B2B orders (created while the store was switched to exclusive prices); a manual discount.
-//! - Coupons FJALL10 (10 % off) and HANDEL200 (200 kr off the order), each redeemed by one
+//! - Coupons FJALL10 (10 % off) and SOMMAR200 (200 kr off the order), each redeemed by one
 //!   seeded order through the storefront checkout (see `orders::checkout`): FJALL10 on a
-//!   tax-inclusive order, HANDEL200 on a tax-exclusive B2B order, both with shipping.
+//!   tax-inclusive order, SOMMAR200 on a tax-exclusive one, both with shipping.
 //!
 //! Everything comes from a seeded RNG, so two starts with the same `rng_seed` are identical
 //! except for timestamps (relative to the start time).
@@ -641,8 +641,8 @@ pub(crate) fn demo(store: &mut Store, now: DateTime<Utc>, seed: u64) {
         },
         Coupon {
             id: 8,
-            name: "200 kr off trade orders".into(),
-            code: "HANDEL200".into(),
+            name: "200 kr off the order".into(),
+            code: "SOMMAR200".into(),
             kind: 2,
             amount: dec("200"),
             enabled: true,
@@ -730,7 +730,7 @@ fn seed_orders(store: &mut Store, now: DateTime<Utc>, rng: &mut StdRng) {
         // tax-inclusive set-up, a fixed amount off a tax-exclusive B2B order.
         let coupon = match i {
             17 => Some("FJALL10"),
-            19 => Some("HANDEL200"),
+            19 => Some("SOMMAR200"),
             _ => None,
         };
         let id = match coupon {
