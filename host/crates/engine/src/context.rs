@@ -87,6 +87,12 @@ impl JobContext {
         self.lock().snapshot = Some(source);
     }
 
+    /// Reads the snapshot saved by [`Self::save_snapshot`] in this attempt: the source
+    /// already as JSON, so a converter that reads JSON need not serialise the source again.
+    pub fn with_saved_snapshot<R>(&self, f: impl FnOnce(Option<&serde_json::Value>) -> R) -> R {
+        f(self.lock().snapshot.as_ref())
+    }
+
     /// The value this attempt chose for `key` (e.g. the plugin version it started with):
     /// the first call stores what `choose` returns, later calls of the same attempt get that
     /// value again, whatever changed meanwhile.

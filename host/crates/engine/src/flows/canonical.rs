@@ -125,6 +125,25 @@ pub fn order(
     order_with(bundle, &extras)
 }
 
+/// [`order`] from the bundle's job snapshot (`serde_json::to_value(bundle)`, which
+/// [`order_source`] would produce again part by part): the order is not serialised twice.
+pub fn order_from_snapshot(
+    snapshot: &Value,
+    bundle: &OrderBundle,
+    visma_customer: Option<String>,
+) -> Result<wit::Order, CanonicalError> {
+    let extras = source::OrderExtras {
+        visma_customer_number: visma_customer,
+        po_number: bundle.po_number.clone(),
+        include_raw: true,
+        ..Default::default()
+    };
+    Ok(source::build_order_from(
+        source::OrderSource::of(snapshot)?,
+        &extras,
+    )?)
+}
+
 /// [`order`] with everything the host may add (v3 customer, group name, B2B PO number).
 pub fn order_with(
     bundle: &OrderBundle,
@@ -306,6 +325,30 @@ mod tests {
         assert!(o.raw_json.as_deref().is_some_and(|r| r.contains("\"id\"")));
         let o = order(&bundle("fx", input), Some("10042".into())).unwrap();
         assert_eq!(o.customer.visma_customer_number.as_deref(), Some("10042"));
+    }
+
+    #[test]
+    fn the_job_snapshot_converts_exactly_as_the_bundle() {
+        let mut checked = 0;
+        for path in fixtures() {
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let file: Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let input = &file["input"];
+            if input["order"].get("id").is_none() {
+                continue;
+            }
+            let mut b = bundle(&name, input);
+            b.po_number = Some("PO-7".into());
+            let snapshot = serde_json::to_value(&b).unwrap();
+            for customer in [None, Some("10042".to_owned())] {
+                let want = order(&b, customer.clone()).unwrap();
+                let got = order_from_snapshot(&snapshot, &b, customer).unwrap();
+                assert_eq!(got, want, "{name}");
+            }
+            checked += 1;
+        }
+        assert!(checked >= 5, "only {checked} order fixtures checked");
     }
 
     #[test]
