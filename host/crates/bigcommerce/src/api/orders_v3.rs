@@ -134,6 +134,13 @@ impl Client {
         order: BcOrderId,
         field: &NewMetafield,
     ) -> Result<Metafield, Error> {
+        // Most write-backs are first writes: create, and only when BigCommerce answers 409
+        // (this app already has the field on the order) read and update it. One request
+        // instead of two in the common case; a repeated write still ends in one field.
+        match self.create_order_metafield(order, field).await {
+            Err(e) if e.status() == Some(409) => {}
+            created => return created,
+        }
         let existing = self.order_metafields(order, Some(&field.namespace)).await?;
         match existing
             .iter()

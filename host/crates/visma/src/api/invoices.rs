@@ -141,6 +141,33 @@ impl VismaClient {
         .await
     }
 
+    /// [`Self::release_invoice`] for a caller that only needs the invoice released: a plain
+    /// success is not followed by a read of the invoice (one request instead of two). A lost
+    /// reply or an "already released" refusal is still confirmed by reading it.
+    pub async fn release_invoice_unread(
+        &self,
+        entity: &LegalEntityId,
+        number: &VismaDocumentNo,
+    ) -> Result<(), VismaError> {
+        let conn = self.connection(entity)?;
+        let url = conn.erp_url(&format!(
+            "v1/customerinvoice/{}/action/release",
+            seg(number.as_str())
+        ));
+        self.action_then(
+            entity,
+            url,
+            "invoice release",
+            number.as_str(),
+            None,
+            false,
+            || self.get_invoice(entity, number),
+            |i: &Invoice| i.status.as_ref().is_some_and(DocumentStatus::is_released),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Runs an action (release, cancel) with confirmation by re-reading the document: a lost
     /// reply or an "already done" refusal both end with a read that shows the real state.
     #[allow(clippy::too_many_arguments)]
@@ -154,6 +181,33 @@ impl VismaClient {
         get: Get,
         done: impl Fn(&T) -> bool,
     ) -> Result<T, VismaError>
+    where
+        Get: Fn() -> GetFut,
+        GetFut: std::future::Future<Output = Result<T, VismaError>>,
+    {
+        match self
+            .action_then(entity, url, what, key, if_match, true, get, done)
+            .await?
+        {
+            Some(doc) => Ok(doc),
+            None => unreachable!("a confirmed action reads the document after a success"),
+        }
+    }
+
+    /// [`Self::confirmed_action`]; `read_after_success` says whether a plain success is
+    /// followed by a read of the document (`None` when it is not).
+    #[allow(clippy::too_many_arguments)]
+    async fn action_then<T, Get, GetFut>(
+        &self,
+        entity: &LegalEntityId,
+        url: String,
+        what: &'static str,
+        key: &str,
+        if_match: Option<String>,
+        read_after_success: bool,
+        get: Get,
+        done: impl Fn(&T) -> bool,
+    ) -> Result<Option<T>, VismaError>
     where
         Get: Fn() -> GetFut,
         GetFut: std::future::Future<Output = Result<T, VismaError>>,
@@ -185,16 +239,19 @@ impl VismaClient {
                             message: result.error_info.unwrap_or_default(),
                         });
                     }
-                    return get().await;
+                    if !read_after_success {
+                        return Ok(None);
+                    }
+                    return get().await.map(Some);
                 }
                 Err(e @ VismaError::Validation { .. }) => {
                     let doc = get().await?;
-                    return if done(&doc) { Ok(doc) } else { Err(e) };
+                    return if done(&doc) { Ok(Some(doc)) } else { Err(e) };
                 }
                 Err(e @ VismaError::OutcomeUnknown { .. }) => {
                     let doc = get().await?;
                     if done(&doc) {
-                        return Ok(doc);
+                        return Ok(Some(doc));
                     }
                     if attempt >= retry.max_attempts {
                         return Err(e);
