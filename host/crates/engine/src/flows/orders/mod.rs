@@ -352,8 +352,9 @@ impl OrderFlow {
         let invoice_key = IdentityKey::new(entity.id.clone(), ID_INVOICE, order_key(&store, id));
         let credit_key =
             IdentityKey::new(entity.id.clone(), ID_CREDIT_TARGET, order_key(&store, id));
-        let mut invoice_no = match ctx.identity(&invoice_key).await? {
-            Some(no) => Some(no),
+        let order_invoice = ctx.identity(&invoice_key).await?;
+        let mut invoice_no = match &order_invoice {
+            Some(no) => Some(no.clone()),
             None => ctx.identity(&credit_key).await?,
         };
         let cancelled = matches!(status, STATUS_CANCELLED | STATUS_DECLINED);
@@ -404,8 +405,7 @@ impl OrderFlow {
                         || matches!(status, STATUS_SHIPPED | STATUS_COMPLETED));
                 // A document left unreleased after a totals mismatch is checked again (and
                 // released once right) instead of being taken for done.
-                let held = ctx.identity(&invoice_key).await?.is_some()
-                    && !verified(ctx, &invoice_key).await?;
+                let held = order_invoice.is_some() && !verified(ctx, &invoice_key).await?;
                 if (invoice_no.is_none() && due) || held {
                     invoice_no = Some(
                         self.post_invoice(ctx, &store, &route, &entity, &bundle, None)
@@ -763,12 +763,13 @@ async fn finish(
     posted: bool,
 ) -> Result<JobOutcome, JobError> {
     let id = bundle.order.id;
-    ctx.record_echo(
+    // Read by the write-back this job queues, a job of the same subject that runs only after
+    // this result (and the marker with it) is committed: no separate commit needed.
+    ctx.record_echo_on_success(
         SYNCED_TARGET,
         &echo_resource(store, id),
         &modified_hash(&bundle.order),
-    )
-    .await?;
+    );
     if did.is_empty() {
         let reason = if posted {
             "already in Visma; nothing new".to_owned()
