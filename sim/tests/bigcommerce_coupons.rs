@@ -1,6 +1,8 @@
 //! Order-level discounts and coupons over real HTTP: how a discount is spread over the lines
 //! (NOTES §6.4), how the lines name each discount (`applied_discounts`), and the admin
 //! checkout that redeems a coupon as the storefront would (the v2 API cannot).
+// Amounts in minor units are written `<units>_<cents>` (200_00 is 200.00).
+#![allow(clippy::inconsistent_digit_grouping)]
 
 mod bigcommerce_common;
 use bigcommerce_common::*;
