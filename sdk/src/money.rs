@@ -10,10 +10,15 @@ use rust_decimal::{Decimal, RoundingStrategy};
 /// Digits after the decimal point of a currency's minor unit (ISO 4217). The zero- and
 /// three-decimal currencies an ERP meets are listed; everything else has two.
 pub fn minor_digits(currency: &str) -> u32 {
-    match currency.trim().to_ascii_uppercase().as_str() {
-        "JPY" | "KRW" | "ISK" | "CLP" | "VND" | "XOF" | "XAF" => 0,
-        "KWD" | "BHD" | "OMR" | "JOD" | "TND" => 3,
-        _ => 2,
+    // Called for every amount of a document: compared in place, no uppercased copy.
+    let code = currency.trim();
+    let is = |list: &[&str]| list.iter().any(|c| c.eq_ignore_ascii_case(code));
+    if is(&["JPY", "KRW", "ISK", "CLP", "VND", "XOF", "XAF"]) {
+        0
+    } else if is(&["KWD", "BHD", "OMR", "JOD", "TND"]) {
+        3
+    } else {
+        2
     }
 }
 

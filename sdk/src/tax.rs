@@ -52,6 +52,10 @@ pub fn allocate(total: Minor, weights: &[Minor]) -> Vec<Minor> {
     if weights.is_empty() {
         return Vec::new();
     }
+    // Nothing to spread (most orders have no order-level discount left over).
+    if total == 0 {
+        return vec![0; weights.len()];
+    }
     let mut w: Vec<i128> = weights.iter().map(|x| i128::from(*x).abs()).collect();
     if w.iter().all(|x| *x == 0) {
         w.iter_mut().for_each(|x| *x = 1);

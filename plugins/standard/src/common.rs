@@ -19,17 +19,52 @@ pub(crate) fn rate_key(rate: Decimal) -> String {
     format!("rate:{}", rate.normalize())
 }
 
+/// The field path of an error, built only when there is an error: a `format!` per line for
+/// paths that are almost never used cost more than the lookups they label. A `&str`, or a
+/// closure that formats the path.
+pub(crate) trait ErrorPath {
+    fn into_path(self) -> String;
+}
+
+impl ErrorPath for &str {
+    fn into_path(self) -> String {
+        self.to_owned()
+    }
+}
+
+impl<F: FnOnce() -> String> ErrorPath for F {
+    fn into_path(self) -> String {
+        self()
+    }
+}
+
+/// `n` in decimal, written into `buf` (for lookup keys, without a `String` per key).
+pub(crate) fn decimal_key(n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    std::str::from_utf8(&buf[at..]).unwrap_or_default()
+}
+
 /// The Visma VAT category for a BigCommerce tax class (key `<tax-class-id>`), else for the
 /// rate (key `rate:<rate>`). Missing both is an error at `path`: never a guess.
 pub(crate) fn vat_category(
     host: &impl Host,
     class_id: Option<u64>,
     rate: Decimal,
-    path: &str,
+    path: impl ErrorPath,
     errors: &mut Errors,
 ) -> String {
     if let Some(id) = class_id
-        && let Some(v) = host.lookup("vat-category", &id.to_string())
+        && let Some(v) = host.lookup("vat-category", decimal_key(id, &mut [0; 20]))
     {
         return v;
     }
@@ -41,7 +76,7 @@ pub(crate) fn vat_category(
         None => "no tax class".to_owned(),
     };
     errors.push(
-        path,
+        path.into_path(),
         "missing-vat-mapping",
         format!(
             "no VAT category for {class} at {}%: add key {}{} to mapping table vat-category",
@@ -135,6 +170,10 @@ pub(crate) fn date_of(time: &str) -> String {
 pub(crate) fn share(amount: Minor, part: Decimal, whole: Decimal) -> Minor {
     if whole.is_zero() || part == whole {
         return amount;
+    }
+    // No share of nothing: skips a Decimal division for every line of a whole-order document.
+    if part.is_zero() {
+        return 0;
     }
     money::mul_round(amount, part / whole)
 }
@@ -301,13 +340,13 @@ pub(crate) fn account_line(
 pub(crate) fn item_number(
     host: &impl Host,
     sku: &str,
-    path: &str,
+    path: impl ErrorPath,
     errors: &mut Errors,
 ) -> Option<String> {
     let sku = sku.trim();
     if sku.is_empty() {
         errors.push(
-            path,
+            path.into_path(),
             "missing-sku",
             "the line has no SKU, so it cannot be matched to a Visma item",
         );

@@ -130,13 +130,13 @@ fn unit_credit(
         host,
         line.tax_class_id,
         rate,
-        &format!("order.lines[{index}].tax-class-id"),
+        || format!("order.lines[{index}].tax-class-id"),
         errors,
     );
     let number = item_number(
         host,
         &line.sku,
-        &format!("order.lines[{index}].sku"),
+        || format!("order.lines[{index}].sku"),
         errors,
     );
     let (unit, gross) = if doc.inclusive {
@@ -275,7 +275,7 @@ fn refund_lines(
                             host,
                             line.tax_class_id,
                             rate,
-                            &format!("order.lines[{i}].tax-class-id"),
+                            || format!("order.lines[{i}].tax-class-id"),
                             errors,
                         );
                         let account = settings.require(
@@ -366,7 +366,7 @@ fn refund_lines(
                     host,
                     fee.tax_class_id,
                     rate,
-                    &format!("order.fees[{f}].tax-class-id"),
+                    || format!("order.fees[{f}].tax-class-id"),
                     errors,
                 );
                 let account = host

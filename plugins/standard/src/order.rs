@@ -350,16 +350,15 @@ fn item_lines(
         if part.is_zero() {
             continue;
         }
-        let path = format!("lines[{i}]");
         let rate = rate_of(line.tax_rate.as_ref(), line.total_ex_tax, line.total_tax);
         let category = vat_category(
             host,
             line.tax_class_id,
             rate,
-            &format!("{path}.tax-class-id"),
+            || format!("lines[{i}].tax-class-id"),
             errors,
         );
-        let number = item_number(host, &line.sku, &format!("{path}.sku"), errors);
+        let number = item_number(host, &line.sku, || format!("lines[{i}].sku"), errors);
         let (unit, gross) = if doc.inclusive {
             (line.unit_price_inc_tax, line.total_inc_tax)
         } else {
@@ -400,20 +399,11 @@ fn item_lines(
                 None => discount_groups.push((category.clone(), rate, discount, names.clone())),
             }
         }
-        let options: Vec<String> = line
-            .options
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect();
         doc.push(
             DocumentLine {
                 kind: LineKind::Item,
                 item_number: number.clone(),
-                description: if options.is_empty() {
-                    line.name.clone()
-                } else {
-                    format!("{} ({})", line.name, options.join(", "))
-                },
+                description: line_description(&line.name, &line.options),
                 quantity: wit(part),
                 uom: number
                     .as_deref()
@@ -460,6 +450,32 @@ fn item_lines(
             doc.push(l, rate);
         }
     }
+}
+
+/// `name (key: value, key: value)`, or just `name` without options. Built in one buffer: a
+/// `format!` per option, a join and a `format!` per line cost ~36 k instructions (a tenth of
+/// the guest's work) on the 20-line fixture order.
+fn line_description(name: &str, options: &[(String, String)]) -> String {
+    if options.is_empty() {
+        return name.to_owned();
+    }
+    let len = options
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 4)
+        .sum::<usize>();
+    let mut text = String::with_capacity(name.len() + 3 + len);
+    text.push_str(name);
+    text.push_str(" (");
+    for (n, (k, v)) in options.iter().enumerate() {
+        if n > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(k);
+        text.push_str(": ");
+        text.push_str(v);
+    }
+    text.push(')');
+    text
 }
 
 /// Shipping (freight), handling, gift wrapping and fees as account lines.
@@ -541,7 +557,7 @@ pub(crate) fn charge_lines(
             host,
             fee.tax_class_id,
             rate,
-            &format!("fees[{i}].tax-class-id"),
+            || format!("fees[{i}].tax-class-id"),
             errors,
         );
         let account = host
