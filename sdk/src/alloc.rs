@@ -82,6 +82,7 @@ impl BumpAlloc {
 
     /// The address of a free block of `size` bytes aligned to `align`, reserved, or null when
     /// linear memory cannot grow any more.
+    #[inline]
     fn bump(&self, size: usize, align: usize) -> *mut u8 {
         let start = match align_up(self.next.get(), align) {
             Some(start) if start != 0 => start,
@@ -128,6 +129,7 @@ impl BumpAlloc {
 
     /// Extends the most recent allocation at `at` to `new_size` bytes without moving it, growing
     /// memory if needed. False if it cannot (then the caller copies).
+    #[inline]
     fn extend_last(&self, at: usize, new_size: usize) -> bool {
         let Some(new_next) = at.checked_add(new_size) else {
             return false;
@@ -159,10 +161,12 @@ impl Default for BumpAlloc {
 }
 
 unsafe impl GlobalAlloc for BumpAlloc {
+    #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         self.bump(layout.size(), layout.align())
     }
 
+    #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
         // Only the most recent allocation can be given back: it is the one just below `next`.
         if ptr as usize == self.last.get() {
@@ -171,6 +175,7 @@ unsafe impl GlobalAlloc for BumpAlloc {
         }
     }
 
+    #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let at = ptr as usize;
         if at == self.last.get() {
@@ -191,6 +196,7 @@ unsafe impl GlobalAlloc for BumpAlloc {
     }
 }
 
+#[inline]
 fn align_up(addr: usize, align: usize) -> Option<usize> {
     // `align` is a power of two (guaranteed by `Layout`).
     Some(addr.checked_add(align - 1)? & !(align - 1))
@@ -218,14 +224,82 @@ fn grow(bytes: usize) -> Option<usize> {
     old.checked_mul(PAGE)
 }
 
-/// Makes [`BumpAlloc`] the plugin's global allocator. Put it once at the crate root of a
-/// plugin, under `#[cfg(target_arch = "wasm32")]` so native `cargo test` builds keep the system
-/// allocator. See the [module docs](crate::alloc) for the trade-off.
+/// The canonical ABI's `cabi_realloc` over `allocator` (the plugin's global allocator): how the host allocates the
+/// strings and lists it passes in (and each `lookup` answer). On `wasm32-wasip2` wit-bindgen
+/// leaves this export to wasi-libc, whose version calls libc `realloc` (dlmalloc): every call
+/// then ran a second, general-purpose allocator for ~200 small blocks and grew memory for its
+/// heap, while the Rust code that frees those blocks uses the global allocator anyway.
+/// [`bump_allocator!`](crate::bump_allocator) exports this instead.
+///
+/// # Safety
+///
+/// The canonical ABI's contract: `old_ptr`/`old_len`/`align` describe a block this allocator
+/// returned (or `old_len` is 0), and `align` is a power of two.
+#[inline]
+pub unsafe fn cabi_realloc(
+    allocator: &BumpAlloc,
+    old_ptr: *mut u8,
+    old_len: usize,
+    align: usize,
+    new_len: usize,
+) -> *mut u8 {
+    // SAFETY: as in wit-bindgen's own `cabi_realloc`: the caller passes a valid alignment and,
+    // for a reallocation, the block's current size.
+    let ptr = unsafe {
+        if old_len == 0 {
+            if new_len == 0 {
+                return align as *mut u8;
+            }
+            allocator.alloc(Layout::from_size_align_unchecked(new_len, align))
+        } else {
+            allocator.realloc(
+                old_ptr,
+                Layout::from_size_align_unchecked(old_len, align),
+                new_len,
+            )
+        }
+    };
+    if ptr.is_null() {
+        // Out of memory under the host's cap: trap, and the host reports the cap it enforced.
+        core::arch::wasm32::unreachable();
+    }
+    ptr
+}
+
+/// Makes [`BumpAlloc`] the plugin's global allocator, and the allocator behind the component's
+/// `cabi_realloc` (see [`cabi_realloc`]). Put it once at the crate root of a plugin, under
+/// `#[cfg(target_arch = "wasm32")]` so native `cargo test` builds keep the system allocator.
+/// See the [module docs](crate::alloc) for the trade-off.
 #[macro_export]
 macro_rules! bump_allocator {
     () => {
         #[global_allocator]
         static LEDGERLINK_BUMP_ALLOCATOR: $crate::alloc::BumpAlloc =
             $crate::alloc::BumpAlloc::new();
+
+        /// The canonical ABI allocator export, over the bump allocator above.
+        ///
+        /// # Safety
+        ///
+        /// Called by the host under the canonical ABI's contract.
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn cabi_realloc(
+            old_ptr: *mut u8,
+            old_len: usize,
+            align: usize,
+            new_len: usize,
+        ) -> *mut u8 {
+            // SAFETY: forwarded unchanged under the same contract. The global allocator is
+            // called directly (not through `std::alloc`) so the whole path inlines here.
+            unsafe {
+                $crate::alloc::cabi_realloc(
+                    &LEDGERLINK_BUMP_ALLOCATOR,
+                    old_ptr,
+                    old_len,
+                    align,
+                    new_len,
+                )
+            }
+        }
     };
 }
