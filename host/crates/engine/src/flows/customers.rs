@@ -288,7 +288,11 @@ impl CustomerFlow {
         drop_empty_addresses(&mut body);
         // What we last wrote: an event that changes nothing Visma holds writes nothing.
         let mark = format!("visma:{}:customer:{store}:{}", entity.id, account.id.0);
-        let content = content_hash(&body);
+        // Without the number: the mapping names it only once the customer exists.
+        let content = content_hash(&CustomerUpdate {
+            number: None,
+            ..body.clone()
+        });
         let number = match known {
             Some(number) => number,
             None => {
