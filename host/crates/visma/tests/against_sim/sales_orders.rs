@@ -221,3 +221,124 @@ async fn unknown_item_is_a_validation_error_with_the_services_message() {
     }
     assert_eq!(h.requests().await - before, 1);
 }
+
+#[tokio::test]
+async fn billing_and_shipping_round_trip_and_the_invoice_visma_makes_is_found_through_the_order() {
+    use ledgerlink_visma::dto::{NewOrderAddress, NewOrderParty, OrderContact};
+    let h = Harness::start().await;
+    let client = h.client();
+    let mut o = order(vec![line(1, 100)]);
+    o.billing = Some(NewOrderParty {
+        address: Some(NewOrderAddress {
+            line1: Some("Storgatan 1".into()),
+            postal_code: Some("11122".into()),
+            city: Some("Stockholm".into()),
+            country_id: "SE".into(),
+            ..Default::default()
+        }),
+        contact: Some(OrderContact {
+            name: Some("Ada Lovelace".into()),
+            email: Some("ada@example.com".into()),
+            ..Default::default()
+        }),
+    });
+    o.shipping = Some(NewOrderParty {
+        address: Some(NewOrderAddress {
+            line1: Some("Torggata 2".into()),
+            city: Some("Oslo".into()),
+            country_id: "NO".into(),
+            ..Default::default()
+        }),
+        contact: None,
+    });
+    let created = client
+        .create_sales_order_once(&se(), &r("so-addr"), &o)
+        .await
+        .unwrap()
+        .doc;
+    let billing = created.billing.as_ref().unwrap();
+    let a = billing.address.as_ref().unwrap();
+    assert_eq!(a.line1.as_deref(), Some("Storgatan 1"));
+    assert_eq!(a.postal_code.as_deref(), Some("11122"));
+    assert_eq!(a.city.as_deref(), Some("Stockholm"));
+    assert_eq!(a.country.as_ref().unwrap().id.as_deref(), Some("SE"));
+    let c = billing.contact.as_ref().unwrap();
+    assert_eq!(c.name.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(c.email.as_deref(), Some("ada@example.com"));
+    let shipping = created.shipping.as_ref().unwrap();
+    let a = shipping.address.as_ref().unwrap();
+    assert_eq!(a.city.as_deref(), Some("Oslo"));
+    assert_eq!(a.country.as_ref().unwrap().id.as_deref(), Some("NO"));
+    assert!(shipping.contact.is_none());
+    assert_eq!(created.invoice_id(), None, "not invoiced yet");
+
+    // An address without a country is refused, not half-stored.
+    let mut bad = order(vec![line(1, 100)]);
+    bad.shipping = Some(NewOrderParty {
+        address: Some(NewOrderAddress {
+            city: Some("Oslo".into()),
+            ..Default::default()
+        }),
+        contact: None,
+    });
+    match client
+        .create_sales_order_once(&se(), &r("so-addr-bad"), &bad)
+        .await
+    {
+        Err(VismaError::Validation { message, .. }) => {
+            assert!(message.contains("countryId"), "{message}")
+        }
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+
+    // Visma invoices the order (the ERP's prepareInvoice action): the order names the
+    // invoice, and the invoice's lines name the order.
+    let token = h.raw_token(SE_TENANT).await;
+    let resp: serde_json::Value = reqwest::Client::new()
+        .post(format!(
+            "{}/v2/salesorder/SO/{}/action/prepareInvoice",
+            h.base(),
+            created.order_id
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let number = resp["referenceNumber"].as_str().unwrap().to_owned();
+    let read = client
+        .get_sales_order(&se(), "SO", &created.order_id)
+        .await
+        .unwrap();
+    assert_eq!(read.invoice_id(), Some(number.as_str()));
+    assert_eq!(read.status.as_deref(), Some("Completed"));
+    let inv = client
+        .get_invoice(
+            &se(),
+            &ledgerlink_core::VismaDocumentNo::new(number.clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(inv.sales_order(), Some(("SO", created.order_id.as_str())));
+    // The order's total, before the company's cash rounding of invoice totals (whole kronor).
+    assert_eq!(
+        inv.amount_in_currency
+            .zip(inv.rounding_diff)
+            .map(|(a, d)| a - d),
+        read.order_total,
+        "{inv:?}"
+    );
+    assert!(
+        !inv.status.as_ref().is_some_and(|s| s.is_released()),
+        "prepared, not released"
+    );
+    // An invoiced order cannot be cancelled any more.
+    assert!(
+        client
+            .cancel_sales_order(&se(), "SO", &created.order_id, None)
+            .await
+            .is_err()
+    );
+}
