@@ -1,5 +1,5 @@
-//! `ledgerlink backfill orders|products|customers --since <date>`: queue every order (or
-//! product) of the configured stores changed since a date, with a progress bar. The jobs go
+//! `ledgerlink backfill orders|products|customers --since <date>`: queue every order (product,
+//! customer account) of the configured stores changed since a date, with a progress bar. The jobs go
 //! into the same durable queue as webhooks, so a running `ledgerlink run` (or the next start)
 //! does the work with the usual exactly-once guarantees; queuing twice is harmless (every job
 //! brings its order to the current state, and documents are created once).
@@ -16,8 +16,8 @@ use futures::TryStreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ledgerlink_bigcommerce::Client as BcClient;
 use ledgerlink_bigcommerce::ClientConfig;
-use ledgerlink_bigcommerce::models::{OrderFilter, ProductFilter};
-use ledgerlink_engine::flows::{KIND_ORDER_SYNC, KIND_PRODUCT_SYNC};
+use ledgerlink_bigcommerce::models::{CustomerFilter, OrderFilter, ProductFilter};
+use ledgerlink_engine::flows::{KIND_CUSTOMER_SYNC, KIND_ORDER_SYNC, KIND_PRODUCT_SYNC};
 use ledgerlink_store::{NewJob, Store};
 use std::path::PathBuf;
 
@@ -124,7 +124,7 @@ pub async fn run(a: BackfillArgs) -> anyhow::Result<()> {
         limit: a.limit,
         progress: true,
     };
-    let store = Store::open(config.host.data_dir.join("ledgerlink.sqlite")).await?;
+    let store = Store::open(config.database()?).await?;
     let report = backfill(&store, &config.stores, &opts).await?;
     for s in &report.stores {
         let resumed = if s.resumed_after > 0 {
@@ -144,9 +144,7 @@ pub async fn run(a: BackfillArgs) -> anyhow::Result<()> {
             a.what.as_str()
         );
     }
-    if a.what != What::Customers {
-        println!("queued; a running `ledgerlink run` processes the jobs");
-    }
+    println!("queued; a running `ledgerlink run` processes the jobs");
     Ok(())
 }
 
@@ -162,18 +160,7 @@ pub async fn backfill(
         let r = match opts.what {
             What::Orders => orders(store, &client, &s.hash, opts).await?,
             What::Products => products(store, &client, &s.hash, opts).await?,
-            What::Customers => {
-                // Customers reach Visma with their first order (found by external reference or
-                // e-mail, or created); there is no customer-only job to queue.
-                println!(
-                    "store {}: customers are synced with their orders; backfill orders instead",
-                    s.hash
-                );
-                StoreReport {
-                    store: s.hash.clone(),
-                    ..Default::default()
-                }
-            }
+            What::Customers => customers(store, &client, &s.hash, opts).await?,
         };
         report.stores.push(r);
     }
@@ -277,6 +264,58 @@ async fn products(
             })
             .await?;
         store.set_watermark(&mark, &p.id.0.to_string()).await?;
+        report.queued += 1;
+        pb.inc(1);
+    }
+    pb.finish();
+    Ok(report)
+}
+
+/// Customer accounts modified since `since`, in id order (v3 customers has no `id:min`, so the
+/// ids are listed and the resume point skips those already queued).
+async fn customers(
+    store: &Store,
+    client: &BcClient,
+    hash: &str,
+    opts: &BackfillOptions,
+) -> anyhow::Result<StoreReport> {
+    let mark = watermark_name(What::Customers, hash, opts.since);
+    let after = resume_point(store, &mark, opts.restart).await?;
+    let mut ids: Vec<u64> = client
+        .list_customers(&CustomerFilter {
+            date_modified_min: Some(opts.since),
+            ..Default::default()
+        })
+        .await?
+        .into_iter()
+        .map(|c| c.id.0)
+        .filter(|id| *id > after)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let total = opts
+        .limit
+        .map_or(ids.len() as u64, |l| (ids.len() as u64).min(l));
+    let pb = bar(total, &format!("{hash}: customers"), opts.progress);
+    let mut report = StoreReport {
+        store: hash.to_owned(),
+        resumed_after: after,
+        ..Default::default()
+    };
+    for id in ids {
+        if opts.limit.is_some_and(|l| report.queued >= l) {
+            report.more = true;
+            break;
+        }
+        store
+            .enqueue(&NewJob {
+                kind: KIND_CUSTOMER_SYNC.into(),
+                subject: format!("customer:{id}"),
+                payload: serde_json::json!({"store": hash, "customer_id": id, "producer": "ledgerlink/backfill"}),
+                source: Some(format!("bigcommerce:{hash}")),
+            })
+            .await?;
+        store.set_watermark(&mark, &id.to_string()).await?;
         report.queued += 1;
         pb.inc(1);
     }

@@ -29,6 +29,12 @@ pub fn routes() -> Router<AppState> {
                 .put(update_products_batch),
         )
         .route(
+            "/v3/catalog/products/channel-assignments",
+            get(list_channel_assignments)
+                .put(create_channel_assignments)
+                .delete(delete_channel_assignments),
+        )
+        .route(
             "/v3/catalog/products/{id}",
             get(get_product).put(update_product).delete(delete_product),
         )
@@ -107,6 +113,96 @@ async fn list_products(
     Ok(v3_paged(&hits, page, limit, |p| {
         views::product_v3(&store, p, with_variants)
     }))
+}
+
+/// `GET /v3/catalog/products/channel-assignments`: one `{product_id, channel_id}` per
+/// assignment, in product then channel order, filtered by `product_id:in` / `channel_id:in`.
+async fn list_channel_assignments(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    let q = Q::new(V3, &q);
+    let (page, limit) = q.paging(50)?;
+    let products = q.nums("product_id:in")?;
+    let channels = q.nums("channel_id:in")?;
+    let store = s.data.lock();
+    let mut hits: Vec<(u64, u64)> = store
+        .products
+        .values()
+        .filter(|p| products.as_ref().is_none_or(|ids| ids.contains(&p.id)))
+        .flat_map(|p| p.channels.iter().map(move |c| (p.id, *c)))
+        .filter(|(_, c)| channels.as_ref().is_none_or(|ids| ids.contains(c)))
+        .collect();
+    hits.sort_unstable();
+    Ok(v3_paged(
+        &hits,
+        page,
+        limit,
+        |(p, c)| json!({"product_id": p, "channel_id": c}),
+    ))
+}
+
+/// `PUT /v3/catalog/products/channel-assignments`: adds assignments (existing ones stay);
+/// all or nothing, an unknown product or channel refuses the batch with its index.
+async fn create_channel_assignments(State(s): State<AppState>, body: Bytes) -> ApiResult {
+    let body = parse_body(V3, &body)?;
+    let list = update_batch(&body, "assignment", 1000)?;
+    let mut store = s.data.lock();
+    let mut pairs = Vec::new();
+    for (i, a) in list.iter().enumerate() {
+        let product = a
+            .get("product_id")
+            .and_then(Value::as_u64)
+            .filter(|p| store.products.contains_key(p));
+        let channel = a
+            .get("channel_id")
+            .and_then(Value::as_u64)
+            .filter(|c| store.channels.iter().any(|x| x.id == *c));
+        match (product, channel) {
+            (Some(p), Some(c)) => pairs.push((p, c)),
+            (None, _) => {
+                return Err(ApiError::unprocessable(V3, "Unknown product.")
+                    .field(&format!("{i}.product_id"), "invalid"));
+            }
+            (_, None) => {
+                return Err(ApiError::unprocessable(V3, "Unknown channel.")
+                    .field(&format!("{i}.channel_id"), "invalid"));
+            }
+        }
+    }
+    for (p, c) in pairs {
+        let product = store.products.get_mut(&p).expect("checked");
+        if !product.channels.contains(&c) {
+            product.channels.push(c);
+            product.channels.sort_unstable();
+        }
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `DELETE /v3/catalog/products/channel-assignments?product_id:in=…&channel_id:in=…`: at
+/// least one filter is required.
+async fn delete_channel_assignments(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    let q = Q::new(V3, &q);
+    let products = q.nums("product_id:in")?;
+    let channels = q.nums("channel_id:in")?;
+    if products.is_none() && channels.is_none() {
+        return Err(ApiError::unprocessable(
+            V3,
+            "At least one filter must be provided in order to delete channel assignments.",
+        ));
+    }
+    let mut store = s.data.lock();
+    for p in store.products.values_mut() {
+        if products.as_ref().is_none_or(|ids| ids.contains(&p.id)) {
+            p.channels
+                .retain(|c| channels.as_ref().is_some_and(|ids| !ids.contains(c)));
+        }
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 fn product_id(id: &str, store: &Store) -> ApiResult<u64> {
