@@ -17,11 +17,13 @@ use crate::config::{PluginLimits, RuntimeConfig};
 use crate::error::LoadError;
 use crate::plugin::{Exports, LoadedPlugin, Provenance};
 use crate::policy;
-use crate::sandbox::CallState;
+use crate::sandbox::{self, CallState};
 use crate::tables::MappingTables;
 
 /// Bytes of each pooled linear memory kept mapped between calls (see `Runtime::new`).
 const KEEP_RESIDENT_MEMORY: usize = 4 << 20;
+/// The WIT interface of the host imports, as the generated bindings register it.
+const HOST_INTERFACE: &str = "ledgerlink:mapping/host@0.1.0";
 /// Bytes of each pooled table kept mapped between calls.
 const KEEP_RESIDENT_TABLE: usize = 64 << 10;
 
@@ -97,6 +99,13 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(engine_error)?;
         MappingPlugin::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
             .map_err(engine_error)?;
+        // `lookup` again, over borrowed strings (see `sandbox::lookup_import`).
+        linker.allow_shadowing(true);
+        linker
+            .instance(HOST_INTERFACE)
+            .and_then(|mut host| host.func_wrap("lookup", sandbox::lookup_import))
+            .map_err(engine_error)?;
+        linker.allow_shadowing(false);
 
         let mut hasher = Sha256Hasher(Sha256::new());
         engine.precompile_compatibility_hash().hash(&mut hasher);
