@@ -78,12 +78,46 @@ pub(crate) fn redact_url(url: &str) -> String {
         Some(i) => rest.split_at(i),
         None => (rest, ""),
     };
-    match authority.rsplit_once('@') {
+    let authority = match authority.rsplit_once('@') {
         Some((userinfo, host)) => {
             let user = userinfo.split(':').next().unwrap_or_default();
             let hidden = if userinfo.contains(':') { ":***" } else { "" };
-            format!("{scheme}://{user}{hidden}@{host}{tail}")
+            format!("{user}{hidden}@{host}")
         }
-        None => url.to_owned(),
+        None => authority.to_owned(),
+    };
+    // `?password=…` works too.
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => p.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", params.join("&"))
+        }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_hidden_in_urls() {
+        assert_eq!(
+            redact_url("postgres://ll:s3cr3t@db:5432/ledgerlink"),
+            "postgres://ll:***@db:5432/ledgerlink"
+        );
+        assert_eq!(
+            redact_url("postgres://ll@db/x?sslmode=require&password=s3cr3t"),
+            "postgres://ll@db/x?sslmode=require&password=***"
+        );
+        assert_eq!(redact_url("postgres://db"), "postgres://db");
+        assert_eq!(redact_url("postgresql://u:p@h"), "postgresql://u:***@h");
     }
 }

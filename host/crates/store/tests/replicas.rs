@@ -256,3 +256,52 @@ async fn only_one_replica_starts_a_visma_write() {
     }
     assert_eq!(a.open_intent_count().await.unwrap(), 0);
 }
+
+/// Job ids come from a sequence when a job is inserted, but a job becomes visible when its
+/// transaction commits: another host's insert still in flight may hold a lower id than a job
+/// already committed for the same subject. A lease must wait for it rather than run the later
+/// job first. Here a raw connection plays that host, following the store's protocol (the
+/// shared advisory lock first, see `postgres.rs`), and keeps its transaction open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_waits_for_earlier_jobs_still_being_inserted() {
+    use sqlx::Connection;
+    let Some((a, b)) = two_replicas("a_lease_waits_for_earlier_jobs").await else {
+        return;
+    };
+    let url = a.path().to_str().unwrap().to_owned();
+    let mut other_host = sqlx::PgConnection::connect(&url).await.unwrap();
+    let mut in_flight = other_host.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock_shared(7431001)")
+        .execute(&mut *in_flight)
+        .await
+        .unwrap();
+    let first: i64 = sqlx::query_scalar(
+        "INSERT INTO jobs (kind, subject, payload, state, next_run_at, created_at, updated_at)
+         VALUES ('k', 'order:7', '\"first\"', 'pending', 0, 0, 0) RETURNING id",
+    )
+    .fetch_one(&mut *in_flight)
+    .await
+    .unwrap();
+
+    // The second job of the subject, committed while the first is not.
+    let second = b
+        .enqueue(&ledgerlink_store::NewJob::new(
+            "k",
+            "order:7",
+            json!("second"),
+        ))
+        .await
+        .unwrap();
+    assert!(second.0 > first);
+
+    let lease = tokio::spawn(async move { a.lease("host-a", 10, LEASE).await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !lease.is_finished(),
+        "the lease went ahead while an earlier job of its subject was being inserted"
+    );
+    in_flight.commit().await.unwrap();
+    let leased = lease.await.unwrap();
+    let ids: Vec<i64> = leased.iter().map(|j| j.id.0).collect();
+    assert_eq!(ids, vec![first], "the first job, and only it");
+}
