@@ -80,7 +80,7 @@ impl App {
     pub async fn start(config: Config, options: AppOptions) -> anyhow::Result<App> {
         std::fs::create_dir_all(&config.host.data_dir)
             .with_context(|| format!("creating {}", config.host.data_dir.display()))?;
-        let store = Store::open(config.host.data_dir.join("ledgerlink.sqlite"))
+        let store = Store::open(config.database()?)
             .await
             .context("opening the database")?;
         let admin_token = config.admin_token()?;

@@ -28,9 +28,18 @@ pub struct Config {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HostSection {
-    /// SQLite database and compiled-plugin cache live here.
+    /// The SQLite database (unless `database_url` names PostgreSQL), the plugin registry and
+    /// the compiled-plugin cache live here.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
+    /// A PostgreSQL database (`postgres://user:password@host:5432/dbname`) instead of the
+    /// embedded SQLite file, e.g. for several hosts on one database. It holds a password, so
+    /// give it as `database_url_env = "LEDGERLINK_DATABASE_URL"`; the literal form is for
+    /// local use. Neither set: SQLite at `<data_dir>/ledgerlink.sqlite`.
+    #[serde(default)]
+    pub database_url: Option<String>,
+    #[serde(default)]
+    pub database_url_env: Option<String>,
     /// Admin API and webhook receiver.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
@@ -50,6 +59,9 @@ pub struct HostSection {
     #[serde(default)]
     pub payment_interval_secs: u64,
 }
+
+/// The SQLite database's file name in the data dir.
+pub const SQLITE_FILE: &str = "ledgerlink.sqlite";
 
 fn default_data_dir() -> PathBuf {
     PathBuf::from("./ledgerlink-data")
@@ -233,6 +245,24 @@ impl Config {
             }
         }
         out
+    }
+
+    /// Where the store is: the PostgreSQL URL when `database_url(_env)` is set, else the
+    /// SQLite file in the data dir. Pass it to `Store::open`.
+    pub fn database(&self) -> anyhow::Result<PathBuf> {
+        let host = &self.host;
+        if host.database_url.is_none() && host.database_url_env.is_none() {
+            return Ok(host.data_dir.join(SQLITE_FILE));
+        }
+        let url = secret("database_url", &host.database_url, &host.database_url_env)?;
+        if !ledgerlink_store::is_postgres_url(&url) {
+            bail!(
+                "database_url: expected a postgres:// or postgresql:// URL (leave it unset for \
+                 SQLite in the data dir), got one starting {:?}",
+                url.split("://").next().unwrap_or_default()
+            );
+        }
+        Ok(PathBuf::from(url))
     }
 
     pub fn admin_token(&self) -> anyhow::Result<String> {
@@ -419,5 +449,34 @@ plugin = \"custom\"
         };
         let e = s.auth_token().unwrap_err();
         assert!(format!("{e:#}").contains("LEDGERLINK_TEST_SURELY_UNSET_VAR"));
+    }
+
+    #[test]
+    fn database_is_sqlite_in_the_data_dir_or_a_postgres_url() {
+        let with = |extra: &str| Config::parse(&format!("[host]\ndata_dir = \"/d\"\n{extra}"));
+        let sqlite = with("").unwrap().database().unwrap();
+        assert_eq!(sqlite, PathBuf::from("/d").join(SQLITE_FILE));
+
+        let url = "postgres://ll:pw@db:5432/ledgerlink";
+        let pg = with(&format!("database_url = \"{url}\"")).unwrap();
+        assert_eq!(pg.database().unwrap(), PathBuf::from(url));
+
+        // From the environment (the usual way: the URL holds a password).
+        let var = "LEDGERLINK_TEST_DATABASE_URL_CONFIG";
+        let from_env = with(&format!("database_url_env = \"{var}\"")).unwrap();
+        let e = format!("{:#}", from_env.database().unwrap_err());
+        assert!(e.contains(var), "{e}");
+        // SAFETY: no other test reads or writes this variable.
+        unsafe { std::env::set_var(var, url) };
+        assert_eq!(from_env.database().unwrap(), PathBuf::from(url));
+
+        let e = format!(
+            "{:#}",
+            with("database_url = \"mysql://x\"")
+                .unwrap()
+                .database()
+                .unwrap_err()
+        );
+        assert!(e.contains("postgres://") && !e.contains("x\""), "{e}");
     }
 }

@@ -179,6 +179,8 @@ pub fn sandbox_config(
     Config {
         host: HostSection {
             data_dir: data_dir.to_path_buf(),
+            database_url: None,
+            database_url_env: None,
             listen,
             public_url: None,
             admin_token: Some(SANDBOX_ADMIN_TOKEN.to_owned()),
