@@ -313,6 +313,52 @@ async fn responses_validate_against_the_erp_spec() {
         c.check("GET", template, concrete, &r);
     }
 
+    // A v3 sales order invoiced with the ERP's prepareInvoice action: the action's reply and
+    // the invoice (lines naming the order) validate like any other.
+    let so = se
+        .post(
+            "/salesorder/api/v3/SalesOrders",
+            &json!({"type": "SO", "customer": {"id": GUEST_CUSTOMER},
+                    "billing": {"address": {"line1": "Gatan 1", "city": "Stockholm", "countryId": "SE"}},
+                    "orderLines": [{"inventoryId": "LL-MUG-01", "quantity": 1, "unitPrice": 100}]}),
+        )
+        .await;
+    assert_eq!(so.status, StatusCode::CREATED, "{:?}", so.body);
+    let so_no = so.location_key();
+    let prepared = se
+        .post(
+            &format!("/v2/salesorder/SO/{so_no}/action/prepareInvoice"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        prepared.status,
+        StatusCode::NO_CONTENT,
+        "{:?}",
+        prepared.body
+    );
+    c.check(
+        "POST",
+        "/v2/salesorder/{orderType}/{orderNumber}/action/prepareInvoice",
+        "prepare invoice",
+        &prepared,
+    );
+    let order = se
+        .get(&format!("/salesorder/api/v3/SalesOrders/SO/{so_no}"))
+        .await;
+    let so_inv_no = order.body["financialInformation"]["invoiceId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let so_inv = se.get(&format!("/v1/customerinvoice/{so_inv_no}")).await;
+    assert_eq!(so_inv.body["invoiceLines"][0]["soOrderNbr"], so_no.as_str());
+    c.check(
+        "GET",
+        "/v1/customerinvoice/{invoiceNumber}",
+        "invoice made from a sales order",
+        &so_inv,
+    );
+
     // Updates answer 204 with no body.
     let tag = se
         .get(&format!("/v1/customer/{GUEST_CUSTOMER}"))

@@ -1,6 +1,6 @@
 //! Invoicing a sales order, as Visma does when someone prepares the invoice of an order in
 //! the ERP (`POST /v2/salesorder/{orderType}/{orderNumber}/action/prepareInvoice`, spec
-//! `SalesOrderV2_PrepareInvoiceActionByorderTypeorderNumber` → `PrepareInvoiceActionResultDto`).
+//! `SalesOrderV2_PrepareInvoiceActionByorderTypeorderNumber`, answered `204` as declared).
 //! The SalesOrders v3 service has no invoicing endpoint of its own; the admin API offers the
 //! same as an operator action that can also release the invoice
 //! (`POST /__admin/salesorders/{type}/{id}/invoice?tenant_id=…&release=true`).
@@ -13,13 +13,11 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 use axum::{Extension, Router};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde_json::json;
 
 use super::Sim;
 use super::ar;
@@ -205,6 +203,8 @@ pub fn invoice_order(
     Ok(number)
 }
 
+/// The spec declares `204 NoContent` (with a `PrepareInvoiceActionResultDto` schema that a 204
+/// cannot carry): the invoice is found through the order afterwards.
 async fn prepare_invoice(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<Ctx>,
@@ -213,16 +213,6 @@ async fn prepare_invoice(
     let now = sim.clock.now();
     let mut state = sim.state.lock();
     let c = &mut state.companies[ctx.company];
-    let number = invoice_order(c, &order_type, &order_number, false, now)?;
-    let doc = &c.ar_docs[&(ArKind::Invoice, number.clone())];
-    Ok(wire::json_response(
-        StatusCode::OK,
-        json!({
-            "referenceNumber": number,
-            "customerInvoiceDto": ar::dto(c, doc, false, false),
-            "actionId": uuid::Uuid::new_v4(),
-            "actionResult": "Done",
-        }),
-        None,
-    ))
+    invoice_order(c, &order_type, &order_number, false, now)?;
+    Ok(wire::no_content(None))
 }
