@@ -21,7 +21,7 @@ pg_test_server_start() {
         chown "$user" "$PG_TEST_DIR"
         PG_TEST_AS=(runuser -u "$user" --)
     fi
-    PG_TEST_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    PG_TEST_PORT="$(pg_test_free_port)"
     "${PG_TEST_AS[@]}" "$bindir/initdb" -D "$PG_TEST_DIR/data" -U ledgerlink --auth=trust \
         --encoding=UTF8 --locale=C.UTF-8 --no-sync >"$PG_TEST_DIR/initdb.log" 2>&1 || {
         cat "$PG_TEST_DIR/initdb.log" >&2
@@ -38,6 +38,23 @@ pg_test_server_start() {
     }
     export LEDGERLINK_TEST_PG_URL="postgres://ledgerlink@127.0.0.1:$PG_TEST_PORT/postgres"
     echo "pg-test-server: PostgreSQL on 127.0.0.1:$PG_TEST_PORT ready in $((SECONDS - started)) s ($PG_TEST_DIR)"
+}
+
+# A port nothing listens on: the kernel's pick when python3 is there, else a random one that
+# refuses a connection.
+pg_test_free_port() {
+    if command -v python3 >/dev/null 2>&1; then
+        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+        return
+    fi
+    local port
+    while true; do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return
+        fi
+    done
 }
 
 pg_test_server_stop() {
