@@ -22,10 +22,10 @@ use crate::tables::MappingTables;
 
 /// Bytes of each pooled linear memory kept mapped between calls (see `Runtime::new`).
 const KEEP_RESIDENT_MEMORY: usize = 4 << 20;
-/// The WIT interface of the host imports, as the generated bindings register it.
-const HOST_INTERFACE: &str = "ledgerlink:mapping/host@0.1.0";
 /// Bytes of each pooled table kept mapped between calls.
 const KEEP_RESIDENT_TABLE: usize = 64 << 10;
+/// The WIT interface of the host imports, as the generated bindings register it.
+const HOST_INTERFACE: &str = "ledgerlink:mapping/host@0.1.0";
 
 /// Cheap to clone; all clones share the engine, linker, ticker and cache.
 #[derive(Clone)]
