@@ -187,6 +187,11 @@ pub(crate) fn share_of_range(
     part: Decimal,
     whole: Decimal,
 ) -> Minor {
+    // The whole of a line (every line of a whole-order document): the amount itself, without
+    // the Decimal arithmetic below (which gives the same).
+    if before.is_zero() && part == whole && whole.is_sign_positive() && !whole.is_zero() {
+        return amount;
+    }
     let before = before.max(Decimal::ZERO).min(whole);
     let upto = (before + part).min(whole);
     share(amount, upto, whole) - share(amount, before, whole)
