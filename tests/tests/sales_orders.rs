@@ -227,7 +227,11 @@ async fn refund_before_visma_invoices_the_sales_order_waits_then_credits_the_inv
         })
         .await
         .unwrap();
-    assert_eq!(waiting["state"], "pending", "{waiting:#}");
+    // Between attempts it is pending, during one running: never failed.
+    assert!(
+        waiting["state"] == "pending" || waiting["state"] == "running",
+        "{waiting:#}"
+    );
     assert_eq!(waiting["error"]["class"], "transient");
     let reason = waiting["error"]["message"].as_str().unwrap();
     assert!(
