@@ -1,6 +1,7 @@
 //! Ledgerlink host: the library behind the `ledgerlink` binary. The work lives in the crates
 //! under `host/crates/`; this crate wires them into the command-line interface.
 
+pub mod alloc;
 pub mod app;
 pub mod cli;
 pub mod config;
