@@ -413,3 +413,197 @@ async fn returned_goods_are_restocked_per_posting_rule_and_unshipped_refunds_mov
     );
     h.shutdown().await.unwrap();
 }
+
+/// Two mugs and a bottle (597.00 with VAT) plus `shipping` with VAT: an order of the Swedish
+/// company, whose invoices and credit notes Visma rounds to whole kronor.
+async fn invoiced_order_shipping(h: &Harness, shipping: &str) -> (u64, Value) {
+    let mug = h.product_id("LL-MUG-01").await.unwrap();
+    let bottle = h.product_id("LL-BOTTLE-075").await.unwrap();
+    let mut body = order_body(1, &[(mug, 2), (bottle, 1)], None);
+    body["shipping_addresses"] = json!([body["billing_address"].clone()]);
+    body["shipping_cost_inc_tax"] = json!(shipping);
+    let id = h.create_order(body).await.unwrap();
+    let inv = h
+        .wait_document(SE_TENANT, |d| {
+            d["kind"] == "customer_invoice"
+                && d["external_reference"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with(&format!(":{id}")))
+                && d["status"] == "Open"
+        })
+        .await
+        .unwrap();
+    (id, inv)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancellation_of_an_order_not_in_whole_kronor_credits_the_rounded_invoice_to_zero() {
+    let h = Harness::start().await.unwrap();
+    // 646.40 rounds down to 646 kronor, 646.60 up to 647: the credit must follow either way.
+    for (shipping, whole) in [("49.40", 646_i64), ("49.60", 647)] {
+        let (id, inv) = invoiced_order_shipping(&h, shipping).await;
+        let number = inv["number"].as_str().unwrap().to_owned();
+        let order = h
+            .bc_send(Method::GET, &format!("/v2/orders/{id}"), None)
+            .await
+            .unwrap();
+        assert_ne!(cents(&order["total_inc_tax"]) % 100, 0, "{order}");
+        assert_eq!(cents(&inv["amount"]), whole * 100, "{inv}");
+        h.bc_send(
+            Method::PUT,
+            &format!("/v2/orders/{id}"),
+            Some(json!({"status_id": 5})),
+        )
+        .await
+        .unwrap();
+        let cn = h
+            .wait_for(
+                "the cancellation's credit note",
+                Duration::from_secs(15),
+                || {
+                    let h = &h;
+                    async move {
+                        let docs = h.documents_ending(SE_TENANT, &format!(":{id}")).await?;
+                        if let Some(cn) = docs.iter().find(|d| d["kind"] == "customer_credit_note")
+                        {
+                            return Ok(Some(cn.clone()));
+                        }
+                        let failed: Vec<Value> = h
+                            .order_jobs(id)
+                            .await?
+                            .into_iter()
+                            .filter(|j| j["state"] == "failed")
+                            .collect();
+                        anyhow::ensure!(failed.is_empty(), "cancellation failed: {failed:#?}");
+                        Ok(None)
+                    }
+                },
+            )
+            .await
+            .unwrap();
+        // Credited exactly what the invoice asks, rounded the same way.
+        assert_eq!(cents(&cn["amount"]), whole * 100, "{cn}");
+        let detail = h
+            .visma_send(
+                SE_TENANT,
+                Method::GET,
+                &format!("v1/customerCreditNote/{}", cn["number"].as_str().unwrap()),
+                None,
+            )
+            .await
+            .unwrap();
+        let after = invoice_balance_settled(&h, &number).await;
+        assert_eq!(cents(&after["balance"]), 0, "{after}\n{detail:#}");
+        let detail = h
+            .visma_send(
+                SE_TENANT,
+                Method::GET,
+                &format!("v1/customerCreditNote/{}", cn["number"].as_str().unwrap()),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            detail["applications"][0]["refNbr"],
+            number.as_str(),
+            "{detail:#}"
+        );
+        assert_eq!(
+            cents(&detail["applications"][0]["amountPaid"]),
+            whole * 100,
+            "{detail:#}"
+        );
+        let failed: Vec<Value> = h
+            .order_jobs(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|j| j["state"] == "failed")
+            .collect();
+        assert!(failed.is_empty(), "{failed:#?}");
+    }
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_refund_of_an_order_not_in_whole_kronor_credits_the_rounded_invoice_to_zero() {
+    let h = Harness::start().await.unwrap();
+    for (shipping, whole) in [("49.40", 646_i64), ("49.60", 647)] {
+        let (id, inv) = invoiced_order_shipping(&h, shipping).await;
+        let number = inv["number"].as_str().unwrap().to_owned();
+        assert_eq!(cents(&inv["amount"]), whole * 100, "{inv}");
+        let mut items: Vec<Value> = h
+            .order_lines(id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|l| json!({"item_type": "PRODUCT", "item_id": l["id"], "quantity": l["quantity"]}))
+            .collect();
+        let addresses = h
+            .bc_send(
+                Method::GET,
+                &format!("/v2/orders/{id}/shipping_addresses"),
+                None,
+            )
+            .await
+            .unwrap();
+        items.push(
+            json!({"item_type": "SHIPPING", "item_id": addresses[0]["id"], "amount": shipping}),
+        );
+        let r = h.refund(id, Value::Array(items)).await.unwrap();
+        assert_ne!(cents(&r["total_amount"]) % 100, 0, "{r}");
+        let rid = r["id"].as_u64().unwrap();
+        let cn = h
+            .wait_for("the refund's credit note", Duration::from_secs(15), || {
+                let h = &h;
+                async move {
+                    let docs = h.documents_ending(SE_TENANT, &format!("-{rid}")).await?;
+                    if let Some(cn) = docs.iter().find(|d| d["kind"] == "customer_credit_note") {
+                        return Ok(Some(cn.clone()));
+                    }
+                    let failed: Vec<Value> = h
+                        .order_jobs(id)
+                        .await?
+                        .into_iter()
+                        .filter(|j| j["state"] == "failed")
+                        .collect();
+                    anyhow::ensure!(failed.is_empty(), "the refund failed: {failed:#?}");
+                    Ok(None)
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(cents(&cn["amount"]), whole * 100, "{cn}");
+        let after = invoice_balance_settled(&h, &number).await;
+        assert_eq!(cents(&after["balance"]), 0, "{after}");
+        assert_eq!(after["status"], "Closed", "{after}");
+        let detail = h
+            .visma_send(
+                SE_TENANT,
+                Method::GET,
+                &format!("v1/customerCreditNote/{}", cn["number"].as_str().unwrap()),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            detail["applications"][0]["refNbr"],
+            number.as_str(),
+            "{detail:#}"
+        );
+        assert_eq!(
+            cents(&detail["applications"][0]["amountPaid"]),
+            whole * 100,
+            "{detail:#}"
+        );
+        let failed: Vec<Value> = h
+            .order_jobs(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|j| j["state"] == "failed")
+            .collect();
+        assert!(failed.is_empty(), "{failed:#?}");
+    }
+    h.shutdown().await.unwrap();
+}

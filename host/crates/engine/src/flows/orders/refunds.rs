@@ -269,6 +269,13 @@ impl OrderFlow {
             )
         });
         let mut body = convert::credit_note(&cn, &vat, apply)?;
+        // No amount on the application: Visma then applies what is open on the invoice, up to
+        // the credit note's own total. A company that rounds totals (whole kronor in Sweden)
+        // rounds both documents, so BigCommerce's unrounded amount could exceed the rounded
+        // credit note or invoice balance (refused) or fall short of it (a balance left open).
+        for line in &mut body.application_lines {
+            line.amount_paid = None;
+        }
         body.external_reference = Some(reference.as_str().to_owned());
         let visma = &self.deps.visma;
         let found = if lookup_first {
