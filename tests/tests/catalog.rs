@@ -138,6 +138,8 @@ async fn a_new_product_with_variants_and_price_lists_reaches_visma_field_by_fiel
             Some(json!({
                 "name": "Trail Boot", "type": "physical", "sku": "LL-T-BOOT", "price": 1490,
                 "weight": 1.2, "tax_class_id": 0, "inventory_tracking": "variant",
+                // Sold on both storefronts, so both companies get the items.
+                "channels": [1, 2],
                 "variants": [
                     {"sku": "LL-T-BOOT-42", "option_values": [{"option_display_name": "Size", "label": "42"}], "inventory_level": 3},
                     {"sku": "LL-T-BOOT-43", "option_values": [{"option_display_name": "Size", "label": "43"}], "inventory_level": 2},
@@ -476,5 +478,192 @@ async fn a_price_list_without_a_price_class_is_a_clear_mapping_error() {
     })
     .await
     .unwrap();
+    h.shutdown().await.unwrap();
+}
+
+/// Waits until every job of `subject` has finished, and returns them (newest first).
+async fn settled(h: &Harness, subject: &str, at_least: usize) -> Vec<Value> {
+    h.wait_for(&format!("the jobs of {subject}"), WAIT, || async {
+        let jobs = h.jobs(&format!("subject={subject}&limit=200")).await?;
+        Ok((jobs.len() >= at_least
+            && jobs
+                .iter()
+                .all(|j| j["state"] != "pending" && j["state"] != "running"))
+        .then_some(jobs))
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_product_reaches_only_the_companies_of_its_channels() {
+    let h = Harness::start().await.unwrap();
+    let (se, se_id) = h.visma_client("se");
+    let (fi, fi_id) = h.visma_client("fi");
+    // Sold on the EU storefront (channel 2, routed to the Finnish company) only.
+    let created = h
+        .bc_send(
+            Method::POST,
+            "/v3/catalog/products",
+            Some(json!({
+                "name": "Sauna Ladle", "type": "physical", "sku": "LL-LADLE", "price": 249,
+                "weight": 0.3, "tax_class_id": 0, "channels": [2],
+            })),
+        )
+        .await
+        .unwrap();
+    let product = created["data"]["id"].as_u64().unwrap();
+    let assigned = h
+        .bc_send(
+            Method::GET,
+            &format!("/v3/catalog/products/channel-assignments?product_id:in={product}"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        assigned["data"],
+        json!([{"product_id": product, "channel_id": 2}])
+    );
+    let eur = bc_rate(&h, "EUR").await;
+    let f = item(&h, &fi, &fi_id, "LL-LADLE", |_| true).await;
+    assert_eq!(f.description.as_deref(), Some("Sauna Ladle"));
+    assert_eq!(f.default_price, Some(net(dec("249") * eur, 24)));
+    let subject = format!("product:{product}");
+    let jobs = settled(&h, &subject, 1).await;
+    assert!(jobs.iter().all(|j| j["state"] != "failed"), "{jobs:?}");
+    assert!(
+        se.find_inventory_item(&se_id, &VismaItemNo::new("LL-LADLE"))
+            .await
+            .unwrap()
+            .is_none(),
+        "the Swedish company does not sell it"
+    );
+
+    // Assigned to the Swedish storefront too: the next product event brings it there.
+    let before = h
+        .jobs(&format!("subject={subject}&limit=200"))
+        .await
+        .unwrap()
+        .len();
+    h.bc_send(
+        Method::PUT,
+        "/v3/catalog/products/channel-assignments",
+        Some(json!([{"product_id": product, "channel_id": 1}])),
+    )
+    .await
+    .unwrap();
+    h.bc_send(
+        Method::PUT,
+        &format!("/v3/catalog/products/{product}"),
+        Some(json!({"price": 259})),
+    )
+    .await
+    .unwrap();
+    let s = item(&h, &se, &se_id, "LL-LADLE", |_| true).await;
+    assert_eq!(s.default_price, Some(net(dec("259"), 25)));
+    let f = item(&h, &fi, &fi_id, "LL-LADLE", |i| {
+        i.default_price == Some(net(dec("259") * eur, 24))
+    })
+    .await;
+    assert_eq!(f.description.as_deref(), Some("Sauna Ladle"));
+    settled(&h, &subject, before + 1).await;
+    h.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_skus_and_products_make_their_visma_items_inactive() {
+    use ledgerlink::visma::dto::InventoryStatus;
+    let h = Harness::start().await.unwrap();
+    let (se, se_id) = h.visma_client("se");
+    let created = h
+        .bc_send(
+            Method::POST,
+            "/v3/catalog/products",
+            Some(json!({
+                "name": "Wool Toque", "type": "physical", "sku": "LL-TOQUE", "price": 299,
+                "weight": 0.1, "tax_class_id": 0, "inventory_tracking": "variant", "channels": [1],
+                "variants": [
+                    {"sku": "LL-TOQUE-GREY", "option_values": [{"option_display_name": "Colour", "label": "Grey"}]},
+                    {"sku": "LL-TOQUE-RED", "option_values": [{"option_display_name": "Colour", "label": "Red"}]},
+                ],
+            })),
+        )
+        .await
+        .unwrap();
+    let product = created["data"]["id"].as_u64().unwrap();
+    for sku in ["LL-TOQUE-GREY", "LL-TOQUE-RED"] {
+        let i = item(&h, &se, &se_id, sku, |_| true).await;
+        assert_eq!(i.status, Some(InventoryStatus::Active), "{sku}");
+    }
+    let subject = format!("product:{product}");
+    settled(&h, &subject, 1).await;
+    // The SKU events of the new product are jobs of their own subjects: all done too, so the
+    // deletions below come after the creation, as they would in a store.
+    h.wait_for("the product's SKU jobs", WAIT, || async {
+        let jobs = h.jobs("kind=store/sku/created&limit=500").await?;
+        Ok(jobs
+            .iter()
+            .all(|j| j["state"] != "pending" && j["state"] != "running")
+            .then_some(()))
+    })
+    .await
+    .unwrap();
+
+    // The red one is discontinued: its item goes inactive, the grey one stays active.
+    let variants = variant_ids(&h, product).await;
+    let red = variants
+        .iter()
+        .find(|(s, _)| s == "LL-TOQUE-RED")
+        .unwrap()
+        .1;
+    h.bc_send(
+        Method::DELETE,
+        &format!("/v3/catalog/products/{product}/variants/{red}"),
+        None,
+    )
+    .await
+    .unwrap();
+    let deleted = h
+        .wait_for("the SKU deletion job", WAIT, || async {
+            let jobs = h.jobs("kind=store/sku/deleted").await?;
+            Ok(jobs
+                .into_iter()
+                .find(|j| j["state"] != "pending" && j["state"] != "running"))
+        })
+        .await
+        .unwrap();
+    assert_eq!(deleted["state"], "done", "{deleted}");
+    let r = item(&h, &se, &se_id, "LL-TOQUE-RED", |i| {
+        i.status == Some(InventoryStatus::Inactive)
+    })
+    .await;
+    assert_eq!(r.description.as_deref(), Some("Wool Toque (Colour: Red)"));
+    let g = item(&h, &se, &se_id, "LL-TOQUE-GREY", |_| true).await;
+    assert_eq!(g.status, Some(InventoryStatus::Active));
+
+    // The whole product goes: the grey item too, and neither is deleted.
+    h.bc_send(
+        Method::DELETE,
+        &format!("/v3/catalog/products/{product}"),
+        None,
+    )
+    .await
+    .unwrap();
+    item(&h, &se, &se_id, "LL-TOQUE-GREY", |i| {
+        i.status == Some(InventoryStatus::Inactive)
+    })
+    .await;
+    let jobs = settled(&h, &subject, 2).await;
+    let deleted = jobs
+        .iter()
+        .find(|j| j["kind"] == "store/product/deleted")
+        .unwrap_or_else(|| panic!("{jobs:?}"));
+    assert_eq!(deleted["state"], "done", "{deleted}");
+    let sku_jobs = h.jobs("kind=store/sku/deleted").await.unwrap();
+    assert_eq!(sku_jobs.len(), 1, "{sku_jobs:?}");
+    assert_eq!(sku_jobs[0]["state"], "done", "{sku_jobs:?}");
+    let r = item(&h, &se, &se_id, "LL-TOQUE-RED", |_| true).await;
+    assert_eq!(r.status, Some(InventoryStatus::Inactive));
     h.shutdown().await.unwrap();
 }

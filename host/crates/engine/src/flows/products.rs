@@ -645,11 +645,7 @@ impl ProductFlow {
                     )
                     .await?;
                 ctx.store().set_watermark(&mark, &content).await?;
-                // Read again just before the write: the jobs of a new product's SKU events
-                // run beside this one and record their items too.
-                let mut items = ProductItems::load(ctx, store, id).await?;
-                items.record(&entity.id, sku.variant_id, &sku.sku, &n);
-                items.save(ctx).await?;
+                record_product_item(ctx, store, id, sku.variant_id, &entity.id, &n).await?;
                 written += 1;
             }
         }
@@ -709,51 +705,72 @@ async fn product_channels(
     Ok(channels)
 }
 
-/// The Visma items a product's SKUs became, per legal entity: how a deleted product (which
-/// BigCommerce can no longer describe) finds the items to deactivate. Kept as a watermark per
-/// product, written with each item.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-struct ProductItems {
-    #[serde(skip)]
-    mark: String,
-    items: Vec<ProductItem>,
-}
+/// Identity kind of "this product's variant became this item in this entity": how a deleted
+/// product (which BigCommerce can no longer describe) finds the items to deactivate. One row
+/// per variant and entity, so the jobs of a new product's events, which run side by side,
+/// never overwrite each other's records.
+pub const ID_PRODUCT_ITEM: &str = "product_item";
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-struct ProductItem {
-    entity: LegalEntityId,
+/// The record's BigCommerce side: `<store>:<product>:<variant>@<entity>` (the entity again,
+/// so a listing by kind says where each item lives).
+fn product_item_key(
+    store: &str,
+    product: BcProductId,
     variant: Option<u64>,
-    sku: String,
-    number: String,
+    entity: &LegalEntityId,
+) -> String {
+    format!("{store}:{product}:{}@{entity}", variant.unwrap_or_default())
 }
 
-impl ProductItems {
-    async fn load(ctx: &JobContext, store: &str, product: BcProductId) -> Result<Self, JobError> {
-        let mark = format!("bc:{store}:product-items:{product}");
-        let stored = ctx.store().watermark(&mark).await?;
-        let mut items: ProductItems = stored
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or_default();
-        items.mark = mark;
-        Ok(items)
+/// Records that `variant` of `product` is item `number` in `entity`. A variant whose item
+/// number changed keeps its first record (the identity map never remaps).
+async fn record_product_item(
+    ctx: &JobContext,
+    store: &str,
+    product: BcProductId,
+    variant: Option<u64>,
+    entity: &LegalEntityId,
+    number: &str,
+) -> Result<(), JobError> {
+    let key = IdentityKey::new(
+        entity.clone(),
+        ID_PRODUCT_ITEM,
+        product_item_key(store, product, variant, entity),
+    );
+    match ctx
+        .store()
+        .put_identity(&key, number, Some(ctx.job_id()))
+        .await
+    {
+        Err(ledgerlink_store::StoreError::IdentityConflict(_)) => Ok(()),
+        other => Ok(other?),
     }
+}
 
-    fn record(&mut self, entity: &LegalEntityId, variant: Option<u64>, sku: &str, number: &str) {
-        self.items
-            .retain(|i| !(i.entity == *entity && (i.variant == variant || i.sku == sku)));
-        self.items.push(ProductItem {
-            entity: entity.clone(),
-            variant,
-            sku: sku.to_owned(),
-            number: number.to_owned(),
-        });
-    }
-
-    async fn save(&self, ctx: &JobContext) -> Result<(), JobError> {
-        let text = serde_json::to_string(self).unwrap_or_default();
-        ctx.store().set_watermark(&self.mark, &text).await?;
-        Ok(())
-    }
+/// The recorded items of a product (of one variant, when given): `(entity, item number)`.
+async fn product_items(
+    ctx: &JobContext,
+    store: &str,
+    product: BcProductId,
+    variant: Option<u64>,
+) -> Result<Vec<(LegalEntityId, String)>, JobError> {
+    let wanted = |head: &str| match variant {
+        Some(v) => head == format!("{store}:{product}:{v}"),
+        None => head.starts_with(&format!("{store}:{product}:")),
+    };
+    let mut out: Vec<(LegalEntityId, String)> = ctx
+        .store()
+        .identities_of_kind(ID_PRODUCT_ITEM)
+        .await?
+        .into_iter()
+        .filter_map(|(bc, number, _)| {
+            let (head, entity) = bc.rsplit_once('@')?;
+            wanted(head).then(|| (LegalEntityId::new(entity), number))
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 impl ProductFlow {
@@ -768,13 +785,7 @@ impl ProductFlow {
         variant: Option<u64>,
     ) -> Result<JobOutcome, JobError> {
         use ledgerlink_visma::dto::InventoryStatus;
-        let mut items = ProductItems::load(ctx, store, product).await?;
-        let targets: Vec<ProductItem> = items
-            .items
-            .iter()
-            .filter(|i| variant.is_none() || i.variant == variant)
-            .cloned()
-            .collect();
+        let targets = product_items(ctx, store, product, variant).await?;
         if targets.is_empty() {
             return Ok(JobOutcome::Skipped {
                 reason: match variant {
@@ -791,15 +802,10 @@ impl ProductFlow {
             ..Default::default()
         };
         let visma = &self.deps.visma;
-        for item in &targets {
+        for (entity, number) in &targets {
             let started = Instant::now();
             let r = match visma
-                .update_inventory_item(
-                    &item.entity,
-                    &VismaItemNo::new(item.number.clone()),
-                    &body,
-                    None,
-                )
+                .update_inventory_item(entity, &VismaItemNo::new(number.clone()), &body, None)
                 .await
             {
                 Ok(v) => Ok(Some(v.doc.inventory_number)),
@@ -810,22 +816,23 @@ impl ProductFlow {
                 ctx,
                 "visma",
                 "PUT",
-                &format!("v1/inventory/{}", item.number),
+                &format!("v1/inventory/{number}"),
                 Some(&body),
                 &r,
                 started,
             );
             r?;
             // A SKU created again later must be written again (and so made active).
-            ctx.store()
-                .set_watermark(
-                    &format!("visma:{}:item:{}", item.entity, item.sku),
-                    "inactive",
-                )
-                .await?;
+            if let Some(sku) = ctx
+                .store()
+                .identity_by_visma(entity, ID_ITEM, number)
+                .await?
+            {
+                ctx.store()
+                    .set_watermark(&format!("visma:{entity}:item:{sku}"), "inactive")
+                    .await?;
+            }
         }
-        items.items.retain(|i| !targets.contains(i));
-        items.save(ctx).await?;
         Ok(JobOutcome::Done)
     }
 }
