@@ -607,3 +607,102 @@ async fn full_refund_of_an_order_not_in_whole_kronor_credits_the_rounded_invoice
     }
     h.shutdown().await.unwrap();
 }
+
+/// The same under the SalesOrders posting rule: the credit note is made against the invoice
+/// Visma made from the sales order, which Visma rounds the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancellation_under_the_sales_order_rule_credits_a_rounded_invoice_to_zero() {
+    let h = Harness::start_configured(standard_plugin(), |cfg| {
+        for e in &mut cfg.entities {
+            e.posting.document_type = ledgerlink::engine::flows::DocumentType::SalesOrder;
+            e.posting
+                .settings
+                .insert("charge-item".into(), "FREIGHT".into());
+        }
+    })
+    .await
+    .unwrap();
+    for (shipping, whole) in [("49.40", 646_i64), ("49.60", 647)] {
+        let mug = h.product_id("LL-MUG-01").await.unwrap();
+        let bottle = h.product_id("LL-BOTTLE-075").await.unwrap();
+        let mut body = order_body(1, &[(mug, 2), (bottle, 1)], None);
+        body["shipping_addresses"] = json!([body["billing_address"].clone()]);
+        body["shipping_cost_inc_tax"] = json!(shipping);
+        let id = h.create_order(body).await.unwrap();
+        let so = h
+            .wait_document(SE_TENANT, |d| {
+                d["kind"] == "sales_order"
+                    && d["status"] == "Open"
+                    && d["external_reference"]
+                        .as_str()
+                        .is_some_and(|r| r.ends_with(&format!(":{id}")))
+            })
+            .await
+            .unwrap();
+        // What an accountant does in Visma: invoices the sales order and releases the invoice.
+        let url = format!(
+            "{}/__admin/salesorders/{}/invoice?tenant_id={SE_TENANT}",
+            h.visma.info().erp_base_url,
+            so["number"].as_str().unwrap()
+        );
+        let resp = h.http.post(url).send().await.unwrap();
+        assert!(resp.status().is_success(), "{}", resp.status());
+        let v: Value = resp.json().await.unwrap();
+        let number = v["invoice"].as_str().unwrap().to_owned();
+        let inv = h.visma_invoice(SE_TENANT, &number).await.unwrap();
+        assert_eq!(cents(&inv["amount"]), whole * 100, "{inv:#}");
+        h.bc_send(
+            Method::PUT,
+            &format!("/v2/orders/{id}"),
+            Some(json!({"status_id": 5})),
+        )
+        .await
+        .unwrap();
+        let cn = h
+            .wait_for(
+                "the cancellation's credit note",
+                Duration::from_secs(20),
+                || {
+                    let h = &h;
+                    async move {
+                        let docs = h.documents_ending(SE_TENANT, &format!(":{id}")).await?;
+                        if let Some(cn) = docs.iter().find(|d| d["kind"] == "customer_credit_note")
+                        {
+                            return Ok(Some(cn.clone()));
+                        }
+                        let failed: Vec<Value> = h
+                            .order_jobs(id)
+                            .await?
+                            .into_iter()
+                            .filter(|j| j["state"] == "failed")
+                            .collect();
+                        anyhow::ensure!(failed.is_empty(), "cancellation failed: {failed:#?}");
+                        Ok(None)
+                    }
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(cents(&cn["amount"]), whole * 100, "{cn}");
+        let after = h
+            .wait_for("the invoice balance at 0", Duration::from_secs(15), || {
+                let (h, number) = (&h, &number);
+                async move {
+                    let i = h.visma_invoice(SE_TENANT, number).await?;
+                    Ok((cents(&i["balanceInCurrency"]) == 0).then_some(i))
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(after["status"], "Closed", "{after:#}");
+        let failed: Vec<Value> = h
+            .order_jobs(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|j| j["state"] == "failed")
+            .collect();
+        assert!(failed.is_empty(), "{failed:#?}");
+    }
+    h.shutdown().await.unwrap();
+}
