@@ -143,3 +143,127 @@ fn empty_address() -> VismaAddress {
         county_id: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ledgerlink_sdk::testing::FakeHost;
+
+    fn ctx() -> Context {
+        Context {
+            legal_entity: "fi".into(),
+            store_hash: "abc".into(),
+            channel_id: 2,
+            currency: "EUR".into(),
+            base_currency: "EUR".into(),
+            branch: None,
+            settings: vec![("default-credit-terms".into(), "0D".into())],
+        }
+    }
+
+    fn address(id: u64, kind: &str, street: &str, country: &str) -> CustomerAddress {
+        CustomerAddress {
+            id,
+            address: Address {
+                first_name: "Aino".into(),
+                last_name: "Virtanen".into(),
+                company: String::new(),
+                street_1: street.into(),
+                street_2: String::new(),
+                city: "Helsinki".into(),
+                state: String::new(),
+                zip: "00100".into(),
+                country: "Finland".into(),
+                country_iso2: country.into(),
+                phone: "+358 1".into(),
+                email: "a@example.fi".into(),
+            },
+            address_type: kind.into(),
+        }
+    }
+
+    fn account() -> CustomerAccount {
+        CustomerAccount {
+            id: 42,
+            email: "a@example.fi".into(),
+            first_name: "Aino".into(),
+            last_name: "Virtanen".into(),
+            company: "Kauppa Oy".into(),
+            phone: String::new(),
+            notes: String::new(),
+            customer_group_id: Some(2),
+            customer_group_name: Some("Wholesale".into()),
+            tax_exempt_category: None,
+            origin_channel_id: 2,
+            channel_ids: vec![2],
+            addresses: vec![
+                address(9, "commercial", "Varasto 1", "FI"),
+                address(7, "residential", "Koti 2", "FI"),
+            ],
+            created_at: String::new(),
+            modified_at: String::new(),
+            visma_customer_number: Some("10042".into()),
+        }
+    }
+
+    #[test]
+    fn an_account_maps_like_the_buyer_of_an_order() {
+        let host = FakeHost::new()
+            .with("credit-terms", "2", "30D")
+            .with("vat-zone", "FI", "FI");
+        let c = map_customer_account(&host, &ctx(), &account()).unwrap();
+        assert_eq!(c.number.as_deref(), Some("10042"));
+        assert_eq!(c.name, "Kauppa Oy");
+        assert_eq!(c.external_reference, "bc:abc:customer:42");
+        assert_eq!(c.currency_id, "EUR");
+        assert_eq!(c.credit_terms_id.as_deref(), Some("30D"));
+        assert_eq!(c.vat_zone_id.as_deref(), Some("FI"));
+        // The first address (lowest id) is the main one; the commercial one delivers.
+        assert_eq!(c.main_address.line1, "Koti 2");
+        assert_eq!(c.invoice_address.as_ref().unwrap().line1, "Koti 2");
+        assert_eq!(c.delivery_address.as_ref().unwrap().line1, "Varasto 1");
+        assert_eq!(c.main_contact.name, "Aino Virtanen");
+        assert_eq!(
+            c.main_contact.phone, "+358 1",
+            "the address's phone when the account has none"
+        );
+        assert_eq!(c.note, "BigCommerce group: Wholesale");
+    }
+
+    #[test]
+    fn an_account_without_addresses_is_a_customer_without_one() {
+        let mut a = account();
+        a.addresses.clear();
+        a.customer_group_id = None;
+        let c = map_customer_account(&FakeHost::new(), &ctx(), &a).unwrap();
+        assert_eq!(c.main_address.country_id, "");
+        assert!(c.invoice_address.is_none() && c.delivery_address.is_none());
+        assert_eq!(c.credit_terms_id.as_deref(), Some("0D"));
+        assert_eq!(c.vat_zone_id, None);
+    }
+
+    #[test]
+    fn bad_accounts_name_every_problem() {
+        let mut a = account();
+        a.id = 0;
+        a.email = "not-an-address".into();
+        a.company.clear();
+        a.first_name.clear();
+        a.last_name.clear();
+        a.addresses[1].address.country_iso2 = "Suomi".into();
+        let errors = map_customer_account(&FakeHost::new(), &ctx(), &a).unwrap_err();
+        let codes: Vec<(&str, &str)> = errors
+            .iter()
+            .map(|e| (e.path.as_str(), e.code.as_str()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("id", "guest-customer"),
+                ("email", "invalid-email"),
+                ("last-name", "missing-customer-name"),
+                ("addresses[0].country-iso2", "missing-country"),
+            ]
+        );
+    }
+}
