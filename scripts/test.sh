@@ -15,4 +15,5 @@ if [[ -z "${LEDGERLINK_TEST_PG_URL:-}" ]]; then
 fi
 export LEDGERLINK_REQUIRE_PG=1
 
-cargo test --workspace "$@"
+# --no-fail-fast: one failing test binary must not hide the results of the others.
+cargo test --workspace --no-fail-fast "$@"

@@ -200,19 +200,38 @@ impl World {
     }
 
     /// Waits until no job is pending or running (twice in a row, so follow-ups are in).
+    /// Refunds of seeded orders that the sales-order entity booked wait, by design, for
+    /// Visma to invoice those orders, which nothing in this test does: such a job counts
+    /// as settled, anything else pending does not.
     async fn wait_idle(&self) {
         let started = Instant::now();
         let mut quiet = 0;
         while quiet < 3 {
             let c = self.store().state_counts().await.unwrap();
-            quiet = if c.pending == 0 && c.running == 0 {
+            let pending = self
+                .store()
+                .list_jobs(&JobFilter {
+                    state: Some(JobState::Pending),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            let unsettled = pending
+                .iter()
+                .filter(|j| {
+                    j.error
+                        .as_ref()
+                        .is_none_or(|e| e.code != "awaiting_invoice")
+                })
+                .count();
+            quiet = if unsettled == 0 && c.running == 0 {
                 quiet + 1
             } else {
                 0
             };
             assert!(
                 started.elapsed() < Duration::from_secs(90),
-                "never idle: {c:?}"
+                "never idle: {c:?}, {unsettled} pending jobs not waiting for an invoice"
             );
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
@@ -472,7 +491,11 @@ async fn versions_swap_in_the_running_host_while_orders_flow() {
     let bad: Vec<String> = attempts
         .iter()
         .filter(|a| {
-            a.started_at >= window_start && !matches!(a.outcome.as_str(), "done" | "skipped")
+            a.started_at >= window_start
+                && !matches!(a.outcome.as_str(), "done" | "skipped")
+                // a seeded refund waiting for Visma to invoice its sales order (see
+                // `wait_idle`) is a planned retry, not a call the swap broke
+                && a.error_code.as_deref() != Some("awaiting_invoice")
         })
         .map(|a| {
             format!(
