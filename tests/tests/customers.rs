@@ -396,3 +396,81 @@ async fn a_plugin_without_the_customer_export_loads_and_skips_account_jobs() {
     assert!(customers_of(&h, &se, "se", id).await.is_empty());
     h.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_the_merchant_already_has_in_visma_is_found_by_e_mail_not_duplicated() {
+    let h = Harness::start().await.unwrap();
+    let (se, _) = h.visma_client("se");
+    let email = "inkop@gamla-kunden.se";
+    // The merchant's customer from before Ledgerlink: same e-mail, no reference of ours.
+    let resp = h
+        .visma_erp(
+            "se",
+            Method::POST,
+            "/v1/customer",
+            Some(json!({
+                "name": {"value": "Gamla Kunden AB"},
+                "mainContact": {"value": {"email": {"value": email}}},
+            })),
+        )
+        .await
+        .unwrap();
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    let existing = location.rsplit('/').next().unwrap().to_owned();
+    let with_email = |cs: Vec<Customer>| -> Vec<Customer> {
+        cs.into_iter()
+            .filter(|c| {
+                c.main_contact
+                    .as_ref()
+                    .and_then(|m| m.email.as_deref())
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            })
+            .collect()
+    };
+    let entity = ledgerlink::core::LegalEntityId::new("se");
+    let before = with_email(
+        se.list_customers(&entity, &CustomerFilter::default())
+            .await
+            .unwrap(),
+    );
+    assert_eq!(before.len(), 1, "{before:?}");
+
+    // The same buyer registers in the Swedish storefront and orders.
+    let id = create_customer(
+        &h,
+        json!({
+            "email": email, "first_name": "Karin", "last_name": "Berg",
+            "company": "Gamla Kunden AB", "origin_channel_id": 1, "channel_ids": [1],
+        }),
+    )
+    .await;
+    let mut body =
+        ledgerlink_tests::order_body(1, &[(h.product_id("LL-MUG-01").await.unwrap(), 1)], None);
+    body["customer_id"] = json!(id);
+    body["billing_address"]["email"] = json!(email);
+    let order = h.create_order(body).await.unwrap();
+    let doc = h
+        .wait_for("the order's invoice", WAIT, || async {
+            let docs = h
+                .documents_ending(ledgerlink_sim::visma::SE_TENANT, &format!(":{order}"))
+                .await?;
+            Ok(docs.into_iter().next())
+        })
+        .await
+        .unwrap();
+    assert_eq!(doc["customer"].as_str(), Some(existing.as_str()), "{doc}");
+    let after = with_email(
+        se.list_customers(&entity, &CustomerFilter::default())
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        after.len(),
+        1,
+        "no second customer with the e-mail: {after:?}"
+    );
+    assert_eq!(after[0].number, existing);
+    // It now carries our reference, so it stands for this BigCommerce customer only.
+    assert_eq!(customers_of(&h, &se, "se", id).await.len(), 1);
+    h.shutdown().await.unwrap();
+}

@@ -72,8 +72,9 @@ impl CustomerKey {
 }
 
 /// The Visma customer of `key`: the one the identity map knows, else the one `map` describes,
-/// created once (write intent → create-once by reference → identity). `map` runs only when a
-/// customer must be created. Returns the customer number and whether this call created it.
+/// created once (write intent → a customer with the same e-mail adopted, else create-once by
+/// reference → identity). `map` runs only when the identity map does not know the customer.
+/// Returns the customer number and whether this call created it.
 pub(crate) async fn find_or_create<F, Fut>(
     deps: &FlowDeps,
     ctx: &JobContext,
@@ -90,6 +91,10 @@ where
         return Ok((visma_id, false));
     }
     let body = map().await?;
+    if let Some(number) = existing_by_email(deps, ctx, entity, key, &body).await? {
+        ctx.complete_write(&key.key, &number).await?;
+        return Ok((number, false));
+    }
     let started = Instant::now();
     let created = deps
         .visma
@@ -117,6 +122,88 @@ where
     };
     ctx.complete_write(&key.key, &created.doc.number).await?;
     Ok((created.doc.number, true))
+}
+
+/// A customer the merchant already has in Visma under the same e-mail (the mapped customer's
+/// main, else invoice, contact), adopted instead of creating a duplicate: the lowest-numbered
+/// one that is not inactive and carries no other BigCommerce customer's reference. It gets
+/// our reference in `accountReference`, so one Visma customer stands for one BigCommerce
+/// customer (the identity map is unique on both sides) and a retry finds it by reference.
+async fn existing_by_email(
+    deps: &FlowDeps,
+    ctx: &JobContext,
+    entity: &LegalEntityId,
+    key: &CustomerKey,
+    body: &CustomerUpdate,
+) -> Result<Option<String>, JobError> {
+    let email = [&body.main_contact, &body.invoice_contact]
+        .into_iter()
+        .flatten()
+        .find_map(|c| c.email.as_deref().map(str::trim).filter(|e| !e.is_empty()));
+    let Some(email) = email else {
+        return Ok(None);
+    };
+    let filter = ledgerlink_visma::dto::CustomerFilter {
+        email: Some(email.to_owned()),
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let found = deps
+        .visma
+        .list_customers(entity, &filter)
+        .await
+        .map_err(visma_err);
+    audit(
+        ctx,
+        "visma",
+        "GET",
+        &format!("v1/customer?email={email}"),
+        None::<&()>,
+        &found
+            .as_ref()
+            .map(|cs| cs.iter().map(|c| &c.number).collect::<Vec<_>>())
+            .map_err(Clone::clone),
+        started,
+    );
+    let ours = key.reference.as_str();
+    let mut candidates: Vec<_> = found?
+        .into_iter()
+        .filter(|c| c.status != Some(ledgerlink_visma::dto::CustomerStatus::Inactive))
+        .filter(|c| {
+            c.account_reference
+                .as_deref()
+                .is_none_or(|r| r.trim().is_empty() || r == ours)
+        })
+        .collect();
+    candidates.sort_by(|a, b| a.number.cmp(&b.number));
+    let Some(found) = candidates.into_iter().next() else {
+        return Ok(None);
+    };
+    if found.account_reference.as_deref() != Some(ours) {
+        let update = CustomerUpdate {
+            account_reference: Some(ours.to_owned()),
+            ..Default::default()
+        };
+        let started = Instant::now();
+        let updated = deps
+            .visma
+            .update_customer(entity, &VismaCustomerNo::new(&found.number), &update, None)
+            .await
+            .map(|_| ())
+            .map_err(visma_err);
+        audit(
+            ctx,
+            "visma",
+            "PUT",
+            &format!("v1/customer/{}", found.number),
+            Some(&update),
+            &updated,
+            started,
+        );
+        updated?;
+    }
+    tracing::info!(customer = %found.number, %email, "adopted the Visma customer with this e-mail");
+    Ok(Some(found.number))
 }
 
 pub struct CustomerFlow {
