@@ -84,6 +84,11 @@ impl From<StoreError> for JobError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::IdentityConflict(msg) => JobError::permanent("identity_conflict", msg),
+            e @ StoreError::WriteInFlight { .. } => JobError::transient(
+                "write_in_flight",
+                e.to_string(),
+                Some(std::time::Duration::from_secs(1)),
+            ),
             other => JobError::transient("store_error", other.to_string(), None),
         }
     }

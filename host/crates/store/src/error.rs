@@ -29,6 +29,9 @@ pub enum StoreError {
     Inbox(String),
     #[error("identity conflict: {0}")]
     IdentityConflict(String),
+    /// Another running job has an open write intent for the same record: retry shortly.
+    #[error("job {job} is writing {what} right now")]
+    WriteInFlight { job: JobId, what: String },
     #[error("job {0} not found")]
     JobNotFound(JobId),
     #[error("job {job}: {reason}")]

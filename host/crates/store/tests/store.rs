@@ -845,3 +845,56 @@ async fn concurrent_events_share_commits_and_stay_deduplicated(backend: Backend)
     assert_eq!(store.event_count().await.unwrap(), 100);
     assert_eq!(store.state_counts().await.unwrap().pending, 100);
 }
+
+on_both_backends!(
+    #[tokio::test]
+    a_write_another_running_job_has_open_is_in_flight_until_its_lease_ends
+);
+
+/// An order's job and its customer's own job can both create one Visma customer. While the
+/// first holds a live lease with the write open, the second is told to come back (its lookup
+/// by reference would find nothing yet and create a duplicate); once that lease is gone, the
+/// second looks up first as after any unknown outcome.
+async fn a_write_another_running_job_has_open_is_in_flight_until_its_lease_ends(backend: Backend) {
+    let Some((_dir, store)) = open(
+        backend,
+        "a_write_another_running_job_has_open_is_in_flight_until_its_lease_ends",
+    )
+    .await
+    else {
+        return;
+    };
+    let a = store
+        .enqueue(&NewJob::new("k", "order:1", json!({})))
+        .await
+        .unwrap();
+    let b = store
+        .enqueue(&NewJob::new("k", "customer:9", json!({})))
+        .await
+        .unwrap();
+    let leased = store
+        .lease("w1", 2, Duration::from_millis(300))
+        .await
+        .unwrap();
+    assert_eq!(leased.len(), 2);
+    let key = IdentityKey::new(LegalEntityId::new("se-ab"), "customer", "s:9");
+    let r = ExternalRef::new("bc-c-s:9");
+    assert!(matches!(
+        store.begin_write(&key, &r, Some(a)).await.unwrap(),
+        WriteStart::Proceed { .. }
+    ));
+    match store.begin_write(&key, &r, Some(b)).await {
+        Err(StoreError::WriteInFlight { job, .. }) => assert_eq!(job, a),
+        other => panic!("expected WriteInFlight, got {other:?}"),
+    }
+    // The owner itself (a retry of the same job) still looks up first.
+    assert!(matches!(
+        store.begin_write(&key, &r, Some(a)).await.unwrap(),
+        WriteStart::LookUpFirst { .. }
+    ));
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert!(matches!(
+        store.begin_write(&key, &r, Some(b)).await.unwrap(),
+        WriteStart::LookUpFirst { .. }
+    ));
+}

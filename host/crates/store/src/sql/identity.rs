@@ -114,7 +114,7 @@ impl Backend {
             }));
         }
         let open = sqlx::query(
-            "SELECT id, external_ref FROM write_intents
+            "SELECT id, external_ref, job_id FROM write_intents
              WHERE legal_entity = $1 AND kind = $2 AND bc_id = $3 AND state = 'open'",
         )
         .bind(key.legal_entity.as_str())
@@ -124,6 +124,25 @@ impl Backend {
         .await?;
         if let Some(row) = open {
             let intent_id: i64 = row.try_get("id")?;
+            // Another job holding a live lease is writing this record right now (an order and
+            // its customer's own event can both create one customer): looking it up by
+            // reference before its create returns would find nothing and create a second.
+            let owner: Option<i64> = row.try_get("job_id")?;
+            if let Some(owner) = owner.filter(|o| Some(*o) != job.map(|j| j.0)) {
+                let live = sqlx::query(
+                    "SELECT 1 FROM jobs WHERE id = $1 AND state = 'running' AND lease_expires_at > $2",
+                )
+                .bind(owner)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if live.is_some() {
+                    return Err(StoreError::WriteInFlight {
+                        job: JobId(owner),
+                        what: format!("{} {} in {}", key.kind, key.bc_id, key.legal_entity),
+                    });
+                }
+            }
             // Remember which job saw it last, for the operator's view.
             sqlx::query("UPDATE write_intents SET job_id = COALESCE($1, job_id), updated_at = $2 WHERE id = $3")
                 .bind(job.map(|j| j.0))
