@@ -235,7 +235,7 @@ impl Harness {
         pred: impl Fn(&Value) -> bool,
     ) -> anyhow::Result<Value> {
         let pred = &pred;
-        self.wait_for("a Visma document", Duration::from_secs(20), || async move {
+        self.wait_for("a Visma document", Duration::from_secs(60), || async move {
             Ok(self
                 .visma_documents(tenant)
                 .await?

@@ -100,7 +100,7 @@ async fn partial_then_full_refund_credit_the_invoice_down_to_zero() {
     let after1 = h
         .wait_for(
             "the invoice balance to drop",
-            Duration::from_secs(10),
+            Duration::from_secs(60),
             || {
                 let (h, number, inv) = (&h, &number, &inv);
                 async move {
@@ -144,7 +144,7 @@ async fn partial_then_full_refund_credit_the_invoice_down_to_zero() {
     let after2 = h
         .wait_for(
             "the invoice to be fully credited",
-            Duration::from_secs(10),
+            Duration::from_secs(60),
             || {
                 let (h, number) = (&h, &number);
                 async move {
@@ -160,7 +160,7 @@ async fn partial_then_full_refund_credit_the_invoice_down_to_zero() {
     let status = h
         .wait_for(
             "the payment status metafield",
-            Duration::from_secs(15),
+            Duration::from_secs(60),
             || {
                 let h = &h;
                 async move {
@@ -251,7 +251,7 @@ async fn cancellation_after_invoicing_credits_the_invoice_and_before_does_nothin
     // The job for the cancellation finishes as skipped (nothing to undo).
     h.wait_for(
         "the cancellation to be handled",
-        Duration::from_secs(10),
+        Duration::from_secs(60),
         || {
             let h = &h;
             async move {
@@ -459,7 +459,7 @@ async fn cancellation_of_an_order_not_in_whole_kronor_credits_the_rounded_invoic
         let cn = h
             .wait_for(
                 "the cancellation's credit note",
-                Duration::from_secs(15),
+                Duration::from_secs(60),
                 || {
                     let h = &h;
                     async move {
@@ -554,7 +554,7 @@ async fn full_refund_of_an_order_not_in_whole_kronor_credits_the_rounded_invoice
         assert_ne!(cents(&r["total_amount"]) % 100, 0, "{r}");
         let rid = r["id"].as_u64().unwrap();
         let cn = h
-            .wait_for("the refund's credit note", Duration::from_secs(15), || {
+            .wait_for("the refund's credit note", Duration::from_secs(60), || {
                 let h = &h;
                 async move {
                     let docs = h.documents_ending(SE_TENANT, &format!("-{rid}")).await?;
@@ -685,7 +685,7 @@ async fn cancellation_under_the_sales_order_rule_credits_a_rounded_invoice_to_ze
             .unwrap();
         assert_eq!(cents(&cn["amount"]), whole * 100, "{cn}");
         let after = h
-            .wait_for("the invoice balance at 0", Duration::from_secs(15), || {
+            .wait_for("the invoice balance at 0", Duration::from_secs(60), || {
                 let (h, number) = (&h, &number);
                 async move {
                     let i = h.visma_invoice(SE_TENANT, number).await?;

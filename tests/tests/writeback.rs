@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-const WAIT: Duration = Duration::from_secs(20);
+const WAIT: Duration = Duration::from_secs(60);
 /// BigCommerce "Completed": where the merchant wants paid orders.
 const PAID_STATUS: u32 = 10;
 

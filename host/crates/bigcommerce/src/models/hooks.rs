@@ -93,6 +93,17 @@ impl WebhookPayload {
                     None => format!("customer_address:{id}"),
                 }
             }
+            // A SKU's own create/update/delete belongs to its product, so it runs after the
+            // product's creation and before its deletion (stock events keep `sku:<id>`).
+            (Some("sku"), _)
+                if !self.scope.starts_with("store/sku/inventory/")
+                    && num(d.get("sku").and_then(|s| s.get("product_id"))).is_some() =>
+            {
+                format!(
+                    "product:{}",
+                    num(d.get("sku").and_then(|s| s.get("product_id"))).unwrap_or_default()
+                )
+            }
             (Some("shipment"), _) if num(d.get("orderId")).is_some() => {
                 format!("order:{}", num(d.get("orderId")).unwrap_or_default())
             }
@@ -242,6 +253,18 @@ mod tests {
                 "store/channel/1/order/created",
                 serde_json::json!({"order_id": 250}),
                 "order:250",
+            ),
+            // NOTES §5 table: a SKU's own events run with its product's; its stock events
+            // stay on the SKU.
+            (
+                "store/sku/deleted",
+                serde_json::json!({"type": "sku", "id": 5001, "sku": {"product_id": 12, "variant_id": 71}}),
+                "product:12",
+            ),
+            (
+                "store/sku/inventory/updated",
+                serde_json::json!({"type": "sku", "id": 5001, "inventory": {"product_id": 12, "variant_id": 71}}),
+                "sku:5001",
             ),
         ];
         for (scope, data, subject) in cases {
