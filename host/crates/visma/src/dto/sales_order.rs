@@ -241,6 +241,7 @@ pub struct SalesOrder {
     pub order_type: String,
     #[serde(alias = "id")]
     pub order_id: String,
+    #[serde(deserialize_with = "status_text")]
     pub status: Option<String>,
     pub customer: Option<OrderCustomer>,
     pub date: Option<NaiveDate>,
@@ -327,5 +328,56 @@ impl SalesOrder {
             .as_ref()
             .and_then(|f| f.invoice_id.as_deref())
             .filter(|s| !s.trim().is_empty())
+    }
+}
+
+/// The order's status as one word (`Open`, `Hold`, `Cancelled`, …). The SalesOrders v3 swagger
+/// found outside our spec copy reads it as an object `{cancelled, hold, description}`, the
+/// simulator (like v2) as a string: both decode, so a read never fails on the shape alone.
+fn status_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Status {
+        Text(String),
+        Flags {
+            #[serde(default)]
+            cancelled: bool,
+            #[serde(default)]
+            hold: bool,
+            #[serde(default)]
+            description: Option<String>,
+        },
+    }
+    Ok(match Option::<Status>::deserialize(d)? {
+        None => None,
+        Some(Status::Text(t)) => Some(t),
+        Some(Status::Flags {
+            cancelled: true, ..
+        }) => Some("Cancelled".into()),
+        Some(Status::Flags { hold: true, .. }) => Some("Hold".into()),
+        Some(Status::Flags { description, .. }) => description,
+    })
+}
+
+#[cfg(test)]
+mod status_tests {
+    use super::SalesOrder;
+
+    fn status(v: serde_json::Value) -> Option<String> {
+        serde_json::from_value::<SalesOrder>(
+            serde_json::json!({"type": "SO", "orderId": "1", "status": v}),
+        )
+        .unwrap()
+        .status
+    }
+
+    #[test]
+    fn status_reads_as_a_word_or_as_the_v3_object() {
+        assert_eq!(status(serde_json::json!("Open")).as_deref(), Some("Open"));
+        assert_eq!(status(serde_json::Value::Null), None);
+        let flags = |c: bool, h: bool| serde_json::json!({"cancelled": c, "hold": h, "description": "Open"});
+        assert_eq!(status(flags(true, false)).as_deref(), Some("Cancelled"));
+        assert_eq!(status(flags(false, true)).as_deref(), Some("Hold"));
+        assert_eq!(status(flags(false, false)).as_deref(), Some("Open"));
     }
 }
