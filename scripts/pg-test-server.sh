@@ -5,12 +5,35 @@
 # PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user (or
 # `nobody` when there is none); any other user runs it as itself.
 
+# Where initdb and pg_ctl are: on PATH, else Debian's versioned directory (newest first).
+pg_test_bindir() {
+    local d
+    for d in "$(dirname "$(command -v pg_ctl 2>/dev/null || echo /nonexistent/pg_ctl)")" \
+        /usr/local/bin $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -rV); do
+        if [[ -x "$d/initdb" && -x "$d/pg_ctl" ]]; then
+            echo "$d"
+            return 0
+        fi
+    done
+    return 1
+}
+
 pg_test_server_start() {
     local bindir
-    bindir="$(dirname "$(command -v pg_ctl || echo /usr/local/bin/pg_ctl)")"
-    if [[ ! -x "$bindir/initdb" || ! -x "$bindir/pg_ctl" ]]; then
-        echo "pg-test-server: initdb/pg_ctl not found (install PostgreSQL 15+)" >&2
-        return 1
+    if ! bindir="$(pg_test_bindir)"; then
+        # A fresh machine: install the server the way the README promises, by itself.
+        if command -v apt-get >/dev/null 2>&1; then
+            local sudo=()
+            [[ "$(id -u)" == 0 ]] || sudo=(sudo)
+            echo "pg-test-server: installing PostgreSQL (apt-get install postgresql)" >&2
+            DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q postgresql >&2 ||
+                { "${sudo[@]}" apt-get update -q >&2 &&
+                    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q postgresql >&2; }
+        fi
+        bindir="$(pg_test_bindir)" || {
+            echo "pg-test-server: initdb/pg_ctl not found (install PostgreSQL 15+)" >&2
+            return 1
+        }
     fi
     local started=$SECONDS
     PG_TEST_DIR="$(mktemp -d -t ledgerlink-pg.XXXXXX)"
@@ -59,7 +82,7 @@ pg_test_free_port() {
 
 pg_test_server_stop() {
     if [[ -n "${PG_TEST_DIR:-}" && -d "$PG_TEST_DIR/data" ]]; then
-        "${PG_TEST_AS[@]}" "$(dirname "$(command -v pg_ctl || echo /usr/local/bin/pg_ctl)")/pg_ctl" \
+        "${PG_TEST_AS[@]}" "$(pg_test_bindir)/pg_ctl" \
             -D "$PG_TEST_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
     if [[ -n "${PG_TEST_DIR:-}" ]]; then
