@@ -88,13 +88,14 @@ async fn mixed_faults_on_creates_still_give_one_invoice_each() {
         .map(|i| {
             let client = client.clone();
             async move {
-                client
+                let res = client
                     .create_invoice_once(
                         &se(),
                         &r(format!("mix-{i}")),
                         &se_invoice(2, Decimal::new(4990, 2)),
                     )
-                    .await
+                    .await;
+                (i, res)
             }
         })
         .buffer_unordered(12)
@@ -102,8 +103,24 @@ async fn mixed_faults_on_creates_still_give_one_invoice_each() {
         .await;
     h.clear_faults().await;
     let mut origins: HashMap<String, usize> = HashMap::new();
-    for res in results {
-        let c = res.expect("created or confirmed");
+    for (i, res) in results {
+        let c = match res {
+            Ok(c) => c,
+            // At 60 % faults a create can fail all of its attempts; the engine then retries
+            // the job later, which calls this again: that call must find or create exactly one.
+            Err(VismaError::OutcomeUnknown { .. }) => {
+                *origins.entry("UnknownThenRetried".into()).or_default() += 1;
+                client
+                    .create_invoice_once(
+                        &se(),
+                        &r(format!("mix-{i}")),
+                        &se_invoice(2, Decimal::new(4990, 2)),
+                    )
+                    .await
+                    .expect("created or confirmed on the retry")
+            }
+            Err(e) => panic!("created or confirmed: {e:?}"),
+        };
         *origins.entry(format!("{:?}", c.origin)).or_default() += 1;
     }
     let refs = invoice_refs(&h).await;
