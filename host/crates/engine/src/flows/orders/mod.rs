@@ -675,19 +675,13 @@ impl OrderFlow {
             return Ok(number);
         }
 
-        // The totals check: Visma must come to BigCommerce's total, to the cent. A company
-        // with cash rounding (e.g. whole kronor) rounds the document total itself and says
-        // by how much in `roundingDiff`; the total before that rounding must match.
-        let visma_total = doc
-            .amount_in_currency
-            .or(doc.amount)
-            .and_then(|a| convert::to_minor(a, &currency));
-        let before_rounding = doc
-            .amount_in_currency
-            .or(doc.amount)
-            .map(|a| a - doc.rounding_diff.unwrap_or_default())
-            .and_then(|a| convert::to_minor(a, &currency));
-        if visma_total != Some(inv.expected_total) && before_rounding != Some(inv.expected_total) {
+        let (visma_total, matches) = checked_total(
+            doc.amount_in_currency.or(doc.amount),
+            doc.rounding_diff,
+            &currency,
+            inv.expected_total,
+        );
+        if !matches {
             return Err(JobError::permanent(
                 "totals_mismatch",
                 format!(
@@ -808,6 +802,27 @@ async fn mark_verified(ctx: &JobContext, key: &IdentityKey, number: &str) -> Res
 /// `SO/000123` → (`SO`, `000123`).
 fn split_order_no(no: &str) -> (&str, &str) {
     no.split_once('/').unwrap_or(("SO", no))
+}
+
+/// The totals check of an invoice or credit note: Visma's total in minor units, and whether
+/// it comes to BigCommerce's `expected` to the cent. A company with cash rounding (e.g. whole
+/// kronor) rounds the document total itself and says by how much in `roundingDiff`; the
+/// total before that rounding matching is not a mismatch.
+/// `amount` is the document's total in its currency.
+fn checked_total(
+    amount: Option<rust_decimal::Decimal>,
+    rounding_diff: Option<rust_decimal::Decimal>,
+    currency: &str,
+    expected: i64,
+) -> (Option<i64>, bool) {
+    let total = amount.and_then(|a| convert::to_minor(a, currency));
+    let before_rounding = amount
+        .map(|a| a - rounding_diff.unwrap_or_default())
+        .and_then(|a| convert::to_minor(a, currency));
+    (
+        total,
+        total == Some(expected) || before_rounding == Some(expected),
+    )
 }
 
 /// Where a create-once of a sales document starts.

@@ -322,17 +322,13 @@ impl OrderFlow {
         };
         let number = doc.reference_number.clone();
         ctx.complete_write(key, &number).await?;
-        let visma_total = doc
-            .amount_in_currency
-            .or(doc.amount)
-            .and_then(|a| convert::to_minor(a, &currency));
-        // As for invoices: a company's cash rounding of the total is not a mismatch.
-        let before_rounding = doc
-            .amount_in_currency
-            .or(doc.amount)
-            .map(|a| a - doc.rounding_diff.unwrap_or_default())
-            .and_then(|a| convert::to_minor(a, &currency));
-        if visma_total != Some(cn.expected_total) && before_rounding != Some(cn.expected_total) {
+        let (visma_total, matches) = checked_total(
+            doc.amount_in_currency.or(doc.amount),
+            doc.rounding_diff,
+            &currency,
+            cn.expected_total,
+        );
+        if !matches {
             return Err(JobError::permanent(
                 "totals_mismatch",
                 format!(
