@@ -24,8 +24,6 @@ use crate::tables::MappingTables;
 const KEEP_RESIDENT_MEMORY: usize = 4 << 20;
 /// Bytes of each pooled table kept mapped between calls.
 const KEEP_RESIDENT_TABLE: usize = 64 << 10;
-/// The WIT interface of the host imports, as the generated bindings register it.
-const HOST_INTERFACE: &str = "ledgerlink:mapping/host@0.1.0";
 
 /// Cheap to clone; all clones share the engine, linker, ticker and cache.
 #[derive(Clone)]
@@ -102,7 +100,7 @@ impl Runtime {
         // `lookup` again, over borrowed strings (see `sandbox::lookup_import`).
         linker.allow_shadowing(true);
         linker
-            .instance(HOST_INTERFACE)
+            .instance(crate::policy::HOST_IMPORT)
             .and_then(|mut host| host.func_wrap("lookup", sandbox::lookup_import))
             .map_err(engine_error)?;
         linker.allow_shadowing(false);
