@@ -73,10 +73,13 @@ async fn checkout_order(State(s): State<AppState>, body: Bytes) -> ApiResult {
         chrono::Utc::now(),
         &mut events,
     )?;
-    let v = super::views::order_v2(&store.orders[&id], &s.base_url);
+    let resp = json_body(
+        StatusCode::CREATED,
+        &super::views::order_v2(&store.orders[&id], &s.base_url),
+    );
     drop(store);
     super::orders::emit_all(&s, events);
-    Ok(json_response(StatusCode::CREATED, v))
+    Ok(resp)
 }
 
 async fn list_coupons(State(s): State<AppState>) -> ApiResult {

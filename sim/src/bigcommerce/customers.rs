@@ -420,7 +420,7 @@ async fn list_groups(
     let (page, limit) = Q::new(Api::V2, &q).paging(50)?;
     let store = st.data.lock();
     let all: Vec<&CustomerGroup> = store.customer_groups.values().collect();
-    Ok(v2_paged(&all, page, limit, group_json))
+    Ok(v2_paged(&all, page, limit, |g| group_json(g)))
 }
 
 async fn count_groups(State(st): State<AppState>) -> ApiResult {

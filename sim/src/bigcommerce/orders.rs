@@ -167,10 +167,7 @@ async fn count_orders(State(s): State<AppState>) -> ApiResult {
 async fn get_order(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let store = s.data.lock();
     let o = order_ref(&store, &id)?;
-    Ok(json_response(
-        StatusCode::OK,
-        views::order_v2(o, &s.base_url),
-    ))
+    Ok(json_body(StatusCode::OK, &views::order_v2(o, &s.base_url)))
 }
 
 async fn create_order(State(s): State<AppState>, body: Bytes) -> ApiResult {
@@ -178,10 +175,13 @@ async fn create_order(State(s): State<AppState>, body: Bytes) -> ApiResult {
     let mut store = s.data.lock();
     let mut events = Events::new();
     let id = create(&mut store, &body, Utc::now(), &mut events)?;
-    let v = views::order_v2(&store.orders[&id], &s.base_url);
-    emit_all(&s, events);
     // The spec documents 200 for POST /v2/orders (NOTES §17.10).
-    Ok(json_response(StatusCode::OK, v))
+    let resp = json_body(
+        StatusCode::OK,
+        &views::order_v2(&store.orders[&id], &s.base_url),
+    );
+    emit_all(&s, events);
+    Ok(resp)
 }
 
 async fn update_order(State(s): State<AppState>, Path(id): Path<String>, body: Bytes) -> ApiResult {
@@ -190,9 +190,12 @@ async fn update_order(State(s): State<AppState>, Path(id): Path<String>, body: B
     let mut store = s.data.lock();
     let mut events = Events::new();
     update(&mut store, id, &body, Utc::now(), &mut events)?;
-    let v = views::order_v2(&store.orders[&id], &s.base_url);
+    let resp = json_body(
+        StatusCode::OK,
+        &views::order_v2(&store.orders[&id], &s.base_url),
+    );
     emit_all(&s, events);
-    Ok(json_response(StatusCode::OK, v))
+    Ok(resp)
 }
 
 async fn archive_order(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
@@ -231,7 +234,7 @@ async fn list_products(
     let store = s.data.lock();
     let o = order_ref(&store, &id)?;
     Ok(v2_paged(&o.lines, page, limit, |l| {
-        views::order_line_v2(o, &l)
+        views::order_line_v2(o, l)
     }))
 }
 
@@ -247,7 +250,7 @@ async fn get_product(
         .iter()
         .find(|l| l.id == pid)
         .ok_or_else(|| ApiError::not_found(V2, "order product"))?;
-    Ok(json_response(StatusCode::OK, views::order_line_v2(o, l)))
+    Ok(json_body(StatusCode::OK, &views::order_line_v2(o, l)))
 }
 
 async fn list_addresses(
@@ -259,7 +262,7 @@ async fn list_addresses(
     let store = s.data.lock();
     let o = order_ref(&store, &id)?;
     Ok(v2_paged(&o.shipping_addresses, page, limit, |a| {
-        views::shipping_address_v2(o, &a)
+        views::shipping_address_v2(o, a)
     }))
 }
 
@@ -275,10 +278,7 @@ async fn get_address(
         .iter()
         .find(|a| a.id == aid)
         .ok_or_else(|| ApiError::not_found(V2, "shipping address"))?;
-    Ok(json_response(
-        StatusCode::OK,
-        views::shipping_address_v2(o, a),
-    ))
+    Ok(json_body(StatusCode::OK, &views::shipping_address_v2(o, a)))
 }
 
 async fn list_coupons(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
@@ -304,7 +304,7 @@ async fn list_taxes(
 async fn list_fees(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let store = s.data.lock();
     order_ref(&store, &id)?;
-    Ok(v2_list(vec![]))
+    Ok(v2_list(Vec::<Value>::new()))
 }
 
 async fn list_shipments(
@@ -316,7 +316,7 @@ async fn list_shipments(
     let store = s.data.lock();
     let o = order_ref(&store, &id)?;
     Ok(v2_paged(&o.shipments, page, limit, |sh| {
-        views::shipment_v2(o, &sh)
+        views::shipment_v2(o, sh)
     }))
 }
 

@@ -1,210 +1,498 @@
 //! JSON renderings of the store's entities, field for field as the spec files show them.
 
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
-use super::http::{money2, num3, rfc2822, rfc3339};
+use super::http::{Money2, Num3, Rfc2822, Shown, money2, num3, rfc2822, rfc3339};
 use super::state::*;
 
-pub fn address_v2(a: &Address) -> Value {
-    json!({
-        "first_name": a.first_name, "last_name": a.last_name, "company": a.company,
-        "street_1": a.street_1, "street_2": a.street_2, "city": a.city, "state": a.state,
-        "zip": a.zip, "country": a.country, "country_iso2": a.country_iso2,
-        "phone": a.phone, "email": a.email, "form_fields": [],
-    })
+/// A postal address of a v2 order (billing or shipping).
+#[derive(Serialize)]
+pub struct AddressV2<'a> {
+    first_name: &'a str,
+    last_name: &'a str,
+    company: &'a str,
+    street_1: &'a str,
+    street_2: &'a str,
+    city: &'a str,
+    state: &'a str,
+    zip: &'a str,
+    country: &'a str,
+    country_iso2: &'a str,
+    phone: &'a str,
+    email: &'a str,
+    form_fields: [(); 0],
 }
 
-pub fn order_v2(o: &Order, base_url: &str) -> Value {
+pub fn address_v2(a: &Address) -> AddressV2<'_> {
+    AddressV2 {
+        first_name: &a.first_name,
+        last_name: &a.last_name,
+        company: &a.company,
+        street_1: &a.street_1,
+        street_2: &a.street_2,
+        city: &a.city,
+        state: &a.state,
+        zip: &a.zip,
+        country: &a.country,
+        country_iso2: &a.country_iso2,
+        phone: &a.phone,
+        email: &a.email,
+        form_fields: [],
+    }
+}
+
+/// `{url, resource}` of an order's sub-collection.
+pub struct OrderLink<'a> {
+    base_url: &'a str,
+    order_id: u64,
+    name: &'static str,
+}
+
+impl Serialize for OrderLink<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (base, id, name) = (self.base_url, self.order_id, self.name);
+        let mut m = s.serialize_struct("OrderLink", 2)?;
+        m.serialize_field("url", &Shown(format_args!("{base}/v2/orders/{id}/{name}")))?;
+        m.serialize_field("resource", &Shown(format_args!("/orders/{id}/{name}")))?;
+        m.end()
+    }
+}
+
+/// `""` when there is no date (v2 shows an empty string, not `null`).
+pub struct DateOrEmpty<'a>(Option<&'a DateTime<Utc>>);
+
+impl Serialize for DateOrEmpty<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Some(d) => Rfc2822(d).serialize(s),
+            None => s.serialize_str(""),
+        }
+    }
+}
+
+/// A v2 order, field for field as `GET /v2/orders/{id}` shows it. A typed view rather than a
+/// `json!` tree: orders are what the host reads most, several times per order.
+#[derive(Serialize)]
+pub struct OrderV2<'a> {
+    id: u64,
+    customer_id: u64,
+    date_created: Rfc2822<'a>,
+    date_modified: Rfc2822<'a>,
+    date_shipped: DateOrEmpty<'a>,
+    status_id: u8,
+    status: &'static str,
+    custom_status: &'static str,
+    subtotal_ex_tax: Money2,
+    subtotal_inc_tax: Money2,
+    subtotal_tax: Money2,
+    base_shipping_cost: Money2,
+    shipping_cost_ex_tax: Money2,
+    shipping_cost_inc_tax: Money2,
+    shipping_cost_tax: Money2,
+    shipping_cost_tax_class_id: u64,
+    base_handling_cost: Money2,
+    handling_cost_ex_tax: Money2,
+    handling_cost_inc_tax: Money2,
+    handling_cost_tax: Money2,
+    handling_cost_tax_class_id: u64,
+    base_wrapping_cost: Money2,
+    wrapping_cost_ex_tax: Money2,
+    wrapping_cost_inc_tax: Money2,
+    wrapping_cost_tax: Money2,
+    wrapping_cost_tax_class_id: u64,
+    total_ex_tax: Money2,
+    total_inc_tax: Money2,
+    total_tax: Money2,
+    is_tax_inclusive_pricing: bool,
+    items_total: u32,
+    items_shipped: u32,
+    payment_method: &'a str,
+    payment_provider_id: &'a str,
+    payment_status: &'a str,
+    refunded_amount: Money2,
+    order_is_digital: bool,
+    store_credit_amount: Money2,
+    gift_certificate_amount: Money2,
+    ip_address: &'a str,
+    ip_address_v6: &'static str,
+    geoip_country: &'a str,
+    geoip_country_iso2: &'a str,
+    currency_id: u64,
+    currency_code: &'a str,
+    currency_exchange_rate: &'static str,
+    default_currency_id: u64,
+    default_currency_code: &'a str,
+    store_default_currency_code: &'a str,
+    store_default_to_transactional_exchange_rate: Shown<Fixed10>,
+    staff_notes: &'a str,
+    customer_message: &'a str,
+    discount_amount: Money2,
+    coupon_discount: Money2,
+    shipping_address_count: usize,
+    is_deleted: bool,
+    ebay_order_id: &'static str,
+    cart_id: &'a str,
+    billing_address: AddressV2<'a>,
+    is_email_opt_in: bool,
+    credit_card_type: (),
+    order_source: &'a str,
+    channel_id: u64,
+    external_source: Option<&'a str>,
+    external_id: (),
+    external_merchant_id: Option<&'a str>,
+    external_order_id: &'a str,
+    tax_provider_id: &'static str,
+    customer_locale: &'a str,
+    products: OrderLink<'a>,
+    shipping_addresses: OrderLink<'a>,
+    coupons: OrderLink<'a>,
+    fees: [(); 0],
+}
+
+/// A decimal with ten places (`store_default_to_transactional_exchange_rate`).
+pub struct Fixed10(Decimal);
+
+impl std::fmt::Display for Fixed10 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.10}", self.0)
+    }
+}
+
+pub fn order_v2<'a>(o: &'a Order, base_url: &'a str) -> OrderV2<'a> {
     let sub = o.subtotal();
     let ship = o.shipping();
     let hand = o.handling();
     let total = o.total();
     let wrap = o.lines.iter().fold(o.wrapping, |a, l| a.add(l.wrapping));
     let inclusive = o.is_tax_inclusive;
-    let link = |name: &str| {
-        json!({
-            "url": format!("{base_url}/v2/orders/{}/{name}", o.id),
-            "resource": format!("/orders/{}/{name}", o.id),
-        })
+    let link = |name| OrderLink {
+        base_url,
+        order_id: o.id,
+        name,
     };
-    let first_ship = o.shipping_addresses.first();
-    json!({
-        "id": o.id,
-        "customer_id": o.customer_id,
-        "date_created": rfc2822(&o.date_created),
-        "date_modified": rfc2822(&o.date_modified),
-        "date_shipped": o.date_shipped.as_ref().map(rfc2822).unwrap_or_default(),
-        "status_id": o.status_id,
-        "status": status_name(o.status_id),
-        "custom_status": status_name(o.status_id),
-        "subtotal_ex_tax": money2(sub.ex_tax),
-        "subtotal_inc_tax": money2(sub.inc_tax),
-        "subtotal_tax": money2(sub.tax),
-        "base_shipping_cost": money2(ship.entered(inclusive)),
-        "shipping_cost_ex_tax": money2(ship.ex_tax),
-        "shipping_cost_inc_tax": money2(ship.inc_tax),
-        "shipping_cost_tax": money2(ship.tax),
-        "shipping_cost_tax_class_id": first_ship.map(|_| 2).unwrap_or(0),
-        "base_handling_cost": money2(hand.entered(inclusive)),
-        "handling_cost_ex_tax": money2(hand.ex_tax),
-        "handling_cost_inc_tax": money2(hand.inc_tax),
-        "handling_cost_tax": money2(hand.tax),
-        "handling_cost_tax_class_id": 2,
-        "base_wrapping_cost": money2(wrap.entered(inclusive)),
-        "wrapping_cost_ex_tax": money2(wrap.ex_tax),
-        "wrapping_cost_inc_tax": money2(wrap.inc_tax),
-        "wrapping_cost_tax": money2(wrap.tax),
-        "wrapping_cost_tax_class_id": 3,
-        "total_ex_tax": money2(total.ex_tax),
-        "total_inc_tax": money2(total.inc_tax),
-        "total_tax": money2(total.tax),
-        "is_tax_inclusive_pricing": inclusive,
-        "items_total": o.items_total(),
-        "items_shipped": o.items_shipped(),
-        "payment_method": o.payment_method,
-        "payment_provider_id": o.payment_provider_id,
-        "payment_status": o.payment_status,
-        "refunded_amount": money2(o.refunded_amount),
-        "order_is_digital": o.lines.iter().all(|l| l.kind == "digital"),
-        "store_credit_amount": money2(Decimal::ZERO),
-        "gift_certificate_amount": money2(Decimal::ZERO),
-        "ip_address": o.ip_address,
-        "ip_address_v6": "",
-        "geoip_country": o.billing_address.country,
-        "geoip_country_iso2": o.billing_address.country_iso2,
-        "currency_id": o.currency_id,
-        "currency_code": o.currency_code,
-        "currency_exchange_rate": "1.0000000000",
-        "default_currency_id": o.currency_id,
-        "default_currency_code": o.currency_code,
-        "store_default_currency_code": o.store_default_currency_code,
-        "store_default_to_transactional_exchange_rate": format!("{:.10}", o.store_default_to_transactional_exchange_rate),
-        "staff_notes": o.staff_notes,
-        "customer_message": o.customer_message,
-        "discount_amount": money2(o.discount_amount),
-        "coupon_discount": money2(o.coupon_discount()),
-        "shipping_address_count": o.shipping_addresses.len(),
-        "is_deleted": o.is_deleted,
-        "ebay_order_id": "0",
-        "cart_id": o.cart_id,
-        "billing_address": address_v2(&o.billing_address),
-        "is_email_opt_in": false,
-        "credit_card_type": null,
-        "order_source": o.order_source,
-        "channel_id": o.channel_id,
-        "external_source": o.external_source,
-        "external_id": null,
-        "external_merchant_id": o.external_merchant_id,
-        "external_order_id": o.external_order_id,
-        "tax_provider_id": if o.order_source == "external" { "" } else { "BasicTaxProvider" },
-        "customer_locale": o.customer_locale,
-        "products": link("products"),
-        "shipping_addresses": link("shipping_addresses"),
-        "coupons": link("coupons"),
-        "fees": [],
-    })
+    let status = status_name(o.status_id);
+    OrderV2 {
+        id: o.id,
+        customer_id: o.customer_id,
+        date_created: Rfc2822(&o.date_created),
+        date_modified: Rfc2822(&o.date_modified),
+        date_shipped: DateOrEmpty(o.date_shipped.as_ref()),
+        status_id: o.status_id,
+        status,
+        custom_status: status,
+        subtotal_ex_tax: Money2(sub.ex_tax),
+        subtotal_inc_tax: Money2(sub.inc_tax),
+        subtotal_tax: Money2(sub.tax),
+        base_shipping_cost: Money2(ship.entered(inclusive)),
+        shipping_cost_ex_tax: Money2(ship.ex_tax),
+        shipping_cost_inc_tax: Money2(ship.inc_tax),
+        shipping_cost_tax: Money2(ship.tax),
+        shipping_cost_tax_class_id: if o.shipping_addresses.is_empty() {
+            0
+        } else {
+            2
+        },
+        base_handling_cost: Money2(hand.entered(inclusive)),
+        handling_cost_ex_tax: Money2(hand.ex_tax),
+        handling_cost_inc_tax: Money2(hand.inc_tax),
+        handling_cost_tax: Money2(hand.tax),
+        handling_cost_tax_class_id: 2,
+        base_wrapping_cost: Money2(wrap.entered(inclusive)),
+        wrapping_cost_ex_tax: Money2(wrap.ex_tax),
+        wrapping_cost_inc_tax: Money2(wrap.inc_tax),
+        wrapping_cost_tax: Money2(wrap.tax),
+        wrapping_cost_tax_class_id: 3,
+        total_ex_tax: Money2(total.ex_tax),
+        total_inc_tax: Money2(total.inc_tax),
+        total_tax: Money2(total.tax),
+        is_tax_inclusive_pricing: inclusive,
+        items_total: o.items_total(),
+        items_shipped: o.items_shipped(),
+        payment_method: &o.payment_method,
+        payment_provider_id: &o.payment_provider_id,
+        payment_status: &o.payment_status,
+        refunded_amount: Money2(o.refunded_amount),
+        order_is_digital: o.lines.iter().all(|l| l.kind == "digital"),
+        store_credit_amount: Money2(Decimal::ZERO),
+        gift_certificate_amount: Money2(Decimal::ZERO),
+        ip_address: &o.ip_address,
+        ip_address_v6: "",
+        geoip_country: &o.billing_address.country,
+        geoip_country_iso2: &o.billing_address.country_iso2,
+        currency_id: o.currency_id,
+        currency_code: &o.currency_code,
+        currency_exchange_rate: "1.0000000000",
+        default_currency_id: o.currency_id,
+        default_currency_code: &o.currency_code,
+        store_default_currency_code: &o.store_default_currency_code,
+        store_default_to_transactional_exchange_rate: Shown(Fixed10(
+            o.store_default_to_transactional_exchange_rate,
+        )),
+        staff_notes: &o.staff_notes,
+        customer_message: &o.customer_message,
+        discount_amount: Money2(o.discount_amount),
+        coupon_discount: Money2(o.coupon_discount()),
+        shipping_address_count: o.shipping_addresses.len(),
+        is_deleted: o.is_deleted,
+        ebay_order_id: "0",
+        cart_id: &o.cart_id,
+        billing_address: address_v2(&o.billing_address),
+        is_email_opt_in: false,
+        credit_card_type: (),
+        order_source: &o.order_source,
+        channel_id: o.channel_id,
+        external_source: o.external_source.as_deref(),
+        external_id: (),
+        external_merchant_id: o.external_merchant_id.as_deref(),
+        external_order_id: &o.external_order_id,
+        tax_provider_id: if o.order_source == "external" {
+            ""
+        } else {
+            "BasicTaxProvider"
+        },
+        customer_locale: &o.customer_locale,
+        products: link("products"),
+        shipping_addresses: link("shipping_addresses"),
+        coupons: link("coupons"),
+        fees: [],
+    }
 }
 
-pub fn order_line_v2(o: &Order, l: &OrderLine) -> Value {
-    let applied: Vec<Value> = l
-        .applied
-        .iter()
-        .map(|a| json!({"id": a.id, "amount": money2(a.amount), "name": a.name, "code": a.code, "target": "order"}))
-        .collect();
-    json!({
-        "id": l.id,
-        "order_id": o.id,
-        "product_id": l.product_id,
-        "variant_id": l.variant_id,
-        "order_pickup_method_id": 0,
-        "order_address_id": l.order_address_id,
-        "name": l.name,
-        "name_customer": l.name,
-        "name_merchant": l.name,
-        "sku": l.sku,
-        "upc": l.upc,
-        "type": l.kind,
-        "base_price": money2(l.unit.entered(o.is_tax_inclusive)),
-        "price_ex_tax": money2(l.unit.ex_tax),
-        "price_inc_tax": money2(l.unit.inc_tax),
-        "price_tax": money2(l.unit.tax),
-        "base_total": money2(l.total.entered(o.is_tax_inclusive)),
-        "total_ex_tax": money2(l.total.ex_tax),
-        "total_inc_tax": money2(l.total.inc_tax),
-        "total_tax": money2(l.total.tax),
-        "weight": money2(l.weight),
-        "width": "0.0000", "height": "0.0000", "depth": "0.0000",
-        "quantity": l.quantity,
-        "base_cost_price": money2(l.base_cost_price),
-        "cost_price_inc_tax": money2(l.base_cost_price),
-        "cost_price_ex_tax": money2(l.base_cost_price),
-        "cost_price_tax": "0.0000",
-        "is_refunded": l.quantity_refunded > 0 && l.quantity_refunded >= l.quantity,
-        "quantity_refunded": l.quantity_refunded,
-        "refund_amount": money2(l.refund_amount),
-        "return_id": 0,
-        "wrapping_id": 0,
-        "wrapping_name": "",
-        "base_wrapping_cost": money2(l.wrapping.entered(o.is_tax_inclusive)),
-        "wrapping_cost_ex_tax": money2(l.wrapping.ex_tax),
-        "wrapping_cost_inc_tax": money2(l.wrapping.inc_tax),
-        "wrapping_cost_tax": money2(l.wrapping.tax),
-        "wrapping_message": "",
-        "quantity_shipped": l.quantity_shipped,
-        "event_name": null,
-        "event_date": "",
-        "fixed_shipping_cost": "0.0000",
-        "ebay_item_id": "",
-        "ebay_transaction_id": "",
-        "parent_order_product_id": null,
-        "is_bundled_product": false,
-        "bin_picking_number": "",
-        "external_id": null,
-        "brand": "",
-        "gift_certificate_id": null,
-        "applied_discounts": applied,
-        "product_options": l.product_options,
-        "configurable_fields": [],
-        "discounted_total_inc_tax": money2(l.discounted.inc_tax),
-    })
+/// One `applied_discounts[]` entry of an order product.
+#[derive(Serialize)]
+pub struct AppliedV2<'a> {
+    id: &'a str,
+    amount: Money2,
+    name: &'a str,
+    code: Option<&'a str>,
+    target: &'static str,
 }
 
-pub fn shipping_address_v2(o: &Order, s: &ShippingAddress) -> Value {
+/// An order product (`GET /v2/orders/{id}/products`).
+#[derive(Serialize)]
+pub struct OrderLineV2<'a> {
+    id: u64,
+    order_id: u64,
+    product_id: u64,
+    variant_id: u64,
+    order_pickup_method_id: u64,
+    order_address_id: u64,
+    name: &'a str,
+    name_customer: &'a str,
+    name_merchant: &'a str,
+    sku: &'a str,
+    upc: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    base_price: Money2,
+    price_ex_tax: Money2,
+    price_inc_tax: Money2,
+    price_tax: Money2,
+    base_total: Money2,
+    total_ex_tax: Money2,
+    total_inc_tax: Money2,
+    total_tax: Money2,
+    weight: Money2,
+    width: &'static str,
+    height: &'static str,
+    depth: &'static str,
+    quantity: u32,
+    base_cost_price: Money2,
+    cost_price_inc_tax: Money2,
+    cost_price_ex_tax: Money2,
+    cost_price_tax: &'static str,
+    is_refunded: bool,
+    quantity_refunded: u32,
+    refund_amount: Money2,
+    return_id: u64,
+    wrapping_id: u64,
+    wrapping_name: &'static str,
+    base_wrapping_cost: Money2,
+    wrapping_cost_ex_tax: Money2,
+    wrapping_cost_inc_tax: Money2,
+    wrapping_cost_tax: Money2,
+    wrapping_message: &'static str,
+    quantity_shipped: u32,
+    event_name: (),
+    event_date: &'static str,
+    fixed_shipping_cost: &'static str,
+    ebay_item_id: &'static str,
+    ebay_transaction_id: &'static str,
+    parent_order_product_id: (),
+    is_bundled_product: bool,
+    bin_picking_number: &'static str,
+    external_id: (),
+    brand: &'static str,
+    gift_certificate_id: (),
+    applied_discounts: Vec<AppliedV2<'a>>,
+    product_options: &'a [Value],
+    configurable_fields: [(); 0],
+    discounted_total_inc_tax: Money2,
+}
+
+pub fn order_line_v2<'a>(o: &Order, l: &'a OrderLine) -> OrderLineV2<'a> {
+    let inclusive = o.is_tax_inclusive;
+    OrderLineV2 {
+        id: l.id,
+        order_id: o.id,
+        product_id: l.product_id,
+        variant_id: l.variant_id,
+        order_pickup_method_id: 0,
+        order_address_id: l.order_address_id,
+        name: &l.name,
+        name_customer: &l.name,
+        name_merchant: &l.name,
+        sku: &l.sku,
+        upc: &l.upc,
+        kind: &l.kind,
+        base_price: Money2(l.unit.entered(inclusive)),
+        price_ex_tax: Money2(l.unit.ex_tax),
+        price_inc_tax: Money2(l.unit.inc_tax),
+        price_tax: Money2(l.unit.tax),
+        base_total: Money2(l.total.entered(inclusive)),
+        total_ex_tax: Money2(l.total.ex_tax),
+        total_inc_tax: Money2(l.total.inc_tax),
+        total_tax: Money2(l.total.tax),
+        weight: Money2(l.weight),
+        width: "0.0000",
+        height: "0.0000",
+        depth: "0.0000",
+        quantity: l.quantity,
+        base_cost_price: Money2(l.base_cost_price),
+        cost_price_inc_tax: Money2(l.base_cost_price),
+        cost_price_ex_tax: Money2(l.base_cost_price),
+        cost_price_tax: "0.0000",
+        is_refunded: l.quantity_refunded > 0 && l.quantity_refunded >= l.quantity,
+        quantity_refunded: l.quantity_refunded,
+        refund_amount: Money2(l.refund_amount),
+        return_id: 0,
+        wrapping_id: 0,
+        wrapping_name: "",
+        base_wrapping_cost: Money2(l.wrapping.entered(inclusive)),
+        wrapping_cost_ex_tax: Money2(l.wrapping.ex_tax),
+        wrapping_cost_inc_tax: Money2(l.wrapping.inc_tax),
+        wrapping_cost_tax: Money2(l.wrapping.tax),
+        wrapping_message: "",
+        quantity_shipped: l.quantity_shipped,
+        event_name: (),
+        event_date: "",
+        fixed_shipping_cost: "0.0000",
+        ebay_item_id: "",
+        ebay_transaction_id: "",
+        parent_order_product_id: (),
+        is_bundled_product: false,
+        bin_picking_number: "",
+        external_id: (),
+        brand: "",
+        gift_certificate_id: (),
+        applied_discounts: l
+            .applied
+            .iter()
+            .map(|a| AppliedV2 {
+                id: &a.id,
+                amount: Money2(a.amount),
+                name: &a.name,
+                code: a.code.as_deref(),
+                target: "order",
+            })
+            .collect(),
+        product_options: &l.product_options,
+        configurable_fields: [],
+        discounted_total_inc_tax: Money2(l.discounted.inc_tax),
+    }
+}
+
+/// An order shipping address (`GET /v2/orders/{id}/shipping_addresses`).
+#[derive(Serialize)]
+pub struct ShippingAddressV2<'a> {
+    #[serde(flatten)]
+    address: AddressV2<'a>,
+    id: u64,
+    order_id: u64,
+    items_total: u32,
+    items_shipped: u32,
+    shipping_method: &'a str,
+    base_cost: Money2,
+    cost_ex_tax: Money2,
+    cost_inc_tax: Money2,
+    cost_tax: Money2,
+    cost_tax_class_id: u64,
+    base_handling_cost: Money2,
+    handling_cost_ex_tax: Money2,
+    handling_cost_inc_tax: Money2,
+    handling_cost_tax: Money2,
+    handling_cost_tax_class_id: u64,
+    shipping_zone_id: u64,
+    shipping_zone_name: &'a str,
+    shipping_quotes: EmptyLink,
+}
+
+/// `{"url": "", "resource": ""}`.
+#[derive(Serialize)]
+pub struct EmptyLink {
+    url: &'static str,
+    resource: &'static str,
+}
+
+pub fn shipping_address_v2<'a>(o: &Order, s: &'a ShippingAddress) -> ShippingAddressV2<'a> {
     let lines = o.lines.iter().filter(|l| l.order_address_id == s.id);
     let (total, shipped) = lines.fold((0u32, 0u32), |(t, sh), l| {
         (t + l.quantity, sh + l.quantity_shipped)
     });
-    let mut v = address_v2(&s.address);
-    let extra = json!({
-        "id": s.id,
-        "order_id": o.id,
-        "items_total": total,
-        "items_shipped": shipped,
-        "shipping_method": s.shipping_method,
-        "base_cost": money2(s.cost.entered(o.is_tax_inclusive)),
-        "cost_ex_tax": money2(s.cost.ex_tax),
-        "cost_inc_tax": money2(s.cost.inc_tax),
-        "cost_tax": money2(s.cost.tax),
-        "cost_tax_class_id": 2,
-        "base_handling_cost": money2(s.handling.entered(o.is_tax_inclusive)),
-        "handling_cost_ex_tax": money2(s.handling.ex_tax),
-        "handling_cost_inc_tax": money2(s.handling.inc_tax),
-        "handling_cost_tax": money2(s.handling.tax),
-        "handling_cost_tax_class_id": 2,
-        "shipping_zone_id": s.shipping_zone_id,
-        "shipping_zone_name": s.shipping_zone_name,
-        "shipping_quotes": { "url": "", "resource": "" },
-    });
-    merge(&mut v, extra);
-    v
+    let inclusive = o.is_tax_inclusive;
+    ShippingAddressV2 {
+        address: address_v2(&s.address),
+        id: s.id,
+        order_id: o.id,
+        items_total: total,
+        items_shipped: shipped,
+        shipping_method: &s.shipping_method,
+        base_cost: Money2(s.cost.entered(inclusive)),
+        cost_ex_tax: Money2(s.cost.ex_tax),
+        cost_inc_tax: Money2(s.cost.inc_tax),
+        cost_tax: Money2(s.cost.tax),
+        cost_tax_class_id: 2,
+        base_handling_cost: Money2(s.handling.entered(inclusive)),
+        handling_cost_ex_tax: Money2(s.handling.ex_tax),
+        handling_cost_inc_tax: Money2(s.handling.inc_tax),
+        handling_cost_tax: Money2(s.handling.tax),
+        handling_cost_tax_class_id: 2,
+        shipping_zone_id: s.shipping_zone_id,
+        shipping_zone_name: &s.shipping_zone_name,
+        shipping_quotes: EmptyLink {
+            url: "",
+            resource: "",
+        },
+    }
 }
 
-pub fn coupon_v2(o: &Order, c: &OrderCoupon) -> Value {
-    json!({
-        "id": c.id, "coupon_id": c.coupon_id, "order_id": o.id, "code": c.code,
-        "amount": money2(c.amount), "type": c.kind, "discount": super::http::num3(c.discount),
-    })
+/// An order coupon (`GET /v2/orders/{id}/coupons`).
+#[derive(Serialize)]
+pub struct CouponV2<'a> {
+    id: u64,
+    coupon_id: u64,
+    order_id: u64,
+    code: &'a str,
+    amount: Money2,
+    #[serde(rename = "type")]
+    kind: u8,
+    discount: Num3,
+}
+
+pub fn coupon_v2<'a>(o: &Order, c: &'a OrderCoupon) -> CouponV2<'a> {
+    CouponV2 {
+        id: c.id,
+        coupon_id: c.coupon_id,
+        order_id: o.id,
+        code: &c.code,
+        amount: Money2(c.amount),
+        kind: c.kind,
+        discount: Num3(c.discount),
+    }
 }
 
 pub fn shipment_v2(o: &Order, s: &Shipment) -> Value {
@@ -226,7 +514,7 @@ pub fn shipment_v2(o: &Order, s: &Shipment) -> Value {
         "tracking_carrier": s.tracking_carrier,
         "tracking_link": "",
         "billing_address": address_v2(&o.billing_address),
-        "shipping_address": addr.map(|a| address_v2(&a.address)).unwrap_or_else(|| json!({})),
+        "shipping_address": addr.map(|a| json!(address_v2(&a.address))).unwrap_or_else(|| json!({})),
         "items": s.items.iter().map(|(id, q)| {
             let pid = o.lines.iter().find(|l| l.id == *id).map(|l| l.product_id).unwrap_or(0);
             json!({"order_product_id": id, "product_id": pid, "quantity": q})
@@ -523,12 +811,4 @@ pub fn slug(s: &str) -> String {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect()
-}
-
-pub fn merge(into: &mut Value, from: Value) {
-    if let (Some(a), Value::Object(b)) = (into.as_object_mut(), from) {
-        for (k, v) in b {
-            a.insert(k, v);
-        }
-    }
 }

@@ -103,6 +103,27 @@ fn scope_matches(hook_scope: &str, event: &str) -> bool {
     }
 }
 
+/// The thin payload BigCommerce posts (NOTES §5.2).
+#[derive(serde::Serialize)]
+struct Payload<'a> {
+    scope: &'a str,
+    store_id: String,
+    data: &'a Value,
+    hash: &'a str,
+    created_at: i64,
+    producer: String,
+}
+
+/// Feeds `format!`-style output into a hasher without building the string.
+struct HashSink<'a>(&'a mut sha2::Sha256);
+
+impl std::fmt::Write for HashSink<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.update(s.as_bytes());
+        Ok(())
+    }
+}
+
 async fn run(
     shared: Weak<Shared>,
     mut rx: mpsc::UnboundedReceiver<Event>,
@@ -112,13 +133,13 @@ async fn run(
 ) {
     while let Some(ev) = rx.recv().await {
         let Some(s) = shared.upgrade() else { return };
-        let hooks: Vec<Hook> = s
+        let hooks: Vec<u64> = s
             .data
             .lock()
             .hooks
             .values()
             .filter(|h| h.is_active && scope_matches(&h.scope, &ev.scope))
-            .cloned()
+            .map(|h| h.id)
             .collect();
         if hooks.is_empty() {
             continue;
@@ -127,18 +148,27 @@ async fn run(
         // documents SHA-1 of the payload; the simulator hashes scope, data, time and a sequence
         // number with SHA-256 (cut to SHA-1's 40 hex digits) so that distinct events that carry
         // equal `data` (two updates of one order) still get distinct hashes.
-        let hash = hex::encode(sha2::Sha256::digest(
-            format!("{}|{}|{}|{}", ev.scope, ev.data, ev.created_at, ev.seq).as_bytes(),
-        ))[..40]
-            .to_string();
-        let payload = json!({
-            "scope": ev.scope,
-            "store_id": s.store_id.to_string(),
-            "data": ev.data,
-            "hash": hash,
-            "created_at": ev.created_at,
-            "producer": format!("stores/{}", s.store_hash),
-        });
+        let mut hasher = sha2::Sha256::new();
+        let _ = std::fmt::Write::write_fmt(
+            &mut HashSink(&mut hasher),
+            format_args!("{}|{}|{}|{}", ev.scope, ev.data, ev.created_at, ev.seq),
+        );
+        let hash = hex::encode(&hasher.finalize()[..20]);
+        // Encoded once: every hook and every retry posts the same bytes.
+        let body = match serde_json::to_vec(&Payload {
+            scope: &ev.scope,
+            store_id: s.store_id.to_string(),
+            data: &ev.data,
+            hash: &hash,
+            created_at: ev.created_at,
+            producer: format!("stores/{}", s.store_hash),
+        }) {
+            Ok(b) => Bytes::from(b),
+            Err(e) => {
+                tracing::error!(error = %e, scope = %ev.scope, "webhook payload not encodable");
+                continue;
+            }
+        };
         for hook in hooks {
             let faults = s.faults.lock().clone();
             if s.roll(faults.drop_webhooks_ratio) {
@@ -155,8 +185,8 @@ async fn run(
                 tokio::spawn(deliver(
                     Arc::downgrade(&s),
                     client.clone(),
-                    hook.clone(),
-                    payload.clone(),
+                    hook,
+                    body.clone(),
                     scale,
                     stopped.clone(),
                 ));
@@ -168,8 +198,8 @@ async fn run(
 async fn deliver(
     shared: Weak<Shared>,
     client: reqwest::Client,
-    hook: Hook,
-    payload: Value,
+    hook_id: u64,
+    body: Bytes,
     scale: f64,
     stopped: Arc<AtomicBool>,
 ) {
@@ -182,23 +212,26 @@ async fn deliver(
             return;
         }
         let Some(s) = shared.upgrade() else { return };
-        // A hook deleted or deactivated meanwhile gets nothing more.
-        let current = s.data.lock().hooks.get(&hook.id).cloned();
-        let Some(current) = current.filter(|h| h.is_active) else {
-            return;
-        };
-        let mut req = client
-            .post(&current.destination)
-            .header("content-type", "application/json")
-            .json(&payload);
-        for (k, v) in &current.headers {
-            if let Some(v) = v.as_str() {
-                req = req.header(k.as_str(), v);
+        // A hook deleted or deactivated meanwhile gets nothing more; one changed meanwhile is
+        // posted to as it is now.
+        let req = {
+            let store = s.data.lock();
+            let Some(current) = store.hooks.get(&hook_id).filter(|h| h.is_active) else {
+                return;
+            };
+            let mut req = client
+                .post(&current.destination)
+                .header("content-type", "application/json");
+            for (k, v) in &current.headers {
+                if let Some(v) = v.as_str() {
+                    req = req.header(k.as_str(), v);
+                }
             }
-        }
+            req
+        };
         Stats::bump(&s.stats.webhooks_sent);
         drop(s);
-        let ok = matches!(req.send().await, Ok(r) if r.status().is_success());
+        let ok = matches!(req.body(body.clone()).send().await, Ok(r) if r.status().is_success());
         let Some(s) = shared.upgrade() else { return };
         if ok {
             Stats::bump(&s.stats.webhooks_delivered);
@@ -209,7 +242,7 @@ async fn deliver(
     // The whole ladder failed: deactivate the hook, as BigCommerce does after ~48 h.
     if let Some(s) = shared.upgrade() {
         let mut store = s.data.lock();
-        if let Some(h) = store.hooks.get_mut(&hook.id)
+        if let Some(h) = store.hooks.get_mut(&hook_id)
             && h.is_active
         {
             h.is_active = false;

@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Datelike, Utc};
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::{Number, Value};
 
 use super::error::{ErpError, ErpResult};
 use super::state::{ArDoc, ArKind, ArLine, Company, TaxDetail};
@@ -483,32 +484,229 @@ fn period(dt: &DateTime<Utc>) -> (String, String) {
     )
 }
 
-fn line_dto(company: &Company, doc: &ArDoc, l: &ArLine) -> Value {
-    let vat = company.vat(&l.vat_id);
-    json!({
-        "lineNumber": l.line_number,
-        "inventoryNumber": l.inventory_number,
-        "description": l.description,
-        "quantity": num(l.quantity),
-        "unitPrice": num(base(doc, l.unit_price)),
-        "unitPriceInCurrency": num(l.unit_price),
-        "amount": num(base(doc, l.amount)),
-        "amountInCurrency": num(l.amount),
-        "discountPercent": num(l.discount_percent),
-        "discountAmount": num(base(doc, l.discount_amount)),
-        "discountAmountInCurrency": num(l.discount_amount),
-        "manualDiscount": l.manual_discount,
-        "vatCode": {"id": l.vat_id, "description": vat.map(|v| v.description.clone())},
-        "uom": l.uom,
-        "note": l.note,
-        "branchNumber": {"number": l.branch,
-                         "name": company.branch(&l.branch).map(|b| b.name.clone())},
-        "soOrderType": l.so_order_type,
-        "soOrderNbr": l.so_order_nbr,
-    })
+/// `{number, name}`; `name` left out when unknown (nothing in a response is `null`).
+#[derive(Serialize)]
+pub struct NumberName<'a> {
+    number: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
 }
 
-pub fn dto(company: &Company, doc: &ArDoc, expand_applications: bool, expand_tax: bool) -> Value {
+/// `{id, description}`; `description` left out when unknown.
+#[derive(Serialize)]
+pub struct IdDescription<'a> {
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+}
+
+/// `{number, description}` (a tax detail's `vatId`).
+#[derive(Serialize)]
+pub struct NumberDescription<'a> {
+    number: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+}
+
+/// One line of an invoice or credit note as the ERP shows it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineDto<'a> {
+    line_number: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inventory_number: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quantity: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unit_price: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unit_price_in_currency: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount_in_currency: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    discount_percent: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    discount_amount: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    discount_amount_in_currency: Option<Number>,
+    manual_discount: bool,
+    vat_code: IdDescription<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uom: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
+    branch_number: NumberName<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    so_order_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    so_order_nbr: Option<&'a str>,
+}
+
+fn line_dto<'a>(company: &'a Company, doc: &ArDoc, l: &'a ArLine) -> LineDto<'a> {
+    let vat = company.vat(&l.vat_id);
+    LineDto {
+        line_number: l.line_number,
+        inventory_number: l.inventory_number.as_deref(),
+        description: l.description.as_deref(),
+        quantity: number(l.quantity),
+        unit_price: number(base(doc, l.unit_price)),
+        unit_price_in_currency: number(l.unit_price),
+        amount: number(base(doc, l.amount)),
+        amount_in_currency: number(l.amount),
+        discount_percent: number(l.discount_percent),
+        discount_amount: number(base(doc, l.discount_amount)),
+        discount_amount_in_currency: number(l.discount_amount),
+        manual_discount: l.manual_discount,
+        vat_code: IdDescription {
+            id: &l.vat_id,
+            description: vat.map(|v| v.description.as_str()),
+        },
+        uom: l.uom.as_deref(),
+        note: l.note.as_deref(),
+        branch_number: NumberName {
+            number: &l.branch,
+            name: company.branch(&l.branch).map(|b| b.name.as_str()),
+        },
+        so_order_type: l.so_order_type.as_deref(),
+        so_order_nbr: l.so_order_nbr.as_deref(),
+    }
+}
+
+/// One `taxDetails` entry.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaxDto<'a> {
+    tax_id: &'a str,
+    vat_id: NumberDescription<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vat_rate: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    taxable_amount: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vat_amount: Option<Number>,
+}
+
+/// One `applications` entry.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationDto<'a> {
+    doc_type: &'a str,
+    #[serde(rename = "customerCD")]
+    customer_cd: &'a str,
+    ref_nbr: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount_paid: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    balance: Option<Number>,
+    released: bool,
+    hold: bool,
+    voided: bool,
+    status: &'static str,
+    application_date: String,
+}
+
+/// An invoice or credit note as `GET /v1/customerinvoice/{n}` (…`customerCreditNote`) shows
+/// it. A typed view (not a `json!` tree that is then pruned of `null`s): absent values are
+/// left out by `skip_serializing_if`, as the spec marks nothing nullable (NOTES §5).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArDocDto<'a> {
+    document_type: &'static str,
+    reference_number: &'a str,
+    status: &'a str,
+    hold: bool,
+    document_date: String,
+    document_due_date: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    orig_invoice_date: Option<String>,
+    post_period: String,
+    financial_period: String,
+    currency_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exchange_rate: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount_in_currency: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    balance: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    balance_in_currency: Option<Number>,
+    cash_discount: u32,
+    cash_discount_in_currency: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail_total: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail_total_in_currency: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    discount_total: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    discount_total_in_currency: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vat_total: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vat_total_in_currency: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vat_taxable_total: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vat_taxable_total_in_currency: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vat_exempt_total: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vat_exempt_total_in_currency: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rounding_diff: Option<Number>,
+    customer: NumberName<'a>,
+    credit_terms: IdDescription<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_method: Option<IdDescription<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    external_reference: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_ref_number: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_reference: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invoice_text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
+    branch_number: NumberName<'a>,
+    customer_vat_zone: IdDescription<'a>,
+    send_to_auto_invoice: bool,
+    dont_print: bool,
+    dont_email: bool,
+    created_date_time: String,
+    last_modified_date_time: String,
+    /// An invoice's lines (`invoiceLines`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invoice_lines: Option<Vec<LineDto<'a>>>,
+    /// A credit note's lines (`lines`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lines: Option<Vec<LineDto<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tax_details: Option<Vec<TaxDto<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    applications: Option<Vec<ApplicationDto<'a>>>,
+}
+
+/// [`wire::num`] as a `Number` (`None` where that gives `null`).
+fn number(d: Decimal) -> Option<Number> {
+    match num(d) {
+        Value::Number(n) => Some(n),
+        _ => None,
+    }
+}
+
+pub fn dto<'a>(
+    company: &'a Company,
+    doc: &'a ArDoc,
+    expand_applications: bool,
+    expand_tax: bool,
+) -> ArDocDto<'a> {
     let customer = company.customers.get(&doc.customer);
     let terms = company.credit_term(&doc.credit_terms);
     let zone = company.vat_zone(&doc.vat_zone);
@@ -525,102 +723,121 @@ pub fn dto(company: &Company, doc: &ArDoc, expand_applications: bool, expand_tax
         .filter(|t| t.rate.is_zero())
         .map(|t| t.taxable)
         .sum();
-    let lines: Vec<Value> = doc
+    let lines: Vec<LineDto> = doc
         .lines
         .iter()
         .map(|l| line_dto(company, doc, l))
         .collect();
-    let mut v = json!({
-        "documentType": doc.kind.document_type(),
-        "referenceNumber": doc.number,
-        "status": doc.status,
-        "hold": doc.hold,
-        "documentDate": wire::fmt_dt(&doc.document_date),
-        "documentDueDate": wire::fmt_dt(&doc.due_date),
-        "origInvoiceDate": doc.orig_invoice_date.as_ref().map(wire::fmt_dt),
-        "postPeriod": post_period,
-        "financialPeriod": financial_period,
-        "currencyId": doc.currency,
-        "exchangeRate": num(doc.exchange_rate),
-        "amount": num(base(doc, doc.amount)),
-        "amountInCurrency": num(doc.amount),
-        "balance": num(base(doc, doc.balance)),
-        "balanceInCurrency": num(doc.balance),
-        "cashDiscount": 0,
-        "cashDiscountInCurrency": 0,
-        "detailTotal": num(base(doc, doc.detail_total)),
-        "detailTotalInCurrency": num(doc.detail_total),
-        "discountTotal": num(base(doc, doc.discount_total)),
-        "discountTotalInCurrency": num(doc.discount_total),
-        "vatTotal": num(base(doc, doc.vat_total)),
-        "vatTotalInCurrency": num(doc.vat_total),
-        "vatTaxableTotal": num(base(doc, taxable)),
-        "vatTaxableTotalInCurrency": num(taxable),
-        "vatExemptTotal": num(base(doc, exempt)),
-        "vatExemptTotalInCurrency": num(exempt),
-        "roundingDiff": num(doc.rounding_diff),
-        "customer": {"number": doc.customer, "name": customer.map(|c| c.name.clone())},
-        "creditTerms": {"id": doc.credit_terms, "description": terms.map(|t| t.description.clone())},
-        "paymentMethod": doc.payment_method.as_ref().map(|pm| json!({
-            "id": pm,
-            "description": company.payment_method(pm).map(|p| p.description.clone()),
-        })),
-        "externalReference": doc.external_reference,
-        "customerRefNumber": doc.customer_ref_number,
-        "paymentReference": doc.payment_reference,
-        "invoiceText": doc.invoice_text,
-        "note": doc.note,
-        "branchNumber": {"number": doc.branch,
-                         "name": company.branch(&doc.branch).map(|b| b.name.clone())},
-        "customerVatZone": {"id": doc.vat_zone, "description": zone.map(|z| z.description.clone())},
-        "sendToAutoInvoice": false,
-        "dontPrint": true,
-        "dontEmail": true,
-        "createdDateTime": wire::fmt_dt(&doc.created),
-        "lastModifiedDateTime": wire::fmt_dt(&doc.modified),
+    let (invoice_lines, lines) = match doc.kind {
+        ArKind::Invoice => (Some(lines), None),
+        ArKind::CreditNote => (None, Some(lines)),
+    };
+    let tax_details = expand_tax.then(|| {
+        doc.tax
+            .iter()
+            .map(|t| TaxDto {
+                tax_id: &t.vat_id,
+                vat_id: NumberDescription {
+                    number: &t.vat_id,
+                    description: company.vat(&t.vat_id).map(|v| v.description.as_str()),
+                },
+                vat_rate: number(t.rate),
+                taxable_amount: number(t.taxable),
+                vat_amount: number(t.vat),
+            })
+            .collect()
     });
-    let map = v.as_object_mut().expect("json object");
-    map.insert(lines_field(doc.kind).into(), Value::Array(lines));
-    if expand_tax {
-        let tax: Vec<Value> = doc
-            .tax
+    let applications = expand_applications.then(|| {
+        doc.applications
             .iter()
-            .map(|t| {
-                json!({
-                    "taxId": t.vat_id,
-                    "vatId": {"number": t.vat_id,
-                              "description": company.vat(&t.vat_id).map(|v| v.description.clone())},
-                    "vatRate": num(t.rate),
-                    "taxableAmount": num(t.taxable),
-                    "vatAmount": num(t.vat),
-                })
+            .map(|a| ApplicationDto {
+                doc_type: &a.doc_type,
+                customer_cd: &doc.customer,
+                ref_nbr: &a.ref_nbr,
+                amount_paid: number(a.amount),
+                balance: other_balance(company, a).and_then(number),
+                released: a.released,
+                hold: false,
+                voided: false,
+                status: if a.released { "Released" } else { "Pending" },
+                application_date: wire::fmt_dt(&a.date),
             })
-            .collect();
-        map.insert("taxDetails".into(), Value::Array(tax));
+            .collect()
+    });
+    ArDocDto {
+        document_type: doc.kind.document_type(),
+        reference_number: &doc.number,
+        status: &doc.status,
+        hold: doc.hold,
+        document_date: wire::fmt_dt(&doc.document_date),
+        document_due_date: wire::fmt_dt(&doc.due_date),
+        orig_invoice_date: doc.orig_invoice_date.as_ref().map(wire::fmt_dt),
+        post_period,
+        financial_period,
+        currency_id: &doc.currency,
+        exchange_rate: number(doc.exchange_rate),
+        amount: number(base(doc, doc.amount)),
+        amount_in_currency: number(doc.amount),
+        balance: number(base(doc, doc.balance)),
+        balance_in_currency: number(doc.balance),
+        cash_discount: 0,
+        cash_discount_in_currency: 0,
+        detail_total: number(base(doc, doc.detail_total)),
+        detail_total_in_currency: number(doc.detail_total),
+        discount_total: number(base(doc, doc.discount_total)),
+        discount_total_in_currency: number(doc.discount_total),
+        vat_total: number(base(doc, doc.vat_total)),
+        vat_total_in_currency: number(doc.vat_total),
+        vat_taxable_total: number(base(doc, taxable)),
+        vat_taxable_total_in_currency: number(taxable),
+        vat_exempt_total: number(base(doc, exempt)),
+        vat_exempt_total_in_currency: number(exempt),
+        rounding_diff: number(doc.rounding_diff),
+        customer: NumberName {
+            number: &doc.customer,
+            name: customer.map(|c| c.name.as_str()),
+        },
+        credit_terms: IdDescription {
+            id: &doc.credit_terms,
+            description: terms.map(|t| t.description.as_str()),
+        },
+        payment_method: doc.payment_method.as_deref().map(|pm| IdDescription {
+            id: pm,
+            description: company.payment_method(pm).map(|p| p.description.as_str()),
+        }),
+        external_reference: doc.external_reference.as_deref(),
+        customer_ref_number: doc.customer_ref_number.as_deref(),
+        payment_reference: doc.payment_reference.as_deref(),
+        invoice_text: doc.invoice_text.as_deref(),
+        note: doc.note.as_deref(),
+        branch_number: NumberName {
+            number: &doc.branch,
+            name: company.branch(&doc.branch).map(|b| b.name.as_str()),
+        },
+        customer_vat_zone: IdDescription {
+            id: &doc.vat_zone,
+            description: zone.map(|z| z.description.as_str()),
+        },
+        send_to_auto_invoice: false,
+        dont_print: true,
+        dont_email: true,
+        created_date_time: wire::fmt_dt(&doc.created),
+        last_modified_date_time: wire::fmt_dt(&doc.modified),
+        invoice_lines,
+        lines,
+        tax_details,
+        applications,
     }
-    if expand_applications {
-        let apps: Vec<Value> = doc
-            .applications
-            .iter()
-            .map(|a| {
-                let other_balance = other_balance(company, a);
-                json!({
-                    "docType": a.doc_type,
-                    "customerCD": doc.customer,
-                    "refNbr": a.ref_nbr,
-                    "amountPaid": num(a.amount),
-                    "balance": other_balance.map(num),
-                    "released": a.released,
-                    "hold": false,
-                    "voided": false,
-                    "status": if a.released { "Released" } else { "Pending" },
-                    "applicationDate": wire::fmt_dt(&a.date),
-                })
-            })
-            .collect();
-        map.insert("applications".into(), Value::Array(apps));
-    }
-    v
+}
+
+/// [`dto`] as a `Value`, for list pages (which add `metadata` to each item).
+pub fn dto_value(
+    company: &Company,
+    doc: &ArDoc,
+    expand_applications: bool,
+    expand_tax: bool,
+) -> Value {
+    serde_json::to_value(dto(company, doc, expand_applications, expand_tax)).unwrap_or(Value::Null)
 }
 
 /// Current balance of the document on the other side of an application.

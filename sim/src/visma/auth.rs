@@ -260,7 +260,9 @@ pub fn authenticate(
             )
         })?
         .trim();
-    let entry = sim.tokens.lock().get(token).cloned().ok_or_else(|| {
+    // Checked under the lock: no copy of the token's scopes per request.
+    let tokens = sim.tokens.lock();
+    let entry = tokens.get(token).ok_or_else(|| {
         ErpError::unauthorized("Authorization has been denied for this request: unknown token.")
     })?;
     if Instant::now() >= entry.expires_at {
@@ -286,6 +288,6 @@ pub fn authenticate(
     }
     Ok(Ctx {
         company: entry.company,
-        client_id: entry.client_id,
+        client_id: entry.client_id.clone(),
     })
 }

@@ -200,9 +200,9 @@ fn get_one(sim: &Sim, ctx: &Ctx, kind: ArKind, number: &str) -> ErpResult<Respon
     let state = sim.state.lock();
     let company = &state.companies[ctx.company];
     let doc = find(company, kind, number)?;
-    Ok(wire::json_response(
+    Ok(wire::typed_response(
         StatusCode::OK,
-        ar::dto(company, doc, true, true),
+        &ar::dto(company, doc, true, true),
         Some(&ar::etag(doc)),
     ))
 }
@@ -390,7 +390,7 @@ fn list(sim: &Sim, ctx: &Ctx, kind: ArKind, q: &Query) -> ErpResult<Response> {
         .filter(|d| due_date.is_none_or(|(c, at)| c.holds(&d.due_date, &at)))
         .collect();
     wire::list_response(items, q, sim.max_page_size, |d| {
-        ar::dto(company, d, expand_apps, expand_tax)
+        ar::dto_value(company, d, expand_apps, expand_tax)
     })
 }
 

@@ -219,6 +219,14 @@ pub fn fmt_date(d: &NaiveDate) -> String {
 /// The wire format is a JSON number (`double` in the spec); internally money stays `Decimal`.
 pub fn num(d: Decimal) -> Value {
     let d = d.normalize();
+    // Whole amounts (most quantities, whole-krona totals) skip the text round trip; what
+    // they give is what parsing their digits gives.
+    if d.scale() == 0
+        && !d.is_sign_negative()
+        && let Some(n) = rust_decimal::prelude::ToPrimitive::to_u64(&d)
+    {
+        return Value::from(n);
+    }
     serde_json::from_str::<Value>(&d.to_string()).unwrap_or(Value::Null)
 }
 
@@ -384,8 +392,60 @@ pub fn check_if_match(headers: &HeaderMap, current: &str) -> ErpResult<()> {
     }
 }
 
+/// Serializes a `Value` as [`prune`] would leave it, without rebuilding the tree: members
+/// whose value is `null` are left out, at every depth.
+pub struct Pruned<'a>(pub &'a Value);
+
+impl serde::Serialize for Pruned<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Value::Object(map) => {
+                let kept = map.values().filter(|v| !v.is_null()).count();
+                let mut m = s.serialize_map(Some(kept))?;
+                for (k, v) in map.iter().filter(|(_, v)| !v.is_null()) {
+                    m.serialize_entry(k, &Pruned(v))?;
+                }
+                m.end()
+            }
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    seq.serialize_element(&Pruned(v))?;
+                }
+                seq.end()
+            }
+            other => other.serialize(s),
+        }
+    }
+}
+
 pub fn json_response(status: StatusCode, body: Value, etag: Option<&str>) -> Response {
-    let mut resp = (status, axum::Json(prune(body))).into_response();
+    typed_response(status, &Pruned(&body), etag)
+}
+
+/// A JSON response written straight from a typed view (which leaves out absent values
+/// itself, see [`prune`]).
+pub fn typed_response<T: serde::Serialize + ?Sized>(
+    status: StatusCode,
+    body: &T,
+    etag: Option<&str>,
+) -> Response {
+    let mut bytes = Vec::with_capacity(2048);
+    let mut resp = match serde_json::to_writer(&mut bytes, body) {
+        Ok(()) => (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => {
+            ErpError::internal(format!("The response could not be encoded: {e}")).into_response()
+        }
+    };
     if let Some(tag) = etag
         && let Ok(v) = HeaderValue::from_str(tag)
     {
@@ -425,4 +485,29 @@ pub fn round_to(amount: Decimal, step: Decimal) -> Decimal {
 
 pub fn round2(amount: Decimal) -> Decimal {
     amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pruned_serializes_what_prune_leaves() {
+        let v = serde_json::json!({"a": null, "b": {"c": null, "d": [null, {"e": null, "f": 1}]},
+                                   "g": "x", "h": [], "i": {}});
+        let direct = serde_json::to_string(&Pruned(&v)).unwrap();
+        assert_eq!(direct, serde_json::to_string(&prune(v)).unwrap());
+    }
+
+    #[test]
+    fn whole_numbers_take_the_short_way_to_the_same_value() {
+        for s in [
+            "0", "-0", "1", "-7", "100.00", "2500", "119.2", "0.001", "-3.50",
+        ] {
+            let d = Decimal::from_str(s).unwrap();
+            let slow = serde_json::from_str::<Value>(&d.normalize().to_string()).unwrap();
+            assert_eq!(num(d), slow, "{s}");
+            assert_eq!(num(d).to_string(), slow.to_string(), "{s}");
+        }
+    }
 }
