@@ -669,8 +669,7 @@ async fn list_metafields(
     let id = order_id(&store, &id)?;
     let hits: Vec<&Metafield> = store
         .metafields
-        .values()
-        .filter(|m| m.resource_id == id)
+        .of_order(id)
         .filter(|m| key.is_none_or(|k| m.key == k))
         .filter(|m| ns.is_none_or(|n| m.namespace == n))
         .collect();
@@ -718,12 +717,11 @@ async fn create_metafield(
     }
     let mut store = s.data.lock();
     let oid = order_id(&store, &id)?;
-    if store.metafields.values().any(|m| {
-        m.resource_id == oid
-            && m.owner_client_id == client.0
-            && m.namespace == namespace
-            && m.key == key
-    }) {
+    if store
+        .metafields
+        .of_order(oid)
+        .any(|m| m.owner_client_id == client.0 && m.namespace == namespace && m.key == key)
+    {
         return Err(ApiError::conflict(
             V3,
             "A metafield with this namespace and key exists on the order.",
@@ -732,8 +730,8 @@ async fn create_metafield(
     }
     if store
         .metafields
-        .values()
-        .filter(|m| m.resource_id == oid && m.owner_client_id == client.0)
+        .of_order(oid)
+        .filter(|m| m.owner_client_id == client.0)
         .count()
         >= 250
     {
@@ -757,7 +755,7 @@ async fn create_metafield(
         date_modified: now,
     };
     let v = metafield_json(&m);
-    store.metafields.insert(mid, m);
+    store.metafields.insert(m);
     s.webhooks.emit(
         "store/order/metafield/created",
         json!({"metafield_id": mid, "resource_id": oid.to_string()}),

@@ -382,6 +382,81 @@ pub struct Metafield {
     pub date_modified: DateTime<Utc>,
 }
 
+/// The store's metafields by id, with an index by order: the host writes one per synced
+/// order, and finding an order's own among all of them must not cost a scan of the store.
+/// Saved (and read back) as the plain id → metafield map; the index is rebuilt on load.
+#[derive(Debug, Default)]
+pub struct Metafields {
+    by_id: BTreeMap<u64, Metafield>,
+    /// Order id → its metafields' ids, ascending (ids only grow).
+    by_order: HashMap<u64, Vec<u64>>,
+}
+
+impl Metafields {
+    pub fn get(&self, id: &u64) -> Option<&Metafield> {
+        self.by_id.get(id)
+    }
+
+    /// The metafield to change in place; its order (`resource_id`) must not change.
+    pub fn get_mut(&mut self, id: &u64) -> Option<&mut Metafield> {
+        self.by_id.get_mut(id)
+    }
+
+    pub fn insert(&mut self, m: Metafield) {
+        // A replaced metafield leaves its old order's index first.
+        self.remove(&m.id);
+        let ids = self.by_order.entry(m.resource_id).or_default();
+        if let Err(at) = ids.binary_search(&m.id) {
+            ids.insert(at, m.id);
+        }
+        self.by_id.insert(m.id, m);
+    }
+
+    pub fn remove(&mut self, id: &u64) -> Option<Metafield> {
+        let m = self.by_id.remove(id)?;
+        if let Some(ids) = self.by_order.get_mut(&m.resource_id) {
+            ids.retain(|i| i != id);
+            if ids.is_empty() {
+                self.by_order.remove(&m.resource_id);
+            }
+        }
+        Some(m)
+    }
+
+    /// An order's metafields in id order.
+    pub fn of_order(&self, order_id: u64) -> impl Iterator<Item = &Metafield> {
+        self.by_order
+            .get(&order_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.by_id.get(id))
+    }
+}
+
+impl std::ops::Index<&u64> for Metafields {
+    type Output = Metafield;
+    fn index(&self, id: &u64) -> &Metafield {
+        &self.by_id[id]
+    }
+}
+
+impl serde::Serialize for Metafields {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.by_id.serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Metafields {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let by_id = BTreeMap::<u64, Metafield>::deserialize(d)?;
+        let mut all = Metafields::default();
+        for m in by_id.into_values() {
+            all.insert(m);
+        }
+        Ok(all)
+    }
+}
+
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Refund {
     pub id: u64,
@@ -740,7 +815,7 @@ pub struct Store {
     pub orders: BTreeMap<u64, Order>,
     pub refunds: BTreeMap<u64, Refund>,
     pub transactions: BTreeMap<u64, Transaction>,
-    pub metafields: BTreeMap<u64, Metafield>,
+    pub metafields: Metafields,
     pub hooks: BTreeMap<u64, Hook>,
     /// Coupons the merchant set up (the demo seed has some; older state files none).
     #[serde(default)]
@@ -844,7 +919,7 @@ impl Store {
             orders: BTreeMap::new(),
             refunds: BTreeMap::new(),
             transactions: BTreeMap::new(),
-            metafields: BTreeMap::new(),
+            metafields: Metafields::default(),
             hooks: BTreeMap::new(),
             coupons: Vec::new(),
             inventory_settings: InventorySettings {
@@ -937,5 +1012,52 @@ impl Store {
                 .map(|p| p.price)
                 .unwrap_or_default()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metafield(id: u64, order: u64) -> Metafield {
+        let now = Utc::now();
+        Metafield {
+            id,
+            resource_id: order,
+            namespace: "ns".into(),
+            key: format!("k{id}"),
+            value: "v".into(),
+            permission_set: "app_only".into(),
+            description: String::new(),
+            owner_client_id: "c".into(),
+            date_created: now,
+            date_modified: now,
+        }
+    }
+
+    fn ids(m: &Metafields, order: u64) -> Vec<u64> {
+        m.of_order(order).map(|m| m.id).collect()
+    }
+
+    #[test]
+    fn metafields_are_found_by_order_and_survive_a_save() {
+        let mut m = Metafields::default();
+        for (id, order) in [(3, 100), (1, 100), (2, 101), (4, 100)] {
+            m.insert(metafield(id, order));
+        }
+        assert_eq!(ids(&m, 100), [1, 3, 4]);
+        assert_eq!(ids(&m, 101), [2]);
+        assert_eq!(m.remove(&3).map(|x| x.id), Some(3));
+        assert_eq!(ids(&m, 100), [1, 4]);
+        // Replacing a metafield under another order moves it.
+        m.insert(metafield(4, 101));
+        assert_eq!(ids(&m, 100), [1]);
+        assert_eq!(ids(&m, 101), [2, 4]);
+        let saved = serde_json::to_string(&m).unwrap();
+        let back: Metafields = serde_json::from_str(&saved).unwrap();
+        assert_eq!(ids(&back, 100), [1]);
+        assert_eq!(ids(&back, 101), [2, 4]);
+        assert!(ids(&back, 102).is_empty());
+        assert_eq!(back[&2].key, "k2");
     }
 }

@@ -130,7 +130,10 @@ fn finish(sim: &Sim, mut resp: Response, quota: Option<&Quota>) -> Response {
     if let Some(q) = quota {
         q.apply(resp.headers_mut());
     }
-    if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+    // A v4 id from the thread's generator, not the OS one (`new_v4` asks the kernel every time).
+    let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+    let mut buf = uuid::Uuid::encode_buffer();
+    if let Ok(v) = HeaderValue::from_str(id.hyphenated().encode_lower(&mut buf)) {
         resp.headers_mut().insert("ipp-request-id", v);
     }
     sim.stats.status(resp.status());
