@@ -161,9 +161,6 @@ pub(crate) struct PreparedExchange {
     pub(crate) duration_us: i64,
 }
 
-/// Rows per multi-row INSERT: far below SQLite's bound-parameter limit at 12 columns.
-pub(crate) const INSERT_CHUNK: usize = 64;
-
 pub(crate) fn prepare_audit(finish: &Finish) -> PreparedAudit {
     let a = &finish.audit;
     let exchanges = a

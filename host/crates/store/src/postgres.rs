@@ -43,11 +43,18 @@ pub(crate) mod dialect {
 }
 
 /// Migrations for the PostgreSQL backend, applied in order on every start.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "drop_unread_indexes",
+        include_str!("../migrations/postgres/0002_drop_unread_indexes.sql"),
+    ),
+];
 
 /// Connects to the database at `url` (`postgres://user:password@host:port/dbname?…`) and
 /// brings its schema up to date.
@@ -66,7 +73,7 @@ pub(crate) async fn open(url: &str, options: &StoreOptions) -> Result<Backend, S
         .await
         .map_err(open_err)?;
     sql::migrate(&pool, MIGRATIONS).await?;
-    Ok(Backend::new(pool.clone(), pool))
+    Ok(Backend::new(pool.clone(), pool.clone(), pool))
 }
 
 /// The URL with its password replaced, for messages and logs.

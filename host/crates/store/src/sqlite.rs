@@ -31,11 +31,18 @@ pub(crate) mod dialect {
 }
 
 /// Migrations for the SQLite backend, applied in order on every start.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "drop_unread_indexes",
+        include_str!("../migrations/sqlite/0002_drop_unread_indexes.sql"),
+    ),
+];
 
 /// Opens (creating if needed, with its folder) the database file at `path` and brings its
 /// schema up to date.
@@ -76,5 +83,5 @@ pub(crate) async fn open(path: &Path, options: &StoreOptions) -> Result<Backend,
         .connect_with(base.read_only(true))
         .await
         .map_err(open_err)?;
-    Ok(Backend::new(writer, reader))
+    Ok(Backend::new(writer, reader.clone(), reader))
 }

@@ -898,3 +898,176 @@ async fn a_write_another_running_job_has_open_is_in_flight_until_its_lease_ends(
         WriteStart::LookUpFirst { .. }
     ));
 }
+
+on_both_backends!(
+    #[tokio::test]
+    a_batch_of_results_is_written_like_each_alone
+);
+
+/// `finish_many` writes a mixed batch in a few statements: each result must land as if
+/// written alone (state, snapshot, reason, follow-ups in order, echo markers only on
+/// success, an audit row per attempt with its exchanges and refs, lease_lost for a stale one).
+async fn a_batch_of_results_is_written_like_each_alone(backend: Backend) {
+    let Some((_dir, store)) = open(backend, "a_batch_of_results_is_written_like_each_alone").await
+    else {
+        return;
+    };
+    for n in 1..=5 {
+        store
+            .enqueue(&NewJob::new("k", format!("order:{n}"), json!({})))
+            .await
+            .unwrap();
+    }
+    let jobs = store.lease("w", 5, LEASE).await.unwrap();
+    assert_eq!(jobs.len(), 5);
+    let exchange = |n: u16| NewExchange {
+        system: "visma".into(),
+        method: "POST".into(),
+        url: format!("/v1/thing/{n}"),
+        request_headers: vec![],
+        request_body: Some(format!("{{\"n\":{n}}}")),
+        status: Some(200 + n),
+        response_headers: vec![],
+        response_body: Some("{}".into()),
+        at: Utc::now(),
+        duration: Duration::from_millis(1),
+    };
+    let marker = |r: &str| ledgerlink_store::EchoMarker {
+        target: "bigcommerce".into(),
+        resource: r.into(),
+        content_hash: "h".into(),
+    };
+
+    let mut done = finish(&jobs[0], "w", FinishOutcome::Done);
+    done.follow_ups = vec![
+        NewJob::new("writeback", "order:1", json!({"n": 1})),
+        NewJob::new("writeback", "order:1", json!({"n": 2})),
+    ];
+    done.echoes = vec![marker("order:1")];
+    done.snapshot = Some(json!({"order": 1}));
+    done.audit.exchanges = vec![exchange(1), exchange(2)];
+    done.audit.refs = vec![
+        ("bc_order".into(), "1".into()),
+        ("visma_document".into(), "INV-1".into()),
+    ];
+    let skipped = finish(
+        &jobs[1],
+        "w",
+        FinishOutcome::Skipped {
+            reason: "our own write-back".into(),
+        },
+    );
+    let retry = finish(
+        &jobs[2],
+        "w",
+        FinishOutcome::Retry {
+            at: Utc::now() + ChronoDuration::seconds(60),
+            error: permanent("later"),
+        },
+    );
+    // Another owner's result: its lease is not held, so only its audit row is written.
+    let mut stale = finish(&jobs[3], "other", FinishOutcome::Done);
+    stale.echoes = vec![marker("order:4")];
+    stale.follow_ups = vec![NewJob::new("writeback", "order:4", json!({}))];
+    let mut done2 = finish(&jobs[4], "w", FinishOutcome::Done);
+    done2.audit.exchanges = vec![exchange(3)];
+    done2.audit.refs = vec![("visma_document".into(), "INV-5".into())];
+
+    let results = store
+        .finish_many(&[done, skipped, retry, stale, done2])
+        .await
+        .unwrap();
+    let results: Vec<bool> = results.into_iter().map(Result::unwrap).collect();
+    assert_eq!(results, vec![true, true, true, false, true]);
+
+    let states: Vec<JobState> = {
+        let mut v = Vec::new();
+        for j in &jobs {
+            v.push(store.job(j.id).await.unwrap().state);
+        }
+        v
+    };
+    assert_eq!(
+        states,
+        vec![
+            JobState::Done,
+            JobState::Skipped,
+            JobState::Pending,
+            JobState::Running,
+            JobState::Done
+        ]
+    );
+    let first = store.job(jobs[0].id).await.unwrap();
+    assert_eq!(first.snapshot, Some(json!({"order": 1})));
+    assert!(first.finished_at.is_some() && first.lease_owner.is_none());
+    assert_eq!(
+        store.job(jobs[1].id).await.unwrap().resolution.as_deref(),
+        Some("our own write-back")
+    );
+    assert_eq!(
+        store.job(jobs[2].id).await.unwrap().error.unwrap().code,
+        "later"
+    );
+
+    // The follow-ups of the successful one only, in order, with their parent.
+    let follow = store.lease("w", 10, LEASE).await.unwrap();
+    let payloads: Vec<(serde_json::Value, Option<JobId>)> = follow
+        .iter()
+        .filter(|j| j.kind == "writeback")
+        .map(|j| (j.payload.clone(), j.parent_job_id))
+        .collect();
+    assert_eq!(payloads, vec![(json!({"n": 1}), Some(jobs[0].id))]);
+    assert_eq!(
+        store.state_counts().await.unwrap().pending,
+        2,
+        "the second follow-up waits its turn, the retry its time"
+    );
+
+    let window = Duration::from_secs(60);
+    assert!(
+        store
+            .is_echo("bigcommerce", "order:1", Some("h"), window)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .is_echo("bigcommerce", "order:4", None, window)
+            .await
+            .unwrap()
+    );
+
+    let attempts = store
+        .attempts_of(&jobs.iter().map(|j| j.id).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    let outcomes: Vec<&str> = attempts.iter().map(|a| a.outcome.as_str()).collect();
+    assert_eq!(
+        outcomes,
+        vec!["done", "skipped", "retry", "lease_lost", "done"]
+    );
+    let urls: Vec<Vec<(i64, &str)>> = attempts
+        .iter()
+        .map(|a| {
+            a.exchanges
+                .iter()
+                .map(|x| (x.seq, x.url.as_str()))
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        urls,
+        vec![
+            vec![(0, "/v1/thing/1"), (1, "/v1/thing/2")],
+            vec![],
+            vec![],
+            vec![],
+            vec![(0, "/v1/thing/3")]
+        ]
+    );
+    let trail = store.audit_search("INV-5").await.unwrap();
+    assert_eq!(trail.job_ids, vec![jobs[4].id]);
+    let trail = store.audit_search("INV-1").await.unwrap();
+    assert_eq!(trail.job_ids, vec![jobs[0].id]);
+    assert_eq!(trail.attempts[0].refs.len(), 2);
+}

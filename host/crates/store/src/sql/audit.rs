@@ -2,59 +2,94 @@
 
 use super::Backend;
 use super::dialect::Db;
+use super::rows_per_statement;
 use crate::audit::{
-    AuditAction, AuditAttempt, AuditExchange, AuditTrail, INSERT_CHUNK, PluginInfo, PreparedAudit,
-    headers_from,
+    AuditAction, AuditAttempt, AuditExchange, AuditTrail, PluginInfo, PreparedAudit, headers_from,
 };
 use crate::error::StoreError;
 use crate::jobs::Finish;
 use crate::time::{dur_us, from_us, to_us};
 use crate::types::JobId;
 use sqlx::{QueryBuilder, Row, Transaction};
+use std::collections::HashMap;
 
-pub(crate) async fn insert_attempt(
+/// Writes the audit rows of a batch of attempts: `outcomes[i]` is the outcome label of
+/// `finishes[i]`. One multi-row statement per table (per chunk) for the whole batch instead of
+/// one per attempt: each statement is a round trip to the database thread. The (job, attempt)
+/// pairs of a batch must be distinct: the attempts' new ids are matched to them by that pair.
+pub(crate) async fn insert_attempts(
     tx: &mut Transaction<'_, Db>,
-    finish: &Finish,
-    prepared: &PreparedAudit,
-    outcome: &str,
+    finishes: &[&Finish],
+    prepared: &[&PreparedAudit],
+    outcomes: &[&str],
 ) -> Result<(), StoreError> {
-    let a = &finish.audit;
-    let error = finish.outcome.error();
-    let row = sqlx::query(
-        "INSERT INTO audit_attempts (job_id, attempt, kind, subject, worker, started_at, duration_us,
-             replay_mode, plugin_name, plugin_version, plugin_hash, outcome, error_class, error_code,
-             error_message, error_field_path)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
-    )
-    .bind(finish.job_id.0)
-    .bind(finish.attempt as i64)
-    .bind(&a.kind)
-    .bind(&a.subject)
-    .bind(&a.worker)
-    .bind(to_us(a.started_at))
-    .bind(dur_us(a.duration))
-    .bind(a.replay_mode.as_str())
-    .bind(a.plugin.as_ref().map(|p| p.name.as_str()))
-    .bind(a.plugin.as_ref().map(|p| p.version.as_str()))
-    .bind(a.plugin.as_ref().map(|p| p.hash.as_str()))
-    .bind(outcome)
-    .bind(error.map(|e| e.class.as_str()))
-    .bind(error.map(|e| e.code.as_str()))
-    .bind(prepared.error_message.as_deref())
-    .bind(error.and_then(|e| e.field_path.as_deref()))
-    .fetch_one(&mut **tx)
-    .await?;
-    let attempt_id: i64 = row.try_get("id")?;
-    // One statement per chunk instead of one per row: an attempt has several exchanges and
-    // refs, and each statement is a round trip to the database thread.
-    for (chunk_no, chunk) in prepared.exchanges.chunks(INSERT_CHUNK).enumerate() {
+    let mut ids: HashMap<(i64, i64), i64> = HashMap::with_capacity(finishes.len());
+    let rows: Vec<usize> = (0..finishes.len()).collect();
+    for chunk in rows.chunks(rows_per_statement(16)) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO audit_attempts (job_id, attempt, kind, subject, worker, started_at, duration_us,
+                 replay_mode, plugin_name, plugin_version, plugin_hash, outcome, error_class, error_code,
+                 error_message, error_field_path) ",
+        );
+        qb.push_values(chunk, |mut b, &i| {
+            let finish = finishes[i];
+            let a = &finish.audit;
+            let error = finish.outcome.error();
+            b.push_bind(finish.job_id.0)
+                .push_bind(finish.attempt as i64)
+                .push_bind(a.kind.as_str())
+                .push_bind(a.subject.as_str())
+                .push_bind(a.worker.as_str())
+                .push_bind(to_us(a.started_at))
+                .push_bind(dur_us(a.duration))
+                .push_bind(a.replay_mode.as_str())
+                .push_bind(a.plugin.as_ref().map(|p| p.name.as_str()))
+                .push_bind(a.plugin.as_ref().map(|p| p.version.as_str()))
+                .push_bind(a.plugin.as_ref().map(|p| p.hash.as_str()))
+                .push_bind(outcomes[i])
+                .push_bind(error.map(|e| e.class.as_str()))
+                .push_bind(error.map(|e| e.code.as_str()))
+                .push_bind(prepared[i].error_message.as_deref())
+                .push_bind(error.and_then(|e| e.field_path.as_deref()));
+        });
+        qb.push(" RETURNING id, job_id, attempt");
+        for row in qb.build().fetch_all(&mut **tx).await? {
+            ids.insert(
+                (row.try_get("job_id")?, row.try_get("attempt")?),
+                row.try_get("id")?,
+            );
+        }
+    }
+    let attempt_id = |f: &Finish| -> Result<i64, StoreError> {
+        ids.get(&(f.job_id.0, f.attempt as i64))
+            .copied()
+            .ok_or(StoreError::Corrupt {
+                what: "audit_attempts.id",
+                value: format!("no id returned for job {} attempt {}", f.job_id, f.attempt),
+            })
+    };
+
+    let mut exchanges = Vec::new();
+    let mut refs = Vec::new();
+    for (finish, prepared) in finishes.iter().zip(prepared) {
+        let id = attempt_id(finish)?;
+        exchanges.extend(
+            prepared
+                .exchanges
+                .iter()
+                .enumerate()
+                .map(|(seq, x)| (id, seq, x)),
+        );
+        refs.extend(prepared.refs.iter().map(|(kind, value)| (id, kind, value)));
+    }
+    for chunk in exchanges.chunks(rows_per_statement(12)) {
         let mut qb = QueryBuilder::<Db>::new(
             "INSERT INTO audit_exchanges (attempt_id, seq, at, system, method, url, request_headers,
                  request_body, status, response_headers, response_body, duration_us) ",
         );
-        qb.push_values(chunk.iter().enumerate(), |mut b, (i, x)| {
-            b.push_bind(attempt_id)
-                .push_bind((chunk_no * INSERT_CHUNK + i) as i64)
+        qb.push_values(chunk, |mut b, &(id, seq, x)| {
+            b.push_bind(id)
+                .push_bind(seq as i64)
                 .push_bind(x.at)
                 .push_bind(x.system.as_str())
                 .push_bind(x.method.as_str())
@@ -68,11 +103,11 @@ pub(crate) async fn insert_attempt(
         });
         qb.build().execute(&mut **tx).await?;
     }
-    for chunk in prepared.refs.chunks(INSERT_CHUNK) {
+    for chunk in refs.chunks(rows_per_statement(3)) {
         let mut qb =
             QueryBuilder::<Db>::new("INSERT INTO audit_refs (attempt_id, ref_kind, ref_value) ");
-        qb.push_values(chunk, |mut b, (kind, value)| {
-            b.push_bind(attempt_id)
+        qb.push_values(chunk, |mut b, &(id, kind, value)| {
+            b.push_bind(id)
                 .push_bind(kind.as_str())
                 .push_bind(value.as_str());
         });

@@ -1,26 +1,30 @@
 //! Echo markers' SQL (see `crate::echo`).
 
-use super::Backend;
 use super::dialect::Db;
+use super::{Backend, rows_per_statement};
 use crate::echo::EchoMarker;
 use crate::error::StoreError;
 use crate::time::{dur_us, now_us};
-use sqlx::{Row, Transaction};
+use sqlx::{QueryBuilder, Transaction};
 use std::time::Duration;
 
+/// Writes echo markers, one statement per chunk.
 pub(crate) async fn insert_echoes(
     tx: &mut Transaction<'_, Db>,
-    markers: &[EchoMarker],
+    markers: &[&EchoMarker],
     now: i64,
 ) -> Result<(), StoreError> {
-    for m in markers {
-        sqlx::query("INSERT INTO echo_markers (target, resource, content_hash, written_at) VALUES ($1, $2, $3, $4)")
-            .bind(&m.target)
-            .bind(&m.resource)
-            .bind(&m.content_hash)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
+    for chunk in markers.chunks(rows_per_statement(4)) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO echo_markers (target, resource, content_hash, written_at) ",
+        );
+        qb.push_values(chunk, |mut b, m| {
+            b.push_bind(m.target.as_str())
+                .push_bind(m.resource.as_str())
+                .push_bind(m.content_hash.as_str())
+                .push_bind(now);
+        });
+        qb.build().execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -51,18 +55,19 @@ impl Backend {
     ) -> Result<bool, StoreError> {
         let since = now_us().saturating_sub(dur_us(within));
         let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM echo_markers
+            "SELECT 1 AS hit FROM echo_markers
              WHERE target = $1 AND resource = $2 AND written_at >= $3
-               AND ($4 IS NULL OR content_hash = $5)",
+               AND ($4 IS NULL OR content_hash = $5)
+             LIMIT 1",
         )
         .bind(target)
         .bind(resource)
         .bind(since)
         .bind(content_hash)
         .bind(content_hash)
-        .fetch_one(&self.reader)
+        .fetch_optional(&self.lookups)
         .await?;
-        Ok(row.try_get::<i64, _>("n")? > 0)
+        Ok(row.is_some())
     }
 
     pub async fn prune_echoes(&self, older_than: Duration) -> Result<u64, StoreError> {

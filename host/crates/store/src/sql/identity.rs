@@ -18,7 +18,7 @@ impl Backend {
         .bind(key.legal_entity.as_str())
         .bind(&key.kind)
         .bind(&key.bc_id)
-        .fetch_optional(&self.reader)
+        .fetch_optional(&self.lookups)
         .await?;
         Ok(row.map(|r| r.try_get("visma_id")).transpose()?)
     }
@@ -67,6 +67,11 @@ impl Backend {
         visma_id: &str,
         job: Option<JobId>,
     ) -> Result<(), StoreError> {
+        // The common case, a new mapping, is one statement; a conflict is looked into in a
+        // transaction.
+        if insert_identity(&self.writer, key, visma_id, job).await? == 1 {
+            return Ok(());
+        }
         let mut tx = self.writer.begin().await?;
         put_identity_tx(&mut tx, key, visma_id, job).await?;
         tx.commit().await?;
@@ -79,6 +84,29 @@ impl Backend {
         external_ref: &ExternalRef,
         job: Option<JobId>,
     ) -> Result<WriteStart, StoreError> {
+        // The common case in one statement: no mapping and no open intent, so a new intent
+        // is recorded and the write may go ahead. Anything else takes the full look below.
+        let opened = sqlx::query(
+            "INSERT INTO write_intents (legal_entity, kind, bc_id, external_ref, job_id, state, created_at, updated_at)
+             SELECT $1, $2, $3, $4, $5, 'open', $6, $6
+             WHERE NOT EXISTS (
+                 SELECT 1 FROM identity_map WHERE legal_entity = $1 AND kind = $2 AND bc_id = $3)
+             ON CONFLICT (legal_entity, kind, bc_id) WHERE state = 'open' DO NOTHING
+             RETURNING id",
+        )
+        .bind(key.legal_entity.as_str())
+        .bind(&key.kind)
+        .bind(&key.bc_id)
+        .bind(external_ref.as_str())
+        .bind(job.map(|j| j.0))
+        .bind(now_us())
+        .fetch_optional(&self.writer)
+        .await?;
+        if let Some(row) = opened {
+            return Ok(WriteStart::Proceed {
+                intent_id: row.try_get("id")?,
+            });
+        }
         // A second try only when another host opened an intent for the same record between
         // this one's look and its insert (PostgreSQL); the second look then finds it.
         for _ in 0..2 {
@@ -225,13 +253,17 @@ impl Backend {
     }
 }
 
-async fn put_identity_tx(
-    tx: &mut sqlx::Transaction<'_, Db>,
+/// Inserts a mapping unless either side is taken; 1 when inserted.
+async fn insert_identity<'e, E>(
+    executor: E,
     key: &IdentityKey,
     visma_id: &str,
     job: Option<JobId>,
-) -> Result<(), StoreError> {
-    let inserted = sqlx::query(
+) -> Result<u64, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Db>,
+{
+    Ok(sqlx::query(
         "INSERT INTO identity_map (legal_entity, kind, bc_id, visma_id, job_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
     )
@@ -241,10 +273,18 @@ async fn put_identity_tx(
     .bind(visma_id)
     .bind(job.map(|j| j.0))
     .bind(now_us())
-    .execute(&mut **tx)
+    .execute(executor)
     .await?
-    .rows_affected();
-    if inserted == 1 {
+    .rows_affected())
+}
+
+async fn put_identity_tx(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    key: &IdentityKey,
+    visma_id: &str,
+    job: Option<JobId>,
+) -> Result<(), StoreError> {
+    if insert_identity(&mut **tx, key, visma_id, job).await? == 1 {
         return Ok(());
     }
     // Nothing inserted: either this exact pair exists (fine) or one side is taken.

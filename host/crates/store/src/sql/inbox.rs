@@ -2,12 +2,13 @@
 //! job in the same transaction, stored in groups by one task; the durable watermarks.
 
 use super::dialect::{Db, INSERT_LOCK};
-use super::{Backend, take_lock};
+use super::{Backend, rows_per_statement, take_lock};
 use crate::error::StoreError;
 use crate::inbox::{INBOX_BATCH, InboxRequest};
 use crate::time::{now_us, to_us};
 use ledgerlink_core::{InboundEvent, StoreOutcome};
-use sqlx::{Pool, Row};
+use sqlx::{Pool, QueryBuilder, Row};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio::sync::{Notify, mpsc, oneshot};
 
@@ -124,52 +125,74 @@ pub(crate) async fn inbox_writer(
     }
 }
 
+/// Stores a batch of events and their jobs in one transaction: one multi-row INSERT for the
+/// events and one for their jobs (per chunk), not two statements per event.
 async fn insert_events(
     pool: &Pool<Db>,
     events: &[InboundEvent],
 ) -> Result<Vec<StoreOutcome>, StoreError> {
     let now = now_us();
-    let mut outcomes = Vec::with_capacity(events.len());
+    // A key repeated within the batch is a duplicate of its first occurrence.
+    let mut seen = HashSet::with_capacity(events.len());
+    let firsts: Vec<usize> = (0..events.len())
+        .filter(|&i| seen.insert((events[i].source.as_str(), events[i].dedupe_key.as_str())))
+        .collect();
+    let payloads: Vec<String> = events.iter().map(|e| e.payload.to_string()).collect();
+    let mut ids: HashMap<(String, String), i64> = HashMap::with_capacity(firsts.len());
     let mut tx = pool.begin().await?;
     take_lock(&mut tx, INSERT_LOCK).await?;
-    for event in events {
-        let payload = event.payload.to_string();
-        let inserted = sqlx::query(
-                "INSERT INTO events (source, dedupe_key, scope, subject, payload, received_at, stored_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (source, dedupe_key) DO NOTHING
-                 RETURNING id",
-            )
-            .bind(&event.source)
-            .bind(&event.dedupe_key)
-            .bind(&event.scope)
-            .bind(&event.subject)
-            .bind(&payload)
-            .bind(to_us(event.received_at))
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(row) = inserted else {
-            outcomes.push(StoreOutcome::Duplicate);
-            continue;
-        };
-        let event_id: i64 = row.try_get("id")?;
-        sqlx::query(
-                "INSERT INTO jobs (kind, subject, source, payload, event_id, state, next_run_at, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8)",
-            )
-            .bind(&event.scope)
-            .bind(&event.subject)
-            .bind(&event.source)
-            .bind(&payload)
-            .bind(event_id)
-            .bind(now)
-            .bind(now)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        outcomes.push(StoreOutcome::Stored);
+    for chunk in firsts.chunks(rows_per_statement(7)) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO events (source, dedupe_key, scope, subject, payload, received_at, stored_at) ",
+        );
+        qb.push_values(chunk, |mut b, &i| {
+            let e = &events[i];
+            b.push_bind(e.source.as_str())
+                .push_bind(e.dedupe_key.as_str())
+                .push_bind(e.scope.as_str())
+                .push_bind(e.subject.as_str())
+                .push_bind(payloads[i].as_str())
+                .push_bind(to_us(e.received_at))
+                .push_bind(now);
+        });
+        qb.push(" ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id, source, dedupe_key");
+        for row in qb.build().fetch_all(&mut *tx).await? {
+            ids.insert(
+                (row.try_get("source")?, row.try_get("dedupe_key")?),
+                row.try_get("id")?,
+            );
+        }
+    }
+    // The jobs in the events' order: a subject's jobs run in id order.
+    let mut stored: Vec<(usize, i64)> = Vec::with_capacity(ids.len());
+    for &i in &firsts {
+        let key = (events[i].source.clone(), events[i].dedupe_key.clone());
+        if let Some(id) = ids.get(&key) {
+            stored.push((i, *id));
+        }
+    }
+    for chunk in stored.chunks(rows_per_statement(8)) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO jobs (kind, subject, source, payload, event_id, state, next_run_at, created_at, updated_at) ",
+        );
+        qb.push_values(chunk, |mut b, &(i, event_id)| {
+            let e = &events[i];
+            b.push_bind(e.scope.as_str())
+                .push_bind(e.subject.as_str())
+                .push_bind(e.source.as_str())
+                .push_bind(payloads[i].as_str())
+                .push_bind(event_id)
+                .push_unseparated(", 'pending', ")
+                .push_bind_unseparated(now)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        qb.build().execute(&mut *tx).await?;
     }
     tx.commit().await?;
+    let mut outcomes = vec![StoreOutcome::Duplicate; events.len()];
+    for (i, _) in stored {
+        outcomes[i] = StoreOutcome::Stored;
+    }
     Ok(outcomes)
 }

@@ -1,9 +1,11 @@
 //! The job queue's SQL: enqueue, lease (with per-subject ordering), renew, finish and release.
 
-use super::audit::insert_attempt;
+use super::audit::insert_attempts;
 use super::dialect::{Db, DbRow, INSERT_LOCK, LEASE_LOCK, OPEN_SUBJECT_INDEX};
 use super::echo::insert_echoes;
-use super::{Backend, numbered, take_lock};
+use super::{Backend, numbered, rows_per_statement, take_lock};
+use crate::audit::PreparedAudit;
+use crate::echo::EchoMarker;
 use crate::error::StoreError;
 use crate::jobs::{
     Finish, FinishOutcome, JOB_COLUMNS, PreparedFinish, parse_state, prepare_finish,
@@ -13,7 +15,8 @@ use crate::time::{dur_us, from_us, now_us, to_us};
 use crate::types::{
     ErrorRecord, Job, JobId, JobState, NewJob, ReplayMode, StateCounts, parse_json,
 };
-use sqlx::{Row, Transaction};
+use sqlx::{QueryBuilder, Row, Transaction};
+use std::collections::HashSet;
 use std::time::Duration;
 
 impl Backend {
@@ -128,43 +131,44 @@ impl Backend {
         lease_for: Duration,
     ) -> Result<u64, StoreError> {
         let expires = now_us().saturating_add(dur_us(lease_for));
-        let mut tx = self.writer.begin().await?;
         let mut held = 0;
-        for id in ids {
-            held += sqlx::query(
-                "UPDATE jobs SET lease_expires_at = $1
-                 WHERE id = $2 AND state = 'running' AND lease_owner = $3",
-            )
-            .bind(expires)
-            .bind(id.0)
-            .bind(owner)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        for chunk in ids.chunks(rows_per_statement(1)) {
+            let mut qb = QueryBuilder::<Db>::new("UPDATE jobs SET lease_expires_at = ");
+            qb.push_bind(expires)
+                .push(" WHERE state = 'running' AND lease_owner = ")
+                .push_bind(owner)
+                .push(" AND id IN (");
+            let mut list = qb.separated(", ");
+            for id in chunk {
+                list.push_bind(id.0);
+            }
+            qb.push(")");
+            held += qb.build().execute(&self.writer).await?.rows_affected();
         }
-        tx.commit().await?;
         Ok(held)
     }
 
     pub async fn release_leases(&self, owner: &str, ids: &[JobId]) -> Result<u64, StoreError> {
         let now = now_us();
-        let mut tx = self.writer.begin().await?;
         let mut released = 0;
-        for id in ids {
-            released += sqlx::query(
+        for chunk in ids.chunks(rows_per_statement(1)) {
+            let mut qb = QueryBuilder::<Db>::new(
                 "UPDATE jobs SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL,
-                     attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, next_run_at = $1, updated_at = $2
-                 WHERE id = $3 AND state = 'running' AND lease_owner = $4",
-            )
-            .bind(now)
-            .bind(now)
-            .bind(id.0)
-            .bind(owner)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+                     attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, next_run_at = ",
+            );
+            qb.push_bind(now)
+                .push(", updated_at = ")
+                .push_bind(now)
+                .push(" WHERE state = 'running' AND lease_owner = ")
+                .push_bind(owner)
+                .push(" AND id IN (");
+            let mut list = qb.separated(", ");
+            for id in chunk {
+                list.push_bind(id.0);
+            }
+            qb.push(")");
+            released += qb.build().execute(&self.writer).await?.rows_affected();
         }
-        tx.commit().await?;
         if released > 0 {
             self.signal_ready();
         }
@@ -173,16 +177,13 @@ impl Backend {
 
     pub async fn finish(&self, finish: &Finish) -> Result<bool, StoreError> {
         let prepared = prepare_finish(finish);
-        let mut tx = self.writer.begin().await?;
-        if !finish.follow_ups.is_empty() {
-            take_lock(&mut tx, INSERT_LOCK).await?;
-        }
-        let updated = finish_in(&mut tx, finish, &prepared).await?;
-        tx.commit().await?;
-        if updated && !matches!(finish.outcome, FinishOutcome::Retry { .. }) {
-            self.signal_ready();
-        }
-        Ok(updated)
+        let updated = self
+            .finish_batch(
+                std::slice::from_ref(finish),
+                std::slice::from_ref(&prepared),
+            )
+            .await?;
+        Ok(updated.first().copied().unwrap_or(false))
     }
 
     pub async fn finish_many(
@@ -190,35 +191,44 @@ impl Backend {
         finishes: &[Finish],
     ) -> Result<Vec<Result<bool, StoreError>>, StoreError> {
         let prepared: Vec<PreparedFinish> = finishes.iter().map(prepare_finish).collect();
-        let batch: Result<Vec<bool>, StoreError> = async {
-            let mut tx = self.writer.begin().await?;
-            if finishes.iter().any(|f| !f.follow_ups.is_empty()) {
-                take_lock(&mut tx, INSERT_LOCK).await?;
-            }
-            let mut results = Vec::with_capacity(finishes.len());
-            for (finish, prepared) in finishes.iter().zip(&prepared) {
-                results.push(finish_in(&mut tx, finish, prepared).await?);
-            }
-            tx.commit().await?;
-            Ok(results)
-        }
-        .await;
-        let results = match batch {
-            Ok(results) => results.into_iter().map(Ok).collect::<Vec<_>>(),
+        match self.finish_batch(finishes, &prepared).await {
+            Ok(results) => Ok(results.into_iter().map(Ok).collect()),
             // One of them failed and rolled the batch back: write them one by one, so only
             // the failing one fails.
             Err(_) if finishes.len() > 1 => {
                 let mut results = Vec::with_capacity(finishes.len());
-                for finish in finishes {
-                    results.push(self.finish(finish).await);
+                for (finish, prepared) in finishes.iter().zip(&prepared) {
+                    results.push(
+                        self.finish_batch(
+                            std::slice::from_ref(finish),
+                            std::slice::from_ref(prepared),
+                        )
+                        .await
+                        .map(|r| r.first().copied().unwrap_or(false)),
+                    );
                 }
-                return Ok(results);
+                Ok(results)
             }
-            Err(e) => return Err(e),
-        };
-        let unblocked = finishes.iter().zip(&results).any(|(f, r)| {
-            matches!(r, Ok(true)) && !matches!(f.outcome, FinishOutcome::Retry { .. })
-        });
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes a batch of results in one transaction; whether each still held its lease.
+    async fn finish_batch(
+        &self,
+        finishes: &[Finish],
+        prepared: &[PreparedFinish],
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        if finishes.iter().any(|f| !f.follow_ups.is_empty()) {
+            take_lock(&mut tx, INSERT_LOCK).await?;
+        }
+        let results = finish_in(&mut tx, finishes, prepared).await?;
+        tx.commit().await?;
+        let unblocked = finishes
+            .iter()
+            .zip(&results)
+            .any(|(f, updated)| *updated && !matches!(f.outcome, FinishOutcome::Retry { .. }));
         if unblocked {
             self.signal_ready();
         }
@@ -273,17 +283,6 @@ pub(crate) async fn insert_job(
     parent: Option<JobId>,
     now: i64,
 ) -> Result<JobId, StoreError> {
-    insert_job_with(tx, job, &job.payload.to_string(), parent, now).await
-}
-
-/// [`insert_job`] with the payload already encoded.
-async fn insert_job_with(
-    tx: &mut Transaction<'_, Db>,
-    job: &NewJob,
-    payload: &str,
-    parent: Option<JobId>,
-    now: i64,
-) -> Result<JobId, StoreError> {
     let row = sqlx::query(
         "INSERT INTO jobs (kind, subject, source, payload, parent_job_id, state, next_run_at, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8) RETURNING id",
@@ -291,7 +290,7 @@ async fn insert_job_with(
     .bind(&job.kind)
     .bind(&job.subject)
     .bind(&job.source)
-    .bind(payload)
+    .bind(job.payload.to_string())
     .bind(parent.map(|p| p.0))
     .bind(now)
     .bind(now)
@@ -299,6 +298,33 @@ async fn insert_job_with(
     .fetch_one(&mut **tx)
     .await?;
     Ok(JobId(row.try_get("id")?))
+}
+
+/// Adds follow-up jobs `(job, encoded payload, parent)`, one statement per chunk; their ids
+/// follow the order given.
+async fn insert_follow_ups(
+    tx: &mut Transaction<'_, Db>,
+    jobs: &[(&NewJob, &str, JobId)],
+    now: i64,
+) -> Result<(), StoreError> {
+    for chunk in jobs.chunks(rows_per_statement(8)) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO jobs (kind, subject, source, payload, parent_job_id, state, next_run_at, created_at, updated_at) ",
+        );
+        qb.push_values(chunk, |mut b, &(job, payload, parent)| {
+            b.push_bind(job.kind.as_str())
+                .push_bind(job.subject.as_str())
+                .push_bind(job.source.as_deref())
+                .push_bind(payload)
+                .push_bind(parent.0)
+                .push_unseparated(", 'pending', ")
+                .push_bind_unseparated(now)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 pub(crate) fn job_from_row(row: &DbRow) -> Result<Job, StoreError> {
@@ -353,13 +379,155 @@ pub(crate) fn job_from_row(row: &DbRow) -> Result<Job, StoreError> {
     })
 }
 
-/// Applies one attempt's result inside `tx`; `false` when the lease was lost.
+/// Applies a batch of attempts' results inside `tx`; for each, `false` when its lease was
+/// lost. The common outcomes (done, skipped) of the whole batch take one UPDATE each, and
+/// the rows that follow (jobs, echo markers, audit) one multi-row INSERT per table.
 async fn finish_in(
+    tx: &mut Transaction<'_, Db>,
+    finishes: &[Finish],
+    prepared: &[PreparedFinish],
+) -> Result<Vec<bool>, StoreError> {
+    // The same attempt twice in one batch cannot be told apart in the batched statements
+    // (it would take a lease lost and won back by one engine within one batch): then one
+    // by one.
+    let distinct = finishes
+        .iter()
+        .map(|f| (f.job_id, f.attempt))
+        .collect::<HashSet<_>>()
+        .len()
+        == finishes.len();
+    if distinct {
+        return finish_group(tx, finishes, prepared).await;
+    }
+    let mut results = Vec::with_capacity(finishes.len());
+    for (finish, prepared) in finishes.chunks(1).zip(prepared.chunks(1)) {
+        results.extend(finish_group(tx, finish, prepared).await?);
+    }
+    Ok(results)
+}
+
+/// [`finish_in`] for a batch whose (job, attempt) pairs are distinct.
+async fn finish_group(
+    tx: &mut Transaction<'_, Db>,
+    finishes: &[Finish],
+    prepared: &[PreparedFinish],
+) -> Result<Vec<bool>, StoreError> {
+    let now = now_us();
+    let mut updated = vec![false; finishes.len()];
+    let done: Vec<usize> = (0..finishes.len())
+        .filter(|&i| matches!(finishes[i].outcome, FinishOutcome::Done))
+        .collect();
+    let skipped: Vec<usize> = (0..finishes.len())
+        .filter(|&i| matches!(finishes[i].outcome, FinishOutcome::Skipped { .. }))
+        .collect();
+    for group in [&done, &skipped] {
+        for chunk in group.chunks(rows_per_statement(5)) {
+            let held = set_finished(tx, finishes, prepared, chunk, now).await?;
+            for &i in chunk {
+                updated[i] = held.contains(&finishes[i].job_id.0);
+            }
+        }
+    }
+    for (i, finish) in finishes.iter().enumerate() {
+        if !matches!(
+            finish.outcome,
+            FinishOutcome::Done | FinishOutcome::Skipped { .. }
+        ) {
+            updated[i] = update_one(tx, finish, &prepared[i], now).await?;
+        }
+    }
+
+    // Follow-up jobs and echo markers only for attempts that succeeded, in batch order (job
+    // ids, and so the order of a subject's jobs, follow it).
+    let succeeded = || {
+        finishes
+            .iter()
+            .zip(prepared)
+            .zip(&updated)
+            .filter(|((f, _), u)| {
+                **u && matches!(
+                    f.outcome,
+                    FinishOutcome::Done | FinishOutcome::Skipped { .. }
+                )
+            })
+            .map(|(fp, _)| fp)
+    };
+    let follow_ups: Vec<(&NewJob, &str, JobId)> = succeeded()
+        .flat_map(|(f, p)| {
+            f.follow_ups
+                .iter()
+                .zip(&p.follow_ups)
+                .map(move |(job, payload)| (job, payload.as_str(), f.job_id))
+        })
+        .collect();
+    insert_follow_ups(tx, &follow_ups, now).await?;
+    let echoes: Vec<&EchoMarker> = succeeded().flat_map(|(f, _)| &f.echoes).collect();
+    insert_echoes(tx, &echoes, now).await?;
+
+    let labels: Vec<&str> = finishes
+        .iter()
+        .zip(&updated)
+        .map(|(f, u)| if *u { f.outcome.label() } else { "lease_lost" })
+        .collect();
+    let finish_refs: Vec<&Finish> = finishes.iter().collect();
+    let audits: Vec<&PreparedAudit> = prepared.iter().map(|p| &p.audit).collect();
+    insert_attempts(tx, &finish_refs, &audits, &labels).await?;
+    Ok(updated)
+}
+
+/// Ends the attempts `rows` (indexes into `finishes`, all done or all skipped) with one
+/// UPDATE; the ids of the jobs whose lease still held. The fence: only the holder of an
+/// attempt's lease may finish it.
+async fn set_finished(
+    tx: &mut Transaction<'_, Db>,
+    finishes: &[Finish],
+    prepared: &[PreparedFinish],
+    rows: &[usize],
+    now: i64,
+) -> Result<HashSet<i64>, StoreError> {
+    let skipped = matches!(finishes[rows[0]].outcome, FinishOutcome::Skipped { .. });
+    let mut qb = QueryBuilder::<Db>::new("WITH v (vid, vowner, vattempt, vsnapshot, vreason) AS (");
+    qb.push_values(rows, |mut b, &i| {
+        let reason = match &finishes[i].outcome {
+            FinishOutcome::Skipped { reason } => Some(reason.as_str()),
+            _ => None,
+        };
+        b.push_bind(finishes[i].job_id.0)
+            .push_bind(finishes[i].owner.as_str())
+            .push_bind(finishes[i].attempt as i64)
+            .push_bind(prepared[i].snapshot.as_deref())
+            .push_bind(reason);
+    });
+    qb.push(if skipped {
+        ") UPDATE jobs SET state = 'skipped', resolution = vreason, finished_at = "
+    } else {
+        ") UPDATE jobs SET state = 'done', error_class = NULL, error_code = NULL,
+             error_message = NULL, error_field_path = NULL, error_payloads = NULL,
+             exhausted = FALSE, finished_at = "
+    });
+    qb.push_bind(now);
+    qb.push(
+        ", snapshot = COALESCE(vsnapshot, snapshot), lease_owner = NULL,
+             lease_expires_at = NULL, updated_at = ",
+    );
+    qb.push_bind(now);
+    qb.push(
+        " FROM v WHERE id = vid AND state = 'running' AND lease_owner = vowner
+             AND attempts = vattempt RETURNING id",
+    );
+    let rows = qb.build().fetch_all(&mut **tx).await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get::<i64, _>("id")?))
+        .collect()
+}
+
+/// Applies one attempt's result (any outcome) inside `tx`; `false` when the lease was lost.
+async fn update_one(
     tx: &mut Transaction<'_, Db>,
     finish: &Finish,
     prepared: &PreparedFinish,
+    now: i64,
 ) -> Result<bool, StoreError> {
-    let now = now_us();
     let set = match &finish.outcome {
         FinishOutcome::Done => {
             "state = 'done', error_class = NULL, error_code = NULL, error_message = NULL,
@@ -392,7 +560,7 @@ async fn finish_in(
         FinishOutcome::Failed { error } => bind_error(query, error),
         FinishOutcome::Released => query.bind(now),
     };
-    let updated = query
+    Ok(query
         .bind(prepared.snapshot.as_deref())
         .bind(now)
         .bind(finish.job_id.0)
@@ -401,24 +569,5 @@ async fn finish_in(
         .execute(&mut **tx)
         .await?
         .rows_affected()
-        == 1;
-
-    if updated
-        && matches!(
-            finish.outcome,
-            FinishOutcome::Done | FinishOutcome::Skipped { .. }
-        )
-    {
-        for (job, payload) in finish.follow_ups.iter().zip(&prepared.follow_ups) {
-            insert_job_with(tx, job, payload, Some(finish.job_id), now).await?;
-        }
-        insert_echoes(tx, &finish.echoes, now).await?;
-    }
-    let label = if updated {
-        finish.outcome.label()
-    } else {
-        "lease_lost"
-    };
-    insert_attempt(tx, finish, &prepared.audit, label).await?;
-    Ok(updated)
+        == 1)
 }

@@ -25,8 +25,11 @@ pub(crate) struct Backend {
     /// Writes go here. On SQLite a single connection (SQLite has one writer at a time
     /// anyway); on PostgreSQL the same pool as `reader`.
     pub(crate) writer: Pool<Db>,
-    /// Read-only queries (lookups, lists, audit search).
+    /// Read-only queries (lists, counts, audit search).
     pub(crate) reader: Pool<Db>,
+    /// The point lookups a running job makes (identity map, echo markers): `writer` or
+    /// `reader`, as the backend chooses.
+    pub(crate) lookups: Pool<Db>,
     pub(crate) ready: Arc<Notify>,
     /// Requests for the group-commit task of `store_event`.
     pub(crate) inbox: mpsc::Sender<InboxRequest>,
@@ -34,13 +37,14 @@ pub(crate) struct Backend {
 
 impl Backend {
     /// Starts the inbox's group-commit task; the schema must be up to date.
-    pub(crate) fn new(writer: Pool<Db>, reader: Pool<Db>) -> Self {
+    pub(crate) fn new(writer: Pool<Db>, reader: Pool<Db>, lookups: Pool<Db>) -> Self {
         let ready = Arc::new(Notify::new());
         let (inbox, requests) = mpsc::channel(4096);
         tokio::spawn(inbox::inbox_writer(writer.clone(), ready.clone(), requests));
         Self {
             writer,
             reader,
+            lookups,
             ready,
             inbox,
         }
@@ -65,6 +69,15 @@ pub(crate) async fn take_lock(
         sqlx::query(lock).execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// Bound parameters per multi-row statement: well below SQLite's limit (32,766) and
+/// PostgreSQL's (65,535).
+const MAX_PARAMS: usize = 8000;
+
+/// Rows per multi-row statement of `columns` bound values each.
+pub(crate) fn rows_per_statement(columns: usize) -> usize {
+    (MAX_PARAMS / columns.max(1)).max(1)
 }
 
 /// `?` placeholders numbered `$1`, `$2`, … : for statements put together from pieces, where
