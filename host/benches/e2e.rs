@@ -11,6 +11,11 @@
 //!   its Visma invoice being recorded by the host (the identity map row written right after
 //!   Visma's answer), p50/p99.
 //!
+//! The simulators and the load driver run on a runtime of their own (threads named
+//! `ledgerlink-sim`), on the same cores as the host, so the table also splits the CPU time per
+//! order between the host and the rest: the host's figure is what an order costs a production
+//! host, where BigCommerce and Visma run elsewhere.
+//!
 //! `E2E_RUNS` runs (default 3); the table shows every run and the median. Other knobs:
 //! `E2E_WORKERS` (default 16). Each run is a fresh process (the bench runs itself again), so
 //! peak RSS is what one run of the host + both simulators needs, not what earlier runs left
@@ -78,7 +83,63 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(run_all())
+    // The simulators and the load driver run on their own runtime, on threads named
+    // `SIM_THREAD`, so the CPU they use can be told apart from the host's (see `Cpu`).
+    let sims = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(SIM_THREAD)
+        .enable_all()
+        .build()?;
+    let result = rt.block_on(run_all(sims.handle().clone()));
+    sims.shutdown_background();
+    result
+}
+
+/// Thread name of the simulators' and load driver's runtime (at most 15 bytes: Linux cuts
+/// thread names there).
+const SIM_THREAD: &str = "ledgerlink-sim";
+
+/// CPU time used so far (user + system), in seconds: by the whole process (threads that
+/// already exited included), and by the threads named [`SIM_THREAD`]. The host's share is the
+/// difference: its runtime, SQLite's worker threads, the plugin runtime's threads.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cpu {
+    process: f64,
+    sims: f64,
+}
+
+impl Cpu {
+    fn now() -> Cpu {
+        // utime and stime: fields 14 and 15 of `stat`, in clock ticks (100 per second on
+        // Linux), after the parenthesised command name.
+        fn ticks(stat: &str) -> Option<f64> {
+            let rest = &stat[stat.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
+        }
+        let process = std::fs::read_to_string("/proc/self/stat")
+            .ok()
+            .and_then(|s| ticks(&s))
+            .unwrap_or(0.0);
+        let mut sims = 0.0;
+        if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+            for t in tasks.flatten() {
+                let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+                if comm.trim_end() == SIM_THREAD {
+                    let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+                    sims += ticks(&stat).unwrap_or(0.0);
+                }
+            }
+        }
+        Cpu { process, sims }
+    }
+
+    fn since(self, start: Cpu) -> Cpu {
+        Cpu {
+            process: self.process - start.process,
+            sims: self.sims - start.sims,
+        }
+    }
 }
 
 /// What one run measured.
@@ -100,9 +161,14 @@ struct RunResult {
     max_ms: u64,
     /// Peak resident memory of this run (the peak is reset when a run starts).
     peak_rss_mb: f64,
+    /// CPU time per order (both phases, webhook ingestion, jobs, write-backs and their echo
+    /// webhooks included) used by the host: what one order costs a production host.
+    host_cpu_ms: f64,
+    /// CPU time per order used by the two simulators and the load driver.
+    sims_cpu_ms: f64,
 }
 
-async fn run_all() -> anyhow::Result<()> {
+async fn run_all(sims: tokio::runtime::Handle) -> anyhow::Result<()> {
     let runs = env_num("E2E_RUNS", 3).max(1);
     let workers = env_num("E2E_WORKERS", 16);
     let plugin = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -116,7 +182,7 @@ async fn run_all() -> anyhow::Result<()> {
     let mut results = Vec::new();
     for i in 0..runs {
         let r = if same_process {
-            one_run(&plugin, workers).await?
+            one_run(&plugin, workers, &sims).await?
         } else {
             run_in_child().await?
         };
@@ -245,9 +311,41 @@ fn print_table(results: &[RunResult], workers: usize) {
         median(results.iter().map(|r| r.peak_rss_mb).collect())
     ));
     println!("{lost}\n{rss}");
+    // CPU per order, two decimals.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let cpu_rows: [(&str, fn(&RunResult) -> f64, String); 3] = [
+        ("host CPU per order", |r| r.host_cpu_ms, "—".into()),
+        ("simulators + load driver CPU per order", |r| r.sims_cpu_ms, "—".into()),
+        (
+            "host capacity alone (cores ÷ host CPU per order)",
+            |r| 1e3 / r.host_cpu_ms.max(1e-9),
+            format!("{cores:.0} cores; ≥ 1,000"),
+        ),
+    ];
+    for (i, (name, get, target)) in cpu_rows.iter().enumerate() {
+        let capacity = i == 2;
+        let fmt = |v: f64| {
+            if capacity {
+                format!("{:.0}/s", v * cores)
+            } else {
+                format!("{v:.2} ms")
+            }
+        };
+        let values: Vec<f64> = results.iter().map(get).collect();
+        let mut line = format!("| {name} |");
+        for v in &values {
+            line.push_str(&format!(" {} |", fmt(*v)));
+        }
+        line.push_str(&format!(" **{}** | {target} |", fmt(median(values))));
+        println!("{line}");
+    }
 }
 
-async fn one_run(plugin: &Path, workers: usize) -> anyhow::Result<RunResult> {
+async fn one_run(
+    plugin: &Path,
+    workers: usize,
+    sims: &tokio::runtime::Handle,
+) -> anyhow::Result<RunResult> {
     let burst_orders = env_num("E2E_ORDERS", 1000);
     let rate = env_num("E2E_RATE", 1000).max(1);
     let steady_secs = env_num("E2E_STEADY_SECS", 3).max(1);
@@ -259,14 +357,21 @@ async fn one_run(plugin: &Path, workers: usize) -> anyhow::Result<RunResult> {
     );
     // "5" resets the peak (VmHWM) to the current size, so each run reports its own peak.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-    let bc = ledgerlink_sim::bigcommerce::start(ledgerlink_sim::bigcommerce::Config {
-        quota: None,
-        seed: ledgerlink_sim::Seed::Empty,
-        webhook_time_scale: 0.001,
-        ..Default::default()
-    })
-    .await?;
-    let visma = ledgerlink_sim::visma::start(ledgerlink_sim::visma::Config::default()).await?;
+    let bc = sims
+        .spawn(ledgerlink_sim::bigcommerce::start(
+            ledgerlink_sim::bigcommerce::Config {
+                quota: None,
+                seed: ledgerlink_sim::Seed::Empty,
+                webhook_time_scale: 0.001,
+                ..Default::default()
+            },
+        ))
+        .await??;
+    let visma = sims
+        .spawn(ledgerlink_sim::visma::start(
+            ledgerlink_sim::visma::Config::default(),
+        ))
+        .await??;
     let dir = tempfile::tempdir()?;
     let mut config = sandbox_config(
         bc.info(),
@@ -304,16 +409,20 @@ async fn one_run(plugin: &Path, workers: usize) -> anyhow::Result<RunResult> {
     });
 
     // Burst.
+    let cpu_start = Cpu::now();
     let start = Instant::now();
     let burst_started = SystemTime::now();
     let sem = Arc::new(tokio::sync::Semaphore::new(32));
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..burst_orders {
         let (maker, sem) = (maker.clone(), sem.clone());
-        tasks.spawn(async move {
-            let _p = sem.acquire().await;
-            maker.create(i).await
-        });
+        tasks.spawn_on(
+            async move {
+                let _p = sem.acquire().await;
+                maker.create(i).await
+            },
+            sims,
+        );
     }
     let mut burst_ids = HashMap::new();
     while let Some(r) = tasks.join_next().await {
@@ -338,7 +447,7 @@ async fn one_run(plugin: &Path, workers: usize) -> anyhow::Result<RunResult> {
     for i in 0..steady_orders {
         tick.tick().await;
         let maker = maker.clone();
-        tasks.spawn(async move { maker.create(burst_orders + i).await });
+        tasks.spawn_on(async move { maker.create(burst_orders + i).await }, sims);
     }
     let mut steady_ids = HashMap::new();
     while let Some(r) = tasks.join_next().await {
@@ -366,6 +475,8 @@ async fn one_run(plugin: &Path, workers: usize) -> anyhow::Result<RunResult> {
         .unwrap_or_default()
         .as_secs_f64();
     drain(&app).await?;
+    let cpu = Cpu::now().since(cpu_start);
+    let orders = (burst_orders + steady_orders) as f64;
     if std::env::var_os("E2E_TRACE").is_some() {
         trace_slowest(&app, &steady_ids, &steady_invoices).await?;
     }
@@ -399,6 +510,8 @@ async fn one_run(plugin: &Path, workers: usize) -> anyhow::Result<RunResult> {
         p99_ms: hist.value_at_quantile(0.99),
         max_ms: hist.max(),
         peak_rss_mb: peak_rss_mb().unwrap_or(f64::NAN),
+        host_cpu_ms: (cpu.process - cpu.sims) * 1e3 / orders,
+        sims_cpu_ms: cpu.sims * 1e3 / orders,
     })
 }
 
