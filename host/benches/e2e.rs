@@ -315,7 +315,11 @@ fn print_table(results: &[RunResult], workers: usize) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let cpu_rows: [(&str, fn(&RunResult) -> f64, String); 3] = [
         ("host CPU per order", |r| r.host_cpu_ms, "—".into()),
-        ("simulators + load driver CPU per order", |r| r.sims_cpu_ms, "—".into()),
+        (
+            "simulators + load driver CPU per order",
+            |r| r.sims_cpu_ms,
+            "—".into(),
+        ),
         (
             "host capacity alone (cores ÷ host CPU per order)",
             |r| 1e3 / r.host_cpu_ms.max(1e-9),
