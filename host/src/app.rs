@@ -212,7 +212,17 @@ impl App {
                 );
                 match client.ensure_hooks(&spec).await {
                     Ok(r) => {
-                        tracing::info!(store = %s.hash, created = r.created.len(), repaired = r.reactivated.len() + r.updated.len(), "webhooks in place")
+                        tracing::info!(store = %s.hash, created = r.created.len(), repaired = r.reactivated.len() + r.updated.len(), retired = ?r.retired, "webhooks in place");
+                        if !r.retire_waiting.is_empty() {
+                            // The exact hooks replacing an earlier version's wildcards are
+                            // new: the wildcards go once those surely fire.
+                            tasks.spawn(retire_later(
+                                client.clone(),
+                                spec,
+                                s.hash.clone(),
+                                stop_rx.clone(),
+                            ));
+                        }
                     }
                     Err(e) => {
                         tracing::warn!(store = %s.hash, error = %e, "could not register webhooks; the poller covers orders")
@@ -647,4 +657,28 @@ async fn sync_now(
     };
     let id = st.store.enqueue(&job).await?;
     Ok(Json(serde_json::json!({"job": id})))
+}
+
+/// Runs `ensure_hooks` again once the hooks it just created have settled, until no retired
+/// wildcard of ours waits for them (a few tries; the next start finishes the job otherwise).
+async fn retire_later(
+    client: BcClient,
+    spec: HookSpec,
+    store: String,
+    mut stop: watch::Receiver<bool>,
+) {
+    for _ in 0..5 {
+        tokio::select! {
+            _ = tokio::time::sleep(spec.settle + Duration::from_secs(5)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        match client.ensure_hooks(&spec).await {
+            Ok(r) if r.retire_waiting.is_empty() => {
+                tracing::info!(%store, retired = ?r.retired, "earlier wildcard webhooks removed");
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(%store, error = %e, "webhook check failed; trying again"),
+        }
+    }
 }

@@ -5,7 +5,7 @@ use crate::config::{ClientConfig, ResponseRecord};
 use crate::error::{ApiError, Error};
 use bytes::Bytes;
 use ledgerlink_core::{RateLimitSnapshot, RequestBudget};
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -63,7 +63,8 @@ pub struct Request {
     pub method: Method,
     pub path: String,
     pub query: Query,
-    pub body: Option<Vec<u8>>,
+    /// Shared with every attempt without a copy.
+    pub body: Option<Bytes>,
     pub idempotent: bool,
 }
 
@@ -90,7 +91,7 @@ impl Request {
             method,
             path: path.into(),
             query: Vec::new(),
-            body: Some(body),
+            body: Some(Bytes::from(body)),
             idempotent,
         })
     }
@@ -155,7 +156,7 @@ impl Client {
     /// Sends a request with budget, retries and error mapping; any 2xx comes back raw.
     pub async fn execute(&self, req: &Request) -> Result<RawResponse, Error> {
         let cfg = &self.inner.cfg;
-        let method = req.method.as_str().to_owned();
+        let method = req.method.as_str();
         let url = format!("{}{}", self.inner.base, req.path);
         let mut failures = 0u32;
         let mut limited = 0u32;
@@ -164,14 +165,13 @@ impl Client {
             let permit = self.inner.in_flight.acquire().await;
             let grant = self.inner.budget.acquire().await;
             self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
-            let mut rb = self
-                .inner
-                .http
-                .request(req.method.clone(), &url)
-                .query(&req.query);
+            let mut rb = self.inner.http.request(req.method.clone(), &url);
+            if !req.query.is_empty() {
+                rb = rb.query(&req.query);
+            }
             if let Some(body) = &req.body {
                 rb = rb
-                    .header("Content-Type", "application/json")
+                    .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                     .body(body.clone());
             }
             let outcome = match rb.send().await {
@@ -179,23 +179,25 @@ impl Client {
                     let status = resp.status();
                     let snap = rate_limit_snapshot(resp.headers());
                     let retry_after = retry_after(resp.headers(), &snap, status);
-                    let content_type = resp
-                        .headers()
-                        .get("content-type")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned);
+                    // Only the response observer (tests, contract checks) reads it.
+                    let content_type = cfg.observer.as_ref().and_then(|_| {
+                        resp.headers()
+                            .get(CONTENT_TYPE)
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned)
+                    });
                     // Feed the budget as soon as the headers are in, before the body. The
                     // grant tells it which of its windows the request was granted in.
                     grant.observe(snap);
                     match resp.bytes().await {
                         Ok(body) => Ok((status, snap, retry_after, content_type, body)),
-                        Err(e) => Err(self.transport_error(req, &method, e)),
+                        Err(e) => Err(self.transport_error(req, method, e)),
                     }
                 }
                 Err(e) => {
                     // No answer: the request may or may not have been counted.
                     drop(grant);
-                    Err(self.transport_error(req, &method, e))
+                    Err(self.transport_error(req, method, e))
                 }
             };
             drop(permit);
@@ -203,7 +205,7 @@ impl Client {
                 Ok((status, snap, retry_after, content_type, body)) => {
                     if let Some(obs) = &cfg.observer {
                         obs(&ResponseRecord {
-                            method: method.clone(),
+                            method: method.to_owned(),
                             path: req.path.clone(),
                             status: status.as_u16(),
                             content_type,
@@ -223,7 +225,7 @@ impl Client {
                             .fetch_add(1, Ordering::Relaxed);
                         limited += 1;
                         let err = ApiError::from_response(
-                            &method,
+                            method,
                             &req.path,
                             429,
                             &body,
@@ -245,7 +247,7 @@ impl Client {
                         continue;
                     }
                     let err = ApiError::from_response(
-                        &method,
+                        method,
                         &req.path,
                         status.as_u16(),
                         &body,

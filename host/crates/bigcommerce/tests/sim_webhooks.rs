@@ -5,7 +5,7 @@
 mod common;
 
 use common::{MemorySink, MemoryWatermarks, client_for, custom_order, serve, stat};
-use ledgerlink_bigcommerce::models::{HookWrite, OrderUpdate, status};
+use ledgerlink_bigcommerce::models::{HookWrite, NewMetafield, OrderUpdate, status};
 use ledgerlink_bigcommerce::webhooks::{HookSpec, ReceiverConfig, webhook_router};
 use ledgerlink_bigcommerce::{Client, OrderPoller, PollerConfig};
 use ledgerlink_core::{BcOrderId, InboundEvent};
@@ -106,7 +106,12 @@ async fn duplicated_deliveries_are_stored_once() {
     }
     let ev = &s.sink.events()[0];
     assert_eq!(ev.source, SOURCE);
-    assert_eq!(ev.dedupe_key, ev.payload["hash"].as_str().unwrap());
+    assert!(
+        ev.dedupe_key
+            .starts_with(ev.payload["hash"].as_str().unwrap()),
+        "{}",
+        ev.dedupe_key
+    );
     assert_eq!(ev.payload["store_id"], "1001234");
     s.sim.shutdown().await;
 }
@@ -321,5 +326,96 @@ async fn the_default_scopes_register_once() {
     let again = s.client.ensure_hooks(&spec).await.unwrap();
     assert_eq!(again.unchanged.len(), spec.scopes.len());
     assert!(!again.changed());
+    s.sim.shutdown().await;
+}
+
+/// An install from before exact scopes holds our `store/order/*` wildcard. Repair adds the
+/// exact hooks and keeps the wildcard while they are new (meanwhile both deliver and every
+/// event is stored once); once they have settled, repair deletes the wildcard, and the events
+/// we would only skip, such as our own metafield's, are no longer sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exact_scopes_replace_an_earlier_wildcard_without_a_gap() {
+    let s = setup(0.001, &["store/order/created", "store/order/updated"]).await;
+    let mut earlier = s.spec.clone();
+    earlier.scopes = vec!["store/order/*".into()];
+    s.client.ensure_hooks(&earlier).await.unwrap();
+
+    // First repair: the exact hooks are created, the wildcard stays.
+    let first = s.client.ensure_hooks(&s.spec).await.unwrap();
+    assert_eq!(first.created.len(), 2, "{first:?}");
+    assert_eq!(first.retire_waiting, vec!["store/order/*".to_string()]);
+    assert!(first.retired.is_empty());
+    assert_eq!(s.client.hooks().await.unwrap().len(), 3);
+    let id = s.client.create_order(&custom_order(1)).await.unwrap().id;
+    wait_for(&s.sink, "the created event", |ev| {
+        created_events(ev, id) == 1
+    })
+    .await;
+    let start = Instant::now();
+    while s.sink.duplicates() == 0 {
+        assert!(start.elapsed() < Duration::from_secs(10), "no second copy");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(created_events(&s.sink.events(), id), 1, "stored once");
+
+    // Not settled yet (the hooks are seconds old): still kept.
+    let early = s.client.ensure_hooks(&s.spec).await.unwrap();
+    assert_eq!(early.retire_waiting, vec!["store/order/*".to_string()]);
+
+    // Settled: the wildcard goes, the exact hooks stay.
+    let mut settled = s.spec.clone();
+    settled.settle = Duration::ZERO;
+    let second = s.client.ensure_hooks(&settled).await.unwrap();
+    assert_eq!(second.retired, vec!["store/order/*".to_string()]);
+    assert!(second.retire_waiting.is_empty());
+    assert!(second.changed());
+    let mut scopes: Vec<String> = s
+        .client
+        .hooks()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.scope)
+        .collect();
+    scopes.sort();
+    assert_eq!(scopes, ["store/order/created", "store/order/updated"]);
+    let third = s.client.ensure_hooks(&settled).await.unwrap();
+    assert!(!third.changed(), "{third:?}");
+
+    // Our metafield's event is not delivered; the order update after it is.
+    let before = s.sink.events().len();
+    s.client
+        .upsert_order_metafield(
+            id,
+            &NewMetafield {
+                permission_set: "app_only".into(),
+                namespace: "ledgerlink".into(),
+                key: "visma_invoice_number".into(),
+                value: "100001".into(),
+                description: None,
+            },
+        )
+        .await
+        .unwrap();
+    s.client
+        .update_order(
+            id,
+            &OrderUpdate {
+                staff_notes: Some("Visma invoice 100001".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    wait_for(&s.sink, "the update", |ev| {
+        ev.iter()
+            .any(|e| e.scope == "store/order/updated" && e.subject == format!("order:{id}"))
+    })
+    .await;
+    let scopes: Vec<String> = s.sink.events()[before..]
+        .iter()
+        .map(|e| e.scope.clone())
+        .collect();
+    assert_eq!(scopes, ["store/order/updated"]);
     s.sim.shutdown().await;
 }

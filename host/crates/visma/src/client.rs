@@ -186,10 +186,16 @@ impl VismaClient {
         settings: ClientSettings,
         connections: impl IntoIterator<Item = EntityConnection>,
     ) -> Result<Self, VismaError> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static("application/json"),
+        );
         let http = reqwest::Client::builder()
             .timeout(settings.request_timeout)
             .connect_timeout(settings.connect_timeout)
             .pool_max_idle_per_host(64)
+            .default_headers(headers)
             .build()
             .map_err(|e| VismaError::Transport(format!("building HTTP client: {e}")))?;
         // The quota is per company *and* client: entities sharing both share one budget.
@@ -373,8 +379,7 @@ impl VismaClient {
                 .inner
                 .http
                 .request(req.method.clone(), &req.url)
-                .bearer_auth(&*token.access)
-                .header(reqwest::header::ACCEPT, "application/json");
+                .header(reqwest::header::AUTHORIZATION, token.authorization.clone());
             if !req.query.is_empty() {
                 rb = rb.query(&req.query);
             }
@@ -387,10 +392,10 @@ impl VismaClient {
             if let Some(branch) = &ent.conn.branch {
                 // Third-party clients send the branch as a header too; the ERP ignores it
                 // where the body names one.
-                rb = rb.header("branchid", branch);
+                rb = rb.header(BRANCH_HEADER, branch);
             }
             self.inner.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let res = match rb.send().await {
+            let mut res = match rb.send().await {
                 Ok(r) => r,
                 Err(e) => {
                     return Err(Failure {
@@ -402,12 +407,12 @@ impl VismaClient {
                 }
             };
             let status = res.status().as_u16();
-            let headers = res.headers().clone();
+            let headers = std::mem::take(res.headers_mut());
             // Dropped unobserved on the early returns above: the request got no answer.
             grant.observe(rate_snapshot(&headers));
             ent.rate.seen.store(true, Ordering::Release);
             let body = match res.bytes().await {
-                Ok(b) => b.to_vec(),
+                Ok(b) => Vec::from(b),
                 Err(e) => {
                     // A 4xx was refused whatever its body; anything else may have happened.
                     return Err(Failure {
@@ -495,6 +500,9 @@ impl VismaClient {
         self.execute(ent, &req).await?.json()
     }
 }
+
+const BRANCH_HEADER: reqwest::header::HeaderName =
+    reqwest::header::HeaderName::from_static("branchid");
 
 fn is_retryable(e: &VismaError) -> bool {
     matches!(

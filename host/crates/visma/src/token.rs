@@ -5,14 +5,14 @@
 use crate::config::{ClientSettings, EntityConnection};
 use crate::error::{VismaError, parse_error_body};
 use serde::Deserialize;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
 #[derive(Clone)]
 pub(crate) struct Token {
-    pub access: Arc<str>,
+    /// `Bearer <access token>`, built once per token rather than once per request.
+    pub authorization: reqwest::header::HeaderValue,
     /// Bumped on every fetch; lets a 401 invalidate only the token it was sent with.
     pub generation: u64,
     refresh_at: Instant,
@@ -173,9 +173,13 @@ impl TokenCache {
             .min(settings.token_refresh_max_margin);
         // Count the lifetime from when we asked, not when the answer arrived.
         let expires_at = started + lifetime;
+        let mut authorization =
+            reqwest::header::HeaderValue::try_from(format!("Bearer {}", tr.access_token))
+                .map_err(|_| VismaError::Decode("token response: unusable access token".into()))?;
+        authorization.set_sensitive(true);
         self.fetches.fetch_add(1, Ordering::Relaxed);
         Ok(Token {
-            access: tr.access_token.into(),
+            authorization,
             generation: self.generation.fetch_add(1, Ordering::Relaxed) + 1,
             refresh_at: expires_at - margin,
             expires_at,

@@ -77,6 +77,20 @@ fn status(code: StatusCode) -> Response {
     code.into_response()
 }
 
+/// What makes a delivery a copy of one already stored. Copies of one event (retries, or one
+/// event sent to an exact hook and a wildcard hook of ours) carry the same `hash`
+/// (NOTES §5.2). The hash is documented as the SHA-1 of the payload *data*, and an order's
+/// `store/order/updated` data is only `{type, id}`: two different updates of one order may
+/// carry the same hash, so the scope and the event time are part of the key too.
+fn dedupe_key(payload: &WebhookPayload) -> String {
+    format!(
+        "{}|{}|{}",
+        payload.hash,
+        payload.scope,
+        payload.created_at.unwrap_or_default()
+    )
+}
+
 async fn receive(State(st): State<Arc<ReceiverState>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     // Comparing digests keeps the comparison constant-time in the length too.
@@ -138,7 +152,7 @@ async fn receive(State(st): State<Arc<ReceiverState>>, req: Request) -> Response
     }
     let event = InboundEvent {
         source: st.cfg.source.clone(),
-        dedupe_key: payload.hash.clone(),
+        dedupe_key: dedupe_key(&payload),
         scope: payload.scope.clone(),
         subject: payload.subject(),
         // The body only: the secret travels in a header and is never stored.
@@ -159,5 +173,34 @@ async fn receive(State(st): State<Arc<ReceiverState>>, req: Request) -> Response
             tracing::error!(error = %e, scope = %payload.scope, "webhook not stored");
             status(StatusCode::SERVICE_UNAVAILABLE)
         }
+    }
+}
+
+#[cfg(test)]
+mod dedupe_tests {
+    use super::*;
+
+    fn payload(scope: &str, created_at: i64) -> WebhookPayload {
+        serde_json::from_value(serde_json::json!({
+            "scope": scope, "store_id": "1025646", "producer": "stores/abc",
+            "hash": "352e4afc6dd3fc85ea26bfdf3f91852604d57528", "created_at": created_at,
+            "data": {"type": "order", "id": 250},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn copies_of_one_event_share_a_key_and_later_events_with_the_same_data_do_not() {
+        let first = payload("store/order/updated", 1_561_482_670);
+        assert_eq!(dedupe_key(&first), dedupe_key(&first.clone()));
+        // The same data hashed alike: a later update, or another event of the order.
+        assert_ne!(
+            dedupe_key(&first),
+            dedupe_key(&payload("store/order/updated", 1_561_482_671))
+        );
+        assert_ne!(
+            dedupe_key(&first),
+            dedupe_key(&payload("store/order/archived", 1_561_482_670))
+        );
     }
 }

@@ -43,7 +43,8 @@ pub const KIND_PAYMENT_STATUS: &str = "ledgerlink/payments/check";
 pub const KIND_PRODUCT_SYNC: &str = "ledgerlink/product/sync";
 pub const KIND_STOCK_SYNC: &str = "ledgerlink/stock/sync";
 
-/// Webhook scopes that mean "bring this order to its current state".
+/// Webhook scopes that mean "bring this order to its current state". `statusUpdated` and
+/// `shipment/updated` are not subscribed (see `DEFAULT_SCOPES`) but handled when delivered.
 pub const ORDER_SCOPES: &[&str] = &[
     "store/order/created",
     "store/order/updated",
@@ -55,8 +56,10 @@ pub const ORDER_SCOPES: &[&str] = &[
     KIND_ORDER_SYNC,
 ];
 
-/// Webhook scopes delivered by the hook families we register but that need no work (our own
-/// metafield writes, messages, carts, deletions); recorded and skipped, never failed.
+/// Webhook scopes that need no work (our own metafield writes, messages, inventory moves,
+/// deletions); recorded and skipped, never failed. No hook of ours subscribes to them any more
+/// (`DEFAULT_SCOPES` names exact scopes), but the family wildcards earlier versions registered
+/// deliver them until `ensure_hooks` retires those.
 pub const IGNORED_SCOPES: &[&str] = &[
     "store/order/metafield/created",
     "store/order/metafield/updated",
@@ -428,6 +431,27 @@ mod tests {
         CallError::Timeout {
             plugin: "p 1.0.0".into(),
             deadline: Duration::from_millis(50),
+        }
+    }
+
+    /// Every scope we subscribe to reaches a flow that acts on it (none is only skipped, none
+    /// would fail for want of a handler), and no retired wildcard is subscribed any more.
+    #[test]
+    fn every_subscribed_scope_has_a_flow_that_acts_on_it() {
+        use ledgerlink_bigcommerce::webhooks::{DEFAULT_SCOPES, RETIRED_SCOPES};
+        let handled: Vec<&str> = ORDER_SCOPES
+            .iter()
+            .chain(PRODUCT_SCOPES)
+            .chain(CUSTOMER_SCOPES)
+            .copied()
+            .collect();
+        for scope in DEFAULT_SCOPES {
+            assert!(handled.contains(scope), "{scope} has no flow");
+            assert!(!IGNORED_SCOPES.contains(scope), "{scope} is only skipped");
+            assert!(!scope.ends_with("/*"), "{scope} is a wildcard");
+        }
+        for scope in RETIRED_SCOPES {
+            assert!(!DEFAULT_SCOPES.contains(scope), "{scope}");
         }
     }
 

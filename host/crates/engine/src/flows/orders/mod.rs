@@ -10,9 +10,8 @@ use super::canonical::{self, OrderBundle};
 use super::convert;
 use super::customers::{CustomerKey, find_or_create};
 use super::routing::{DocumentType, EntitySettings, InvoiceTiming, Route};
-use super::{
-    FlowDeps, KIND_WRITE_BACK, audit, bc_err, call_plugin, canonical_err, store_of, visma_err,
-};
+use super::writeback::{Acted, WriteBack, write_back_now};
+use super::{FlowDeps, audit, bc_err, call_plugin, canonical_err, store_of, visma_err};
 use crate::error::JobError;
 use crate::handler::{JobHandler, JobOutcome};
 use crate::{Job, JobContext};
@@ -118,10 +117,12 @@ fn eligible(status: u32, entity: &EntitySettings) -> bool {
 /// (status, shipped count, refunded amount) or the event is about them. Any job but the
 /// first (`store/order/created`) fetches them, so a refund or shipment the header does not
 /// reveal (e.g. the merchant changed the status afterwards) is still seen by the next event.
+/// Coupons only when the header shows a coupon's discount (see [`header_shows_coupons`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Wanted {
     shipments: bool,
     refunds: bool,
+    coupons: bool,
 }
 
 impl Wanted {
@@ -136,17 +137,40 @@ impl Wanted {
         Self {
             shipments: shipped || !first_event,
             refunds: header_shows_refunds(order) || !first_event,
+            coupons: header_shows_coupons(order),
         }
     }
 
-    fn describe(&self) -> &'static str {
-        match (self.shipments, self.refunds) {
-            (true, true) => "products, addresses, coupons, taxes, shipments, refunds",
-            (true, false) => "products, addresses, coupons, taxes, shipments",
-            (false, true) => "products, addresses, coupons, taxes, refunds",
-            (false, false) => "products, addresses, coupons, taxes",
+    fn describe(&self) -> String {
+        let mut parts = vec!["products", "addresses"];
+        if self.coupons {
+            parts.push("coupons");
         }
+        parts.push("taxes");
+        if self.shipments {
+            parts.push("shipments");
+        }
+        if self.refunds {
+            parts.push("refunds");
+        }
+        parts.join(", ")
     }
+}
+
+/// Whether the order can carry coupons: `coupon_discount` (read-only, what coupons took off;
+/// orders.v2 `order_RespOnly.coupon_discount`) is not zero, or unknown. Coupons cannot be
+/// redeemed through the API (NOTES §6.4), so an order without a coupon discount has none.
+/// A shipping coupon may lower the shipping instead of `coupon_discount`: shipping charged
+/// below its base cost (`base_shipping_cost` above even the tax-inclusive cost) fetches them
+/// too.
+fn header_shows_coupons(order: &Order) -> bool {
+    let discounted = order.coupon_discount.is_none_or(|d| !d.is_zero());
+    let shipping_reduced = match (order.base_shipping_cost, order.shipping_cost_inc_tax) {
+        (Some(base), Some(charged)) => base > charged,
+        (Some(base), None) => !base.is_zero(),
+        _ => false,
+    };
+    discounted || shipping_reduced
 }
 
 /// A refund sets the order's status to (partially) refunded; the simulator (and, despite the
@@ -190,8 +214,8 @@ impl OrderFlow {
         Self { deps }
     }
 
-    /// The order's sub-resources, fetched together. Shipments and refunds only when they can
-    /// exist (see [`Wanted`]); shipping addresses only when the header counts any.
+    /// The order's sub-resources, fetched together. Shipments, refunds and coupons only when
+    /// they can exist (see [`Wanted`]); shipping addresses only when the header counts any.
     async fn fetch_rest(
         &self,
         store: &str,
@@ -211,7 +235,13 @@ impl OrderFlow {
                         Ok(Vec::new())
                     }
                 },
-                bc.order_coupons(id),
+                async {
+                    if wanted.coupons {
+                        bc.order_coupons(id).await
+                    } else {
+                        Ok(Vec::new())
+                    }
+                },
                 bc.order_taxes(id),
                 async {
                     if wanted.shipments {
@@ -243,15 +273,15 @@ impl OrderFlow {
 
     /// Whether this state of the order is the echo of our own write-back: nothing to do.
     /// An order that may carry refunds is never taken for an echo (a refund must be credited
-    /// even when it lands in the same second as our write).
+    /// even when it lands in the same second as our write); nor is anything `never` says.
     async fn own_echo(
         &self,
         ctx: &JobContext,
         store: &str,
         order: &Order,
-        may_have_refunds: bool,
+        never: bool,
     ) -> Result<bool, JobError> {
-        if may_have_refunds {
+        if never {
             return Ok(false);
         }
         ctx.is_echo(
@@ -263,7 +293,38 @@ impl OrderFlow {
         .await
     }
 
+    /// Syncs the order, then writes the numbers of the documents it verified back to
+    /// BigCommerce in the same job (one job per order instead of two). A write-back that
+    /// fails here becomes a job of its own, retried on its own; the Visma work is done.
     async fn run(&self, job: &Job, ctx: &JobContext) -> Result<JobOutcome, JobError> {
+        let result = self.sync(job, ctx).await;
+        // Also after a failure later in the attempt: the documents verified before it are
+        // final, and a retry finds them verified and would not write them back.
+        self.write_backs(ctx).await;
+        result
+    }
+
+    async fn write_backs(&self, ctx: &JobContext) {
+        let pending = std::mem::take(&mut *pending_write_backs(ctx).lock());
+        for wb in pending {
+            let r = write_back_now(
+                &self.deps,
+                ctx,
+                &wb.store,
+                wb.order,
+                wb.field,
+                &wb.number,
+                Acted::State(&wb.acted),
+            )
+            .await;
+            if let Err(e) = r {
+                tracing::info!(order = %wb.order, error = %e, "write-back failed; queued as a job of its own");
+                ctx.enqueue(wb.job());
+            }
+        }
+    }
+
+    async fn sync(&self, job: &Job, ctx: &JobContext) -> Result<JobOutcome, JobError> {
         let store = store_of(job)?;
         let id = order_id_of(job)?;
         ctx.tag_order(id);
@@ -301,12 +362,16 @@ impl OrderFlow {
                 // A sync asked for because Visma changed (it invoiced a sales order) must look
                 // at Visma even when BigCommerce's side is our own write-back.
                 let visma_changed = job.payload.get("visma_invoice").is_some();
+                // An order's first event precedes any write-back of ours (the poller reports
+                // orders as updates): no echo marker to read. Should another event have synced
+                // the order first after all, this job redoes the idempotent sync.
+                let first_event = job.kind == "store/order/created";
                 if self
                     .own_echo(
                         ctx,
                         &store,
                         &order,
-                        header_shows_refunds(&order) || visma_changed,
+                        header_shows_refunds(&order) || visma_changed || first_event,
                     )
                     .await?
                 {
@@ -702,7 +767,7 @@ impl OrderFlow {
             .await?;
         }
         mark_verified(ctx, &key, &number).await?;
-        write_back(ctx, store, id, entity, "invoice", &number);
+        write_back(ctx, store, &bundle.order, entity, "invoice", &number);
         Ok(number)
     }
 
@@ -875,30 +940,36 @@ async fn create_refused(ctx: &JobContext, key: &IdentityKey, e: JobError) -> Job
 }
 
 /// Queues the write-back of a verified Visma document's number (`field`: `invoice` or
-/// `sales_order`) to the BigCommerce order, when the posting rule asks for it.
+/// `sales_order`) to the BigCommerce order, when the posting rule asks for it. The order job
+/// makes it itself once its Visma work is done ([`OrderFlow::write_backs`]); `acted` is the
+/// order state the job acted on.
 fn write_back(
     ctx: &JobContext,
     store: &str,
-    id: BcOrderId,
+    acted: &Order,
     entity: &EntitySettings,
-    field: &str,
+    field: &'static str,
     number: &str,
 ) {
     if !entity.posting.write_back {
         return;
     }
-    let mut payload = serde_json::json!({
-        "store": store,
-        "order_id": id.0,
-        "entity": entity.id.as_str(),
+    pending_write_backs(ctx).lock().push(WriteBack {
+        store: store.to_owned(),
+        order: acted.id,
+        entity: entity.id.as_str().to_owned(),
+        field,
+        number: number.to_owned(),
+        acted: modified_hash(acted),
     });
-    payload[field] = serde_json::Value::from(number);
-    ctx.enqueue(NewJob {
-        kind: KIND_WRITE_BACK.into(),
-        subject: format!("order:{id}"),
-        payload,
-        source: Some(format!("bigcommerce:{store}")),
-    });
+}
+
+/// The write-backs this attempt owes, kept with the attempt.
+fn pending_write_backs(ctx: &JobContext) -> Arc<parking_lot::Mutex<Vec<WriteBack>>> {
+    ctx.pinned::<_, std::convert::Infallible>("order:write-backs", || {
+        Ok(Arc::new(parking_lot::Mutex::new(Vec::new())))
+    })
+    .unwrap_or_else(|never| match never {})
 }
 
 /// Identity-map key of an order: store and id (one entity may serve several stores).
@@ -931,4 +1002,89 @@ async fn audited_release<R>(
     let r = release.await.map(|_| ()).map_err(visma_err);
     audit(ctx, "visma", "POST", what, None::<&()>, &r, started);
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The spec's own `GET /v2/orders/{id}` example (a 5.00 coupon, 12.00 shipping incl. tax),
+    /// with `changes` applied.
+    fn order(changes: serde_json::Value) -> Order {
+        let path = format!(
+            "{}/../../../../shared/specs/bigcommerce/examples/order_v2_get.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        for (k, x) in changes.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn coupons_are_fetched_only_when_the_header_shows_one() {
+        assert!(header_shows_coupons(&order(serde_json::json!({}))));
+        let plain = serde_json::json!({"coupon_discount": "0.0000"});
+        assert!(!header_shows_coupons(&order(plain)));
+        // Unknown: fetched.
+        assert!(header_shows_coupons(&order(
+            serde_json::json!({"coupon_discount": null})
+        )));
+        // Free shipping from a coupon leaves `coupon_discount` alone but charges less than the
+        // base cost.
+        let free_shipping = serde_json::json!({
+            "coupon_discount": "0.0000", "shipping_cost_ex_tax": "0.0000",
+            "shipping_cost_inc_tax": "0.0000", "shipping_cost_tax": "0.0000",
+        });
+        assert!(header_shows_coupons(&order(free_shipping)));
+        // No shipping at all.
+        let no_shipping = serde_json::json!({
+            "coupon_discount": "0", "base_shipping_cost": "0", "shipping_cost_ex_tax": "0",
+            "shipping_cost_inc_tax": "0",
+        });
+        assert!(!header_shows_coupons(&order(no_shipping)));
+    }
+
+    #[test]
+    fn the_first_event_fetches_only_what_the_header_shows() {
+        let job = |kind: &str| {
+            let now = chrono::Utc::now();
+            Job {
+                id: ledgerlink_store::JobId(1),
+                kind: kind.into(),
+                subject: "order:1".into(),
+                source: None,
+                payload: serde_json::json!({"data": {"type": "order", "id": 1}}),
+                event_id: None,
+                parent_job_id: None,
+                state: ledgerlink_store::JobState::Running,
+                attempts: 1,
+                next_run_at: now,
+                lease_owner: None,
+                lease_expires_at: None,
+                replay_mode: Default::default(),
+                snapshot: None,
+                error: None,
+                resolution: None,
+                created_at: now,
+                updated_at: now,
+                finished_at: None,
+            }
+        };
+        let plain = order(serde_json::json!({"coupon_discount": "0", "status_id": 11}));
+        let first = Wanted::of(&job("store/order/created"), &plain);
+        assert_eq!(
+            (first.coupons, first.shipments, first.refunds),
+            (false, false, false)
+        );
+        assert_eq!(first.describe(), "products, addresses, taxes");
+        // A later event looks for shipments and refunds whatever the header says.
+        let later = Wanted::of(&job("store/order/updated"), &plain);
+        assert_eq!(
+            (later.coupons, later.shipments, later.refunds),
+            (false, true, true)
+        );
+    }
 }

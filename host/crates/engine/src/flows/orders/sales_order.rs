@@ -218,7 +218,7 @@ impl OrderFlow {
             });
             ctx.store()
                 .enqueue(&NewJob {
-                    kind: KIND_WRITE_BACK.into(),
+                    kind: super::super::KIND_WRITE_BACK.into(),
                     subject: format!("order:{id}"),
                     payload,
                     source: Some(format!("bigcommerce:{store}")),
@@ -378,7 +378,7 @@ impl OrderFlow {
         if existing.is_some() && doc.status.as_deref() != Some("Hold") {
             // Taken off hold (or cancelled) in Visma by hand: taken as it stands.
             mark_verified(ctx, &key, &number).await?;
-            write_back(ctx, store, id, entity, "sales_order", &number);
+            write_back(ctx, store, &bundle.order, entity, "sales_order", &number);
             return Ok(number);
         }
         let visma_total = doc
@@ -419,7 +419,7 @@ impl OrderFlow {
             r?;
         }
         mark_verified(ctx, &key, &number).await?;
-        write_back(ctx, store, id, entity, "sales_order", &number);
+        write_back(ctx, store, &bundle.order, entity, "sales_order", &number);
         Ok(number)
     }
 }
