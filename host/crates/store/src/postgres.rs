@@ -72,8 +72,12 @@ pub(crate) async fn open(url: &str, options: &StoreOptions) -> Result<Backend, S
         .connect_with(connect)
         .await
         .map_err(open_err)?;
-    sql::migrate(&pool, MIGRATIONS).await?;
-    Ok(Backend::new(pool.clone(), pool.clone(), pool))
+    sql::migrate(&mut *pool.acquire().await.map_err(open_err)?, MIGRATIONS).await?;
+    Ok(Backend::new(
+        sql::Writer::Pool(pool.clone()),
+        pool.clone(),
+        sql::Writer::Pool(pool),
+    ))
 }
 
 /// The URL with its password replaced, for messages and logs.

@@ -3,6 +3,7 @@
 
 use crate::db::{Durability, StoreOptions};
 use crate::error::StoreError;
+use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::path::Path;
 use std::time::Duration;
@@ -64,16 +65,13 @@ pub(crate) async fn open(path: &Path, options: &StoreOptions) -> Result<Backend,
         .synchronous(synchronous)
         .busy_timeout(options.busy_timeout)
         .foreign_keys(true);
-    let writer = SqlitePoolOptions::new()
-        .max_connections(1)
-        .min_connections(1)
-        .acquire_timeout(Duration::from_secs(60))
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .connect_with(base.clone().create_if_missing(true))
+    let mut writer = base
+        .clone()
+        .create_if_missing(true)
+        .connect()
         .await
         .map_err(open_err)?;
-    sql::migrate(&writer, MIGRATIONS).await?;
+    sql::migrate(&mut writer, MIGRATIONS).await?;
     // In WAL mode a read on any connection sees every transaction committed before it
     // began, so lookups that follow a write of the same task (identity map, echo markers)
     // can use these too and leave the single writer to writes.
@@ -83,5 +81,9 @@ pub(crate) async fn open(path: &Path, options: &StoreOptions) -> Result<Backend,
         .connect_with(base.read_only(true))
         .await
         .map_err(open_err)?;
-    Ok(Backend::new(writer, reader.clone(), reader))
+    Ok(Backend::new(
+        sql::Writer::held(writer),
+        reader.clone(),
+        sql::Writer::Pool(reader),
+    ))
 }

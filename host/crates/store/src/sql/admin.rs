@@ -8,6 +8,7 @@ use crate::error::StoreError;
 use crate::jobs::JOB_COLUMNS;
 use crate::time::{now_us, to_us};
 use crate::types::{Job, JobId, JobState, ReplayMode};
+use sqlx::Connection;
 use sqlx::QueryBuilder;
 
 impl Backend {
@@ -37,7 +38,8 @@ impl Backend {
         actor: &str,
     ) -> Result<ActionReport, StoreError> {
         let now = now_us();
-        let mut tx = self.writer.begin().await?;
+        let mut conn = self.writer.conn().await?;
+        let mut tx = conn.begin().await?;
         let jobs = select(&mut tx, selector).await?;
         let mut report = ActionReport::default();
         for job in jobs {
@@ -89,7 +91,8 @@ impl Backend {
     ) -> Result<ActionReport, StoreError> {
         let reason = reason.trim();
         let now = now_us();
-        let mut tx = self.writer.begin().await?;
+        let mut conn = self.writer.conn().await?;
+        let mut tx = conn.begin().await?;
         let jobs = select(&mut tx, selector).await?;
         let mut report = ActionReport::default();
         for job in jobs {

@@ -41,7 +41,7 @@ impl Backend {
             .bind(resource)
             .bind(content_hash)
             .bind(now_us())
-            .execute(&self.writer)
+            .execute(&mut *self.writer.conn().await?)
             .await?;
         Ok(())
     }
@@ -65,7 +65,7 @@ impl Backend {
         .bind(since)
         .bind(content_hash)
         .bind(content_hash)
-        .fetch_optional(&self.lookups)
+        .fetch_optional(&mut *self.lookups.conn().await?)
         .await?;
         Ok(row.is_some())
     }
@@ -75,7 +75,7 @@ impl Backend {
         Ok(
             sqlx::query("DELETE FROM echo_markers WHERE written_at < $1")
                 .bind(before)
-                .execute(&self.writer)
+                .execute(&mut *self.writer.conn().await?)
                 .await?
                 .rows_affected(),
         )

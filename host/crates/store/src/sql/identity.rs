@@ -8,6 +8,7 @@ use crate::time::{from_us, now_us};
 use crate::types::JobId;
 use chrono::{DateTime, Utc};
 use ledgerlink_core::{ExternalRef, LegalEntityId};
+use sqlx::Connection;
 use sqlx::Row;
 
 impl Backend {
@@ -18,7 +19,7 @@ impl Backend {
         .bind(key.legal_entity.as_str())
         .bind(&key.kind)
         .bind(&key.bc_id)
-        .fetch_optional(&self.lookups)
+        .fetch_optional(&mut *self.lookups.conn().await?)
         .await?;
         Ok(row.map(|r| r.try_get("visma_id")).transpose()?)
     }
@@ -69,10 +70,11 @@ impl Backend {
     ) -> Result<(), StoreError> {
         // The common case, a new mapping, is one statement; a conflict is looked into in a
         // transaction.
-        if insert_identity(&self.writer, key, visma_id, job).await? == 1 {
+        if insert_identity(&mut *self.writer.conn().await?, key, visma_id, job).await? == 1 {
             return Ok(());
         }
-        let mut tx = self.writer.begin().await?;
+        let mut conn = self.writer.conn().await?;
+        let mut tx = conn.begin().await?;
         put_identity_tx(&mut tx, key, visma_id, job).await?;
         tx.commit().await?;
         Ok(())
@@ -100,7 +102,7 @@ impl Backend {
         .bind(external_ref.as_str())
         .bind(job.map(|j| j.0))
         .bind(now_us())
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *self.writer.conn().await?)
         .await?;
         if let Some(row) = opened {
             return Ok(WriteStart::Proceed {
@@ -127,7 +129,8 @@ impl Backend {
         job: Option<JobId>,
     ) -> Result<Option<WriteStart>, StoreError> {
         let now = now_us();
-        let mut tx = self.writer.begin().await?;
+        let mut conn = self.writer.conn().await?;
+        let mut tx = conn.begin().await?;
         let mapped = sqlx::query(
             "SELECT visma_id FROM identity_map WHERE legal_entity = $1 AND kind = $2 AND bc_id = $3",
         )
@@ -214,7 +217,8 @@ impl Backend {
         visma_id: &str,
         job: Option<JobId>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut conn = self.writer.conn().await?;
+        let mut tx = conn.begin().await?;
         put_identity_tx(&mut tx, key, visma_id, job).await?;
         sqlx::query(
             "UPDATE write_intents SET state = 'completed', visma_id = $1, updated_at = $2
@@ -240,7 +244,7 @@ impl Backend {
         .bind(key.legal_entity.as_str())
         .bind(&key.kind)
         .bind(&key.bc_id)
-        .execute(&self.writer)
+        .execute(&mut *self.writer.conn().await?)
         .await?;
         Ok(())
     }

@@ -2,12 +2,12 @@
 //! job in the same transaction, stored in groups by one task; the durable watermarks.
 
 use super::dialect::{Db, INSERT_LOCK};
-use super::{Backend, rows_per_statement, take_lock};
+use super::{Backend, Writer, rows_per_statement, take_lock};
 use crate::error::StoreError;
 use crate::inbox::{INBOX_BATCH, InboxRequest};
 use crate::time::{now_us, to_us};
 use ledgerlink_core::{InboundEvent, StoreOutcome};
-use sqlx::{Pool, QueryBuilder, Row};
+use sqlx::{Connection, QueryBuilder, Row};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -56,7 +56,7 @@ impl Backend {
     pub async fn watermark(&self, name: &str) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT value FROM watermarks WHERE name = $1")
             .bind(name)
-            .fetch_optional(&self.writer)
+            .fetch_optional(&mut *self.writer.conn().await?)
             .await?;
         Ok(row.map(|r| r.try_get("value")).transpose()?)
     }
@@ -69,7 +69,7 @@ impl Backend {
         .bind(name)
         .bind(value)
         .bind(now_us())
-        .execute(&self.writer)
+        .execute(&mut *self.writer.conn().await?)
         .await?;
         Ok(())
     }
@@ -78,7 +78,7 @@ impl Backend {
 /// The group-commit task behind [`Store::store_event`]: takes every request waiting and stores
 /// them in one transaction.
 pub(crate) async fn inbox_writer(
-    pool: Pool<Db>,
+    writer: Writer,
     ready: Arc<Notify>,
     mut rx: mpsc::Receiver<InboxRequest>,
 ) {
@@ -96,13 +96,14 @@ pub(crate) async fn inbox_writer(
                 Err(_) => break,
             }
         }
-        let results: Vec<Result<StoreOutcome, String>> = match insert_events(&pool, &events).await {
+        let results: Vec<Result<StoreOutcome, String>> = match insert_events(&writer, &events).await
+        {
             Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
             // Store one by one so one failure does not fail the others.
             Err(_) if events.len() > 1 => {
                 let mut results = Vec::with_capacity(events.len());
                 for event in &events {
-                    let r = insert_events(&pool, std::slice::from_ref(event)).await;
+                    let r = insert_events(&writer, std::slice::from_ref(event)).await;
                     results.push(
                         r.map(|mut o| o.pop().unwrap_or(StoreOutcome::Duplicate))
                             .map_err(|e| e.to_string()),
@@ -128,7 +129,7 @@ pub(crate) async fn inbox_writer(
 /// Stores a batch of events and their jobs in one transaction: one multi-row INSERT for the
 /// events and one for their jobs (per chunk), not two statements per event.
 async fn insert_events(
-    pool: &Pool<Db>,
+    writer: &Writer,
     events: &[InboundEvent],
 ) -> Result<Vec<StoreOutcome>, StoreError> {
     let now = now_us();
@@ -139,7 +140,8 @@ async fn insert_events(
         .collect();
     let payloads: Vec<String> = events.iter().map(|e| e.payload.to_string()).collect();
     let mut ids: HashMap<(String, String), i64> = HashMap::with_capacity(firsts.len());
-    let mut tx = pool.begin().await?;
+    let mut conn = writer.conn().await?;
+    let mut tx = conn.begin().await?;
     take_lock(&mut tx, INSERT_LOCK).await?;
     for chunk in firsts.chunks(rows_per_statement(7)) {
         let mut qb = QueryBuilder::<Db>::new(

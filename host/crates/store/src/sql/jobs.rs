@@ -15,13 +15,15 @@ use crate::time::{dur_us, from_us, now_us, to_us};
 use crate::types::{
     ErrorRecord, Job, JobId, JobState, NewJob, ReplayMode, StateCounts, parse_json,
 };
+use sqlx::Connection;
 use sqlx::{QueryBuilder, Row, Transaction};
 use std::collections::HashSet;
 use std::time::Duration;
 
 impl Backend {
     pub async fn enqueue(&self, job: &NewJob) -> Result<JobId, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut conn = self.writer.conn().await?;
+        let mut tx = conn.begin().await?;
         take_lock(&mut tx, INSERT_LOCK).await?;
         let id = insert_job(&mut tx, job, None, now_us()).await?;
         tx.commit().await?;
@@ -33,7 +35,7 @@ impl Backend {
         let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(id.0)
-            .fetch_optional(&self.writer)
+            .fetch_optional(&mut *self.writer.conn().await?)
             .await?
             .ok_or(StoreError::JobNotFound(id))?;
         job_from_row(&row)
@@ -86,9 +88,12 @@ impl Backend {
         // reclaim is one statement. Several PostgreSQL clients lease at once: LEASE_LOCK makes
         // them take turns (see `dialect`), which needs a transaction.
         let rows = if !reclaim_expired && LEASE_LOCK.is_none() {
-            fresh(limit).fetch_all(&self.writer).await?
+            fresh(limit)
+                .fetch_all(&mut *self.writer.conn().await?)
+                .await?
         } else {
-            let mut tx = self.writer.begin().await?;
+            let mut conn = self.writer.conn().await?;
+            let mut tx = conn.begin().await?;
             take_lock(&mut tx, LEASE_LOCK).await?;
             let mut rows = Vec::new();
             if reclaim_expired {
@@ -143,7 +148,11 @@ impl Backend {
                 list.push_bind(id.0);
             }
             qb.push(")");
-            held += qb.build().execute(&self.writer).await?.rows_affected();
+            held += qb
+                .build()
+                .execute(&mut *self.writer.conn().await?)
+                .await?
+                .rows_affected();
         }
         Ok(held)
     }
@@ -167,7 +176,11 @@ impl Backend {
                 list.push_bind(id.0);
             }
             qb.push(")");
-            released += qb.build().execute(&self.writer).await?.rows_affected();
+            released += qb
+                .build()
+                .execute(&mut *self.writer.conn().await?)
+                .await?
+                .rows_affected();
         }
         if released > 0 {
             self.signal_ready();
@@ -219,7 +232,8 @@ impl Backend {
         finishes: &[Finish],
         prepared: &[PreparedFinish],
     ) -> Result<Vec<bool>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut conn = self.writer.conn().await?;
+        let mut tx = conn.begin().await?;
         if finishes.iter().any(|f| !f.follow_ups.is_empty()) {
             take_lock(&mut tx, INSERT_LOCK).await?;
         }

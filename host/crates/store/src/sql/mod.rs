@@ -16,20 +16,89 @@ use crate::error::StoreError;
 use crate::inbox::InboxRequest;
 use crate::time::now_us;
 use sha2::{Digest, Sha256};
-use sqlx::{Pool, Row, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Connection, Pool, Row, Transaction};
 use std::sync::Arc;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard, Notify, mpsc};
 
-/// One open database: the pools and the group-commit task of the inbox.
+/// A connection of the database.
+pub(crate) type DbConn = <Db as sqlx::Database>::Connection;
+
+/// Where writes (or lookups) go. (This module is compiled once per backend, and each uses one variant.)
+#[derive(Clone)]
+#[allow(dead_code)]
+pub(crate) enum Writer {
+    /// SQLite's single writer connection (SQLite has one writer at a time anyway), held for
+    /// the store's life rather than pooled: a pooled connection costs a spawned task and a
+    /// ping round trip to its thread each time it is given back, as much as a statement.
+    /// `None` once closed.
+    Held(Arc<Mutex<Option<DbConn>>>),
+    /// PostgreSQL: the pool, shared with the reads.
+    Pool(Pool<Db>),
+}
+
+/// A connection to write on, for as long as it is held.
+pub(crate) enum WriteConn<'a> {
+    Held(MappedMutexGuard<'a, DbConn>),
+    Pooled(PoolConnection<Db>),
+}
+
+impl std::ops::Deref for WriteConn<'_> {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        match self {
+            WriteConn::Held(c) => c,
+            WriteConn::Pooled(c) => c,
+        }
+    }
+}
+
+impl std::ops::DerefMut for WriteConn<'_> {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        match self {
+            WriteConn::Held(c) => c,
+            WriteConn::Pooled(c) => c,
+        }
+    }
+}
+
+impl Writer {
+    #[allow(dead_code)]
+    pub(crate) fn held(conn: DbConn) -> Self {
+        Writer::Held(Arc::new(Mutex::new(Some(conn))))
+    }
+
+    /// The connection to write on; waits for the writer that holds it.
+    pub(crate) async fn conn(&self) -> Result<WriteConn<'_>, StoreError> {
+        match self {
+            Writer::Held(conn) => MutexGuard::try_map(conn.lock().await, Option::as_mut)
+                .map(WriteConn::Held)
+                .map_err(|_| sqlx::Error::PoolClosed.into()),
+            Writer::Pool(pool) => Ok(WriteConn::Pooled(pool.acquire().await?)),
+        }
+    }
+
+    pub(crate) async fn close(&self) {
+        match self {
+            Writer::Held(conn) => {
+                if let Some(conn) = conn.lock().await.take() {
+                    let _ = conn.close().await;
+                }
+            }
+            Writer::Pool(pool) => pool.close().await,
+        }
+    }
+}
+
+/// One open database: the connections and the group-commit task of the inbox.
 pub(crate) struct Backend {
-    /// Writes go here. On SQLite a single connection (SQLite has one writer at a time
-    /// anyway); on PostgreSQL the same pool as `reader`.
-    pub(crate) writer: Pool<Db>,
+    /// Writes go here.
+    pub(crate) writer: Writer,
     /// Read-only queries (lists, counts, audit search).
     pub(crate) reader: Pool<Db>,
-    /// The point lookups a running job makes (identity map, echo markers): `writer` or
-    /// `reader`, as the backend chooses.
-    pub(crate) lookups: Pool<Db>,
+    /// The point lookups a running job makes (identity map, echo markers): the writer or
+    /// the readers, as the backend chooses.
+    pub(crate) lookups: Writer,
     pub(crate) ready: Arc<Notify>,
     /// Requests for the group-commit task of `store_event`.
     pub(crate) inbox: mpsc::Sender<InboxRequest>,
@@ -37,7 +106,7 @@ pub(crate) struct Backend {
 
 impl Backend {
     /// Starts the inbox's group-commit task; the schema must be up to date.
-    pub(crate) fn new(writer: Pool<Db>, reader: Pool<Db>, lookups: Pool<Db>) -> Self {
+    pub(crate) fn new(writer: Writer, reader: Pool<Db>, lookups: Writer) -> Self {
         let ready = Arc::new(Notify::new());
         let (inbox, requests) = mpsc::channel(4096);
         tokio::spawn(inbox::inbox_writer(writer.clone(), ready.clone(), requests));
@@ -56,6 +125,7 @@ impl Backend {
 
     pub(crate) async fn close(&self) {
         self.reader.close().await;
+        self.lookups.close().await;
         self.writer.close().await;
     }
 }
@@ -102,10 +172,10 @@ pub(crate) fn numbered(sql: &str) -> String {
 /// and refuses to start when an applied one has changed. The dialect's migration lock keeps
 /// two hosts starting at once from applying the same migration twice.
 pub(crate) async fn migrate(
-    pool: &Pool<Db>,
+    conn: &mut DbConn,
     migrations: &[(i64, &str, &str)],
 ) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     take_lock(&mut tx, dialect::MIGRATION_LOCK).await?;
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS ledgerlink_migrations (
