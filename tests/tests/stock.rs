@@ -188,27 +188,37 @@ async fn untracked_and_unknown_items_are_left_alone_and_our_adjustments_cause_no
         .unwrap();
     assert_eq!(items["data"].as_array().map(Vec::len), Some(0));
 
-    // Our adjustments make BigCommerce send inventory webhooks; they are recorded and skipped,
-    // start no product sync, and the next delta finds nothing to send back.
-    let skipped = h
-        .wait_for(
-            "inventory webhooks from our adjustments",
-            Duration::from_secs(20),
-            || async {
-                let jobs = h
-                    .jobs("kind=store/product/inventory/updated&limit=500")
-                    .await?;
-                Ok(
-                    (!jobs.is_empty() && jobs.iter().all(|j| j["state"] == "skipped"))
-                        .then_some(jobs),
-                )
-            },
-        )
+    // Our adjustments make BigCommerce emit inventory events, which no hook of ours
+    // subscribes to: they start no job, let alone a product sync, and the next delta finds
+    // nothing to send back. An order event emitted after them and delivered shows that they
+    // would have arrived by now if they were sent.
+    let orders = h
+        .bc_send(Method::GET, "/v2/orders?limit=1", None)
         .await
         .unwrap();
-    assert!(!skipped.is_empty());
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    for kind in ["store/product/updated", "ledgerlink/product/sync"] {
+    let order = orders[0]["id"].as_u64().unwrap();
+    let updates = format!("kind=store/order/updated&subject=order:{order}&limit=500");
+    let before = h.jobs(&updates).await.unwrap().len();
+    h.bc_send(
+        Method::PUT,
+        &format!("/v2/orders/{order}"),
+        Some(json!({"customer_message": "after the stock sync"})),
+    )
+    .await
+    .unwrap();
+    h.wait_for(
+        "the order event sent after our adjustments",
+        Duration::from_secs(20),
+        || async { Ok((h.jobs(&updates).await?.len() > before).then_some(())) },
+    )
+    .await
+    .unwrap();
+    for kind in [
+        "store/product/inventory/updated",
+        "store/sku/inventory/updated",
+        "store/product/updated",
+        "ledgerlink/product/sync",
+    ] {
         let jobs = h.jobs(&format!("kind={kind}")).await.unwrap();
         assert!(jobs.is_empty(), "{kind}: {jobs:?}");
     }
