@@ -220,25 +220,13 @@ async fn dispatch(
     let batch = cfg.lease_batch.max(1);
     let capacity = workers + batch;
     let mut queue: VecDeque<Job> = VecDeque::new();
-    // Whether a lease may find something: set by a "job ready" signal, the poll timer or a
-    // lease that filled up, cleared by a lease that found less than it asked for. A worker
-    // finishing alone frees room but makes nothing runnable (its result's commit signals
-    // that), so it does not cost a lease query that would come back empty.
-    // Retries coming due and other processes' jobs signal nothing: a lease at least every
-    // poll interval finds them, however busy the loop is with other wake-ups.
-    let mut maybe_work = true;
-    let mut last_lease = Instant::now();
 
     while !*stop.borrow() {
-        if last_lease.elapsed() >= cfg.poll_interval {
-            maybe_work = true;
-        }
         let room = capacity.saturating_sub(tasks.len() + queue.len());
         let mut got_all = false;
-        if maybe_work && room > 0 && (queue.is_empty() || room >= batch.div_ceil(2)) {
+        if room > 0 && (queue.is_empty() || room >= batch.div_ceil(2)) {
             let want = room.min(batch);
-            last_lease = Instant::now();
-            let reclaim = last_lease >= next_reclaim;
+            let reclaim = Instant::now() >= next_reclaim;
             if reclaim {
                 next_reclaim = Instant::now() + reclaim_every;
             }
@@ -249,7 +237,6 @@ async fn dispatch(
             {
                 Ok(jobs) => {
                     got_all = jobs.len() == want;
-                    maybe_work = got_all;
                     let mut inflight = shared.inflight();
                     for job in jobs {
                         inflight.insert(job.id);
@@ -270,9 +257,9 @@ async fn dispatch(
             continue;
         }
         tokio::select! {
-            _ = ready.notified() => maybe_work = true,
+            _ = ready.notified() => {}
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
-            _ = tokio::time::sleep(cfg.poll_interval) => maybe_work = true,
+            _ = tokio::time::sleep(cfg.poll_interval) => {}
             _ = heartbeat.tick() => renew(&shared).await,
             _ = stop.changed() => {}
         }
