@@ -223,13 +223,11 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// The value of one run.
+type Metric = fn(&RunResult) -> f64;
+
 /// Name, unit, the value of one run, target.
-type TableRow = (
-    &'static str,
-    &'static str,
-    fn(&RunResult) -> f64,
-    &'static str,
-);
+type TableRow = (&'static str, &'static str, Metric, &'static str);
 
 fn print_table(results: &[RunResult], workers: usize) {
     let first = results[0];
@@ -313,7 +311,7 @@ fn print_table(results: &[RunResult], workers: usize) {
     println!("{lost}\n{rss}");
     // CPU per order, two decimals.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    let cpu_rows: [(&str, fn(&RunResult) -> f64, String); 3] = [
+    let cpu_rows: [(&str, Metric, String); 3] = [
         ("host CPU per order", |r| r.host_cpu_ms, "—".into()),
         (
             "simulators + load driver CPU per order",
