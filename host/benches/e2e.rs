@@ -16,7 +16,9 @@
 //! order between the host and the rest: the host's figure is what an order costs a production
 //! host, where BigCommerce and Visma run elsewhere.
 //!
-//! `E2E_RUNS` runs (default 3); the table shows every run and the median. Other knobs:
+//! `E2E_RUNS` runs (default 3); the table shows every run and the median. `E2E_DATABASE_URL`
+//! (a `postgres://` URL of an empty database; use `E2E_RUNS=1` and a fresh database per run)
+//! puts the store on PostgreSQL instead of a SQLite file. Other knobs:
 //! `E2E_WORKERS` (default 16). Each run is a fresh process (the bench runs itself again), so
 //! peak RSS is what one run of the host + both simulators needs, not what earlier runs left
 //! in the allocator; `E2E_SAME_PROCESS=1` runs them all in this process instead (the peak is
@@ -383,6 +385,12 @@ async fn one_run(
         "127.0.0.1:0".parse()?,
         workers,
     );
+    // `E2E_DATABASE_URL=postgres://…` runs the store on PostgreSQL: an empty database per run
+    // (order ids restart with each fresh simulator, so an earlier run's rows would be taken
+    // for this run's orders).
+    if let Ok(url) = std::env::var("E2E_DATABASE_URL") {
+        config.host.database_url = Some(url);
+    }
     config.host.poll_interval_secs = 0;
     config.host.stock_interval_secs = 0;
     config.host.payment_interval_secs = 0;
