@@ -228,8 +228,27 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// The value of one run.
 type Metric = fn(&RunResult) -> f64;
 
-/// Name, unit, the value of one run, target.
-type TableRow = (&'static str, &'static str, Metric, &'static str);
+/// Name, unit, the value of one run, target, decimals shown.
+type TableRow = (&'static str, &'static str, Metric, &'static str, usize);
+
+/// Cores this machine has: the host alone could use them all.
+fn cores() -> f64 {
+    std::thread::available_parallelism().map_or(1, |n| n.get()) as f64
+}
+
+/// One row of the table: each run's value and their median.
+fn print_row(results: &[RunResult], (name, unit, get, target, decimals): &TableRow) {
+    let values: Vec<f64> = results.iter().map(get).collect();
+    let mut line = format!("| {name} |");
+    for v in &values {
+        line.push_str(&format!(" {v:.decimals$}{unit} |"));
+    }
+    line.push_str(&format!(
+        " **{:.decimals$}{unit}** | {target} |",
+        median(values)
+    ));
+    println!("{line}");
+}
 
 fn print_table(results: &[RunResult], workers: usize) {
     let first = results[0];
@@ -244,38 +263,68 @@ fn print_table(results: &[RunResult], workers: usize) {
         (
             "burst: orders/s to Visma invoice",
             "",
-            (|r| r.burst_to_invoice),
+            |r| r.burst_to_invoice,
             "≥ 1,000",
+            0,
         ),
         (
             "burst: orders/s incl. write-back",
             "",
-            (|r| r.burst_with_writeback),
+            |r| r.burst_with_writeback,
             "—",
+            0,
         ),
         (
             "steady: orders/s achieved",
             "",
-            (|r| r.steady_achieved),
+            |r| r.steady_achieved,
             "= offered",
+            0,
         ),
         (
             "steady: p50 order→Visma invoice",
             " ms",
-            (|r| r.p50_ms as f64),
+            |r| r.p50_ms as f64,
             "—",
+            0,
         ),
         (
             "steady: p99 order→Visma invoice",
             " ms",
-            (|r| r.p99_ms as f64),
+            |r| r.p99_ms as f64,
             "≤ 250 ms",
+            0,
         ),
         (
             "steady: max order→Visma invoice",
             " ms",
-            (|r| r.max_ms as f64),
+            |r| r.max_ms as f64,
             "—",
+            0,
+        ),
+    ];
+    let after: [TableRow; 4] = [
+        (
+            "peak RSS (host + both simulators)",
+            " MB",
+            |r| r.peak_rss_mb,
+            "≤ 150 MB",
+            0,
+        ),
+        ("host CPU per order", " ms", |r| r.host_cpu_ms, "—", 2),
+        (
+            "simulators + load driver CPU per order",
+            " ms",
+            |r| r.sims_cpu_ms,
+            "—",
+            2,
+        ),
+        (
+            "host capacity alone (cores ÷ host CPU per order)",
+            "/s",
+            |r| cores() * 1e3 / r.host_cpu_ms.max(1e-9),
+            "≥ 1,000",
+            0,
         ),
     ];
     let mut header = String::from("| metric |");
@@ -287,61 +336,20 @@ fn print_table(results: &[RunResult], workers: usize) {
     header.push_str(" median | target |");
     rule.push_str("---|---|");
     println!("{header}\n{rule}");
-    for (name, unit, get, target) in &rows {
-        let mut line = format!("| {name} |");
-        let values: Vec<f64> = results.iter().map(*get).collect();
-        for v in &values {
-            line.push_str(&format!(" {v:.0}{unit} |"));
-        }
-        line.push_str(&format!(" **{:.0}{unit}** | {target} |", median(values)));
-        println!("{line}");
+    for row in &rows {
+        print_row(results, row);
     }
     let mut lost = String::from("| orders not synced |");
-    let mut rss = String::from("| peak RSS (host + both simulators) |");
     let mut total_lost = 0;
     for r in results {
         let n = (r.burst_orders - r.burst_synced) + (r.steady_orders - r.steady_synced);
         total_lost += n;
         lost.push_str(&format!(" {n} |"));
-        rss.push_str(&format!(" {:.0} MB |", r.peak_rss_mb));
     }
     lost.push_str(&format!(" **{total_lost}** (sum) | 0 |"));
-    rss.push_str(&format!(
-        " **{:.0} MB** | ≤ 150 MB |",
-        median(results.iter().map(|r| r.peak_rss_mb).collect())
-    ));
-    println!("{lost}\n{rss}");
-    // CPU per order, two decimals.
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    let cpu_rows: [(&str, Metric, String); 3] = [
-        ("host CPU per order", |r| r.host_cpu_ms, "—".into()),
-        (
-            "simulators + load driver CPU per order",
-            |r| r.sims_cpu_ms,
-            "—".into(),
-        ),
-        (
-            "host capacity alone (cores ÷ host CPU per order)",
-            |r| 1e3 / r.host_cpu_ms.max(1e-9),
-            format!("{cores:.0} cores; ≥ 1,000"),
-        ),
-    ];
-    for (i, (name, get, target)) in cpu_rows.iter().enumerate() {
-        let capacity = i == 2;
-        let fmt = |v: f64| {
-            if capacity {
-                format!("{:.0}/s", v * cores)
-            } else {
-                format!("{v:.2} ms")
-            }
-        };
-        let values: Vec<f64> = results.iter().map(get).collect();
-        let mut line = format!("| {name} |");
-        for v in &values {
-            line.push_str(&format!(" {} |", fmt(*v)));
-        }
-        line.push_str(&format!(" **{}** | {target} |", fmt(median(values))));
-        println!("{line}");
+    println!("{lost}");
+    for row in &after {
+        print_row(results, row);
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use rust_decimal::Decimal;
@@ -89,28 +89,16 @@ pub fn json_response(status: StatusCode, body: Value) -> Response {
     json_body(status, &body)
 }
 
-/// A JSON response written straight from `body`: the hot views are typed structs, so no
-/// `Value` tree is built (and dropped) per request.
+/// A JSON response written straight from `body` (see [`crate::common::json`]).
 pub fn json_body<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response {
-    // Most bodies (an order is ~2.5 kB) fit without the buffer growing.
-    let mut bytes = Vec::with_capacity(4096);
-    match serde_json::to_writer(&mut bytes, body) {
-        Ok(()) => (
-            status,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            bytes,
-        )
-            .into_response(),
-        Err(e) => ApiError::new(
+    crate::common::json::response(status, body).unwrap_or_else(|e| {
+        ApiError::new(
             Api::V3,
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("The response could not be encoded: {e}"),
         )
-        .into_response(),
-    }
+        .into_response()
+    })
 }
 
 /// Empty v2 collections answer 204 with no body (NOTES §3).

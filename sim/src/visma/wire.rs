@@ -431,21 +431,9 @@ pub fn typed_response<T: serde::Serialize + ?Sized>(
     body: &T,
     etag: Option<&str>,
 ) -> Response {
-    let mut bytes = Vec::with_capacity(2048);
-    let mut resp = match serde_json::to_writer(&mut bytes, body) {
-        Ok(()) => (
-            status,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            bytes,
-        )
-            .into_response(),
-        Err(e) => {
-            ErpError::internal(format!("The response could not be encoded: {e}")).into_response()
-        }
-    };
+    let mut resp = crate::common::json::response(status, body).unwrap_or_else(|e| {
+        ErpError::internal(format!("The response could not be encoded: {e}")).into_response()
+    });
     if let Some(tag) = etag
         && let Ok(v) = HeaderValue::from_str(tag)
     {

@@ -88,26 +88,16 @@ impl Backend {
     ) -> Result<WriteStart, StoreError> {
         // The common case in one statement: no mapping and no open intent, so a new intent
         // is recorded and the write may go ahead. Anything else takes the full look below.
-        let opened = sqlx::query(
-            "INSERT INTO write_intents (legal_entity, kind, bc_id, external_ref, job_id, state, created_at, updated_at)
-             SELECT $1, $2, $3, $4, $5, 'open', $6, $6
-             WHERE NOT EXISTS (
-                 SELECT 1 FROM identity_map WHERE legal_entity = $1 AND kind = $2 AND bc_id = $3)
-             ON CONFLICT (legal_entity, kind, bc_id) WHERE state = 'open' DO NOTHING
-             RETURNING id",
+        let opened = open_intent(
+            &mut *self.writer.conn().await?,
+            key,
+            external_ref,
+            job,
+            now_us(),
         )
-        .bind(key.legal_entity.as_str())
-        .bind(&key.kind)
-        .bind(&key.bc_id)
-        .bind(external_ref.as_str())
-        .bind(job.map(|j| j.0))
-        .bind(now_us())
-        .fetch_optional(&mut *self.writer.conn().await?)
         .await?;
-        if let Some(row) = opened {
-            return Ok(WriteStart::Proceed {
-                intent_id: row.try_get("id")?,
-            });
+        if let Some(intent_id) = opened {
+            return Ok(WriteStart::Proceed { intent_id });
         }
         // A second try only when another host opened an intent for the same record between
         // this one's look and its insert (PostgreSQL); the second look then finds it.
@@ -187,28 +177,11 @@ impl Backend {
                 external_ref: ExternalRef::new(row.try_get::<String, _>("external_ref")?),
             }));
         }
-        let row = sqlx::query(
-            "INSERT INTO write_intents (legal_entity, kind, bc_id, external_ref, job_id, state, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, 'open', $6, $7)
-             ON CONFLICT (legal_entity, kind, bc_id) WHERE state = 'open' DO NOTHING
-             RETURNING id",
-        )
-        .bind(key.legal_entity.as_str())
-        .bind(&key.kind)
-        .bind(&key.bc_id)
-        .bind(external_ref.as_str())
-        .bind(job.map(|j| j.0))
-        .bind(now)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
+        let Some(intent_id) = open_intent(&mut *tx, key, external_ref, job, now).await? else {
             return Ok(None);
         };
         tx.commit().await?;
-        Ok(Some(WriteStart::Proceed {
-            intent_id: row.try_get("id")?,
-        }))
+        Ok(Some(WriteStart::Proceed { intent_id }))
     }
 
     pub async fn complete_write(
@@ -258,6 +231,40 @@ impl Backend {
 }
 
 /// Inserts a mapping unless either side is taken; 1 when inserted.
+/// Opens a write intent for `key` unless the record is mapped already or another intent for
+/// it is open; its id, or `None` when nothing was opened.
+async fn open_intent<'e, E>(
+    executor: E,
+    key: &IdentityKey,
+    external_ref: &ExternalRef,
+    job: Option<JobId>,
+    now: i64,
+) -> Result<Option<i64>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Db>,
+{
+    let row = sqlx::query(
+        "INSERT INTO write_intents (legal_entity, kind, bc_id, external_ref, job_id, state, created_at, updated_at)
+         SELECT $1, $2, $3, $4, $5, 'open', $6, $6
+         WHERE NOT EXISTS (
+             SELECT 1 FROM identity_map WHERE legal_entity = $1 AND kind = $2 AND bc_id = $3)
+         ON CONFLICT (legal_entity, kind, bc_id) WHERE state = 'open' DO NOTHING
+         RETURNING id",
+    )
+    .bind(key.legal_entity.as_str())
+    .bind(&key.kind)
+    .bind(&key.bc_id)
+    .bind(external_ref.as_str())
+    .bind(job.map(|j| j.0))
+    .bind(now)
+    .fetch_optional(executor)
+    .await?;
+    Ok(match row {
+        Some(row) => Some(row.try_get("id")?),
+        None => None,
+    })
+}
+
 async fn insert_identity<'e, E>(
     executor: E,
     key: &IdentityKey,

@@ -136,39 +136,45 @@ impl Backend {
         lease_for: Duration,
     ) -> Result<u64, StoreError> {
         let expires = now_us().saturating_add(dur_us(lease_for));
-        let mut held = 0;
-        for chunk in ids.chunks(rows_per_statement(1)) {
-            let mut qb = QueryBuilder::<Db>::new("UPDATE jobs SET lease_expires_at = ");
-            qb.push_bind(expires)
-                .push(" WHERE state = 'running' AND lease_owner = ")
-                .push_bind(owner)
-                .push(" AND id IN (");
-            let mut list = qb.separated(", ");
-            for id in chunk {
-                list.push_bind(id.0);
-            }
-            qb.push(")");
-            held += qb
-                .build()
-                .execute(&mut *self.writer.conn().await?)
-                .await?
-                .rows_affected();
-        }
-        Ok(held)
+        self.update_held(owner, ids, |qb| {
+            qb.push("lease_expires_at = ").push_bind(expires);
+        })
+        .await
     }
 
     pub async fn release_leases(&self, owner: &str, ids: &[JobId]) -> Result<u64, StoreError> {
         let now = now_us();
-        let mut released = 0;
-        for chunk in ids.chunks(rows_per_statement(1)) {
-            let mut qb = QueryBuilder::<Db>::new(
-                "UPDATE jobs SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL,
+        let released = self
+            .update_held(owner, ids, |qb| {
+                qb.push(
+                    "state = 'pending', lease_owner = NULL, lease_expires_at = NULL,
                      attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, next_run_at = ",
-            );
-            qb.push_bind(now)
-                .push(", updated_at = ")
+                )
                 .push_bind(now)
-                .push(" WHERE state = 'running' AND lease_owner = ")
+                .push(", updated_at = ")
+                .push_bind(now);
+            })
+            .await?;
+        if released > 0 {
+            self.signal_ready();
+        }
+        Ok(released)
+    }
+
+    /// `UPDATE jobs SET <set> WHERE` the job is running under `owner`'s lease and among
+    /// `ids`, a chunk of ids per statement; `set` pushes the assignments (and their binds).
+    /// Returns how many jobs changed.
+    async fn update_held(
+        &self,
+        owner: &str,
+        ids: &[JobId],
+        set: impl Fn(&mut QueryBuilder<'_, Db>),
+    ) -> Result<u64, StoreError> {
+        let mut changed = 0;
+        for chunk in ids.chunks(rows_per_statement(1)) {
+            let mut qb = QueryBuilder::<Db>::new("UPDATE jobs SET ");
+            set(&mut qb);
+            qb.push(" WHERE state = 'running' AND lease_owner = ")
                 .push_bind(owner)
                 .push(" AND id IN (");
             let mut list = qb.separated(", ");
@@ -176,16 +182,13 @@ impl Backend {
                 list.push_bind(id.0);
             }
             qb.push(")");
-            released += qb
+            changed += qb
                 .build()
                 .execute(&mut *self.writer.conn().await?)
                 .await?
                 .rows_affected();
         }
-        if released > 0 {
-            self.signal_ready();
-        }
-        Ok(released)
+        Ok(changed)
     }
 
     pub async fn finish(&self, finish: &Finish) -> Result<bool, StoreError> {

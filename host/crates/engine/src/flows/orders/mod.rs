@@ -103,6 +103,11 @@ fn order_id_of(job: &Job) -> Result<BcOrderId, JobError> {
     })
 }
 
+/// An order's first event: nothing of ours (sub-resources, write-backs) can precede it.
+fn is_first_event(job: &Job) -> bool {
+    job.kind == "store/order/created"
+}
+
 /// Paid (or, per posting rule, awaiting payment) orders are posted.
 fn eligible(status: u32, entity: &EntitySettings) -> bool {
     match status {
@@ -128,7 +133,7 @@ struct Wanted {
 impl Wanted {
     fn of(job: &Job, order: &Order) -> Self {
         use ledgerlink_bigcommerce::models::status;
-        let first_event = job.kind == "store/order/created";
+        let first_event = is_first_event(job);
         let shipped = order.items_shipped.unwrap_or(0) > 0
             || matches!(
                 order.status_id,
@@ -365,7 +370,7 @@ impl OrderFlow {
                 // An order's first event precedes any write-back of ours (the poller reports
                 // orders as updates): no echo marker to read. Should another event have synced
                 // the order first after all, this job redoes the idempotent sync.
-                let first_event = job.kind == "store/order/created";
+                let first_event = is_first_event(job);
                 if self
                     .own_echo(
                         ctx,
