@@ -5,8 +5,8 @@ use crate::error::JobError;
 use chrono::Utc;
 use ledgerlink_core::{BcOrderId, ExternalRef, VismaDocumentNo};
 use ledgerlink_store::{
-    EchoMarker, IdentityKey, Job, JobId, NewExchange, NewJob, PluginInfo, REF_BC_ORDER,
-    REF_VISMA_DOCUMENT, ReplayMode, Store, WriteStart,
+    EchoMarker, IdentityKey, IdentityWrite, Job, JobId, NewExchange, NewJob, PluginInfo,
+    REF_BC_ORDER, REF_VISMA_DOCUMENT, ReplayMode, Store, WriteStart,
 };
 use std::any::Any;
 use std::collections::HashMap;
@@ -20,6 +20,8 @@ pub(crate) struct AttemptLog {
     pub plugin: Option<PluginInfo>,
     pub follow_ups: Vec<NewJob>,
     pub echoes: Vec<EchoMarker>,
+    /// Mappings learnt (and intents completed), written with the result whatever it is.
+    pub identities: Vec<IdentityWrite>,
     pub snapshot: Option<serde_json::Value>,
     pub refs: Vec<(String, String)>,
 }
@@ -179,31 +181,79 @@ impl JobContext {
     }
 
     // --- identity map and write intents --------------------------------------------------
+    //
+    // Mappings this attempt learns are written with its result (one commit for a batch of
+    // attempts, instead of one each), whatever the outcome; until then this attempt reads
+    // them from its log and other jobs do not see them. The write intent stays open until
+    // then too, so a crash before the result is written leaves what any crash after a Visma
+    // write leaves: an open intent, and a next attempt that looks the record up by its
+    // reference before creating.
 
+    /// The Visma id mapped to `key`: learnt earlier in this attempt, else from the store.
     pub async fn identity(&self, key: &IdentityKey) -> Result<Option<String>, JobError> {
+        if let Some(visma_id) = self.learnt(key) {
+            return Ok(Some(visma_id));
+        }
         Ok(self.store.identity(key).await?)
     }
 
-    /// Before a Visma write; see [`WriteStart`].
+    /// The mapping of `key` this attempt learnt, if any (the first, as the store keeps it).
+    fn learnt(&self, key: &IdentityKey) -> Option<String> {
+        self.lock()
+            .identities
+            .iter()
+            .find(|w| w.key == *key)
+            .map(|w| w.visma_id.clone())
+    }
+
+    fn learn(&self, key: &IdentityKey, visma_id: &str, completes_intent: bool) {
+        let mut log = self.lock();
+        // The same pair again changes nothing; a different one is kept too, so that writing
+        // the result reports the conflict as `put_identity` would.
+        match log
+            .identities
+            .iter_mut()
+            .find(|w| w.key == *key && w.visma_id == visma_id)
+        {
+            Some(w) => w.completes_intent |= completes_intent,
+            None => log.identities.push(IdentityWrite {
+                key: key.clone(),
+                visma_id: visma_id.to_owned(),
+                completes_intent,
+            }),
+        }
+    }
+
+    /// Before a Visma write; see [`WriteStart`]. `AlreadyDone` also for a record this
+    /// attempt wrote already.
     pub async fn begin_write(
         &self,
         key: &IdentityKey,
         external_ref: &ExternalRef,
     ) -> Result<WriteStart, JobError> {
+        if let Some(visma_id) = self.learnt(key) {
+            return Ok(WriteStart::AlreadyDone { visma_id });
+        }
         Ok(self
             .store
             .begin_write(key, external_ref, Some(self.job_id))
             .await?)
     }
 
-    /// After the Visma write (or a lookup that found it): records the mapping, closes the
-    /// intent and tags this attempt with the Visma id.
+    /// After the Visma write (or a lookup that found it): records the mapping and closes the
+    /// intent with this attempt's result (see above), and tags this attempt with the Visma
+    /// id. A mapping that conflicts with the map fails the attempt (`identity_conflict`)
+    /// when the result is written.
     pub async fn complete_write(&self, key: &IdentityKey, visma_id: &str) -> Result<(), JobError> {
-        self.store
-            .complete_write(key, visma_id, Some(self.job_id))
-            .await?;
+        self.learn(key, visma_id, true);
         self.tag(REF_VISMA_DOCUMENT, visma_id);
         Ok(())
+    }
+
+    /// Records a mapping with this attempt's result, whatever it is (no write intent
+    /// involved, e.g. a marker kept as a mapping). [`Self::identity`] sees it at once.
+    pub fn put_identity_on_finish(&self, key: &IdentityKey, visma_id: &str) {
+        self.learn(key, visma_id, false);
     }
 
     /// The write was rejected and certainly had no effect.

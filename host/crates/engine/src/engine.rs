@@ -71,7 +71,9 @@ pub struct EngineReport {
     pub released: u64,
 }
 
-type FinishReply = oneshot::Sender<Result<bool, String>>;
+/// The finisher's answer: whether the lease still held, or the error and the result back
+/// (for another try without having kept a copy).
+type FinishReply = oneshot::Sender<Result<bool, (String, Finish)>>;
 
 struct Shared {
     store: Store,
@@ -306,18 +308,19 @@ async fn finisher(store: Store, mut rx: mpsc::Receiver<(Finish, FinishReply)>) {
         }
         match store.finish_many(&finishes).await {
             Ok(results) => {
-                for (reply, result) in replies.drain(..).zip(results) {
-                    let _ = reply.send(result.map_err(|e| e.to_string()));
+                for ((reply, finish), result) in
+                    replies.drain(..).zip(finishes.drain(..)).zip(results)
+                {
+                    let _ = reply.send(result.map_err(|e| (e.to_string(), finish)));
                 }
             }
             Err(e) => {
                 let msg = e.to_string();
-                for reply in replies.drain(..) {
-                    let _ = reply.send(Err(msg.clone()));
+                for (reply, finish) in replies.drain(..).zip(finishes.drain(..)) {
+                    let _ = reply.send(Err((msg.clone(), finish)));
                 }
             }
         }
-        finishes.clear();
     }
 }
 
@@ -401,6 +404,7 @@ async fn run_job(shared: Arc<Shared>, job: Job) {
         outcome,
         follow_ups: log.follow_ups,
         echoes: log.echoes,
+        identities: log.identities,
         snapshot: log.snapshot,
         audit: AttemptRecord {
             kind: job.kind.clone(),
@@ -417,26 +421,31 @@ async fn run_job(shared: Arc<Shared>, job: Job) {
     // If the database is briefly unavailable, try a few times; if it stays so, the lease
     // runs out and the job is attempted again: slower, but nothing is lost.
     let mut pause = Duration::from_millis(50);
+    let mut finish = finish;
     for _ in 0..6 {
         let (reply, answer) = oneshot::channel();
-        let result = match shared.finisher.send((finish.clone(), reply)).await {
-            Ok(()) => answer
-                .await
-                .unwrap_or_else(|_| Err("the result writer stopped".to_owned())),
-            Err(_) => Err("the result writer stopped".to_owned()),
-        };
-        match result {
-            Ok(true) => break,
-            Ok(false) => {
+        if shared.finisher.send((finish, reply)).await.is_err() {
+            tracing::warn!(job = %job.id, "the result writer stopped; the attempt is not recorded");
+            break;
+        }
+        let error = match answer.await {
+            Ok(Ok(true)) => break,
+            Ok(Ok(false)) => {
                 tracing::warn!(job = %job.id, "lease lost before the attempt finished; result discarded");
                 break;
             }
-            Err(e) => {
-                tracing::warn!(job = %job.id, error = %e, "recording the attempt failed; trying again");
-                tokio::time::sleep(pause).await;
-                pause *= 2;
+            Ok(Err((error, back))) => {
+                finish = back;
+                error
             }
-        }
+            Err(_) => {
+                tracing::warn!(job = %job.id, "the result writer stopped; the attempt is not recorded");
+                break;
+            }
+        };
+        tracing::warn!(job = %job.id, error = %error, "recording the attempt failed; trying again");
+        tokio::time::sleep(pause).await;
+        pause *= 2;
     }
     shared.inflight().remove(&job.id);
 }

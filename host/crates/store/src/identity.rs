@@ -4,7 +4,11 @@
 //! no earlier attempt started this write; `LookUpFirst` means one did and its outcome is
 //! unknown, so the handler must search Visma by the external reference before creating;
 //! `AlreadyDone` means the mapping exists and nothing must be written. After the call,
-//! [`Store::complete_write`] records the mapping (and closes the intent) in one transaction.
+//! [`Store::complete_write`] records the mapping (and closes the intent) in one transaction,
+//! or an [`IdentityWrite`] carried by the attempt's [`crate::Finish`] does the same in the
+//! transaction that records the attempt (no commit of its own). Until that commits the intent
+//! stays open, so an attempt that dies before it is followed by one that looks the document
+//! up by its reference first: still exactly one document, and then its mapping.
 
 use ledgerlink_core::{ExternalRef, LegalEntityId};
 use serde::{Deserialize, Serialize};
@@ -27,6 +31,16 @@ impl IdentityKey {
             bc_id: bc_id.to_string(),
         }
     }
+}
+
+/// A mapping an attempt learnt, written with its result ([`crate::Finish::identities`])
+/// whatever the outcome (the record exists in Visma either way), also when the lease was lost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityWrite {
+    pub key: IdentityKey,
+    pub visma_id: String,
+    /// Also close the key's open write intent, as [`crate::Store::complete_write`] does.
+    pub completes_intent: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

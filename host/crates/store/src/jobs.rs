@@ -3,6 +3,7 @@
 
 use crate::audit::{AttemptRecord, PreparedAudit, prepare_audit};
 use crate::echo::EchoMarker;
+use crate::identity::IdentityWrite;
 use crate::types::{ErrorRecord, JobId, JobState, NewJob};
 use chrono::{DateTime, Utc};
 
@@ -67,6 +68,12 @@ pub struct Finish {
     /// it succeeded. A marker must be visible before the webhook it stands for is handled:
     /// that holds for jobs of the same subject, which run only after this one finished.
     pub echoes: Vec<EchoMarker>,
+    /// Mappings (and completed write intents) this attempt learnt, written whatever its
+    /// outcome and also when its lease was lost: the records exist in Visma either way. One
+    /// that conflicts with the map turns the outcome into a permanent `identity_conflict`
+    /// failure (and leaves its intent open), as [`crate::Store::complete_write`] would have
+    /// failed the attempt.
+    pub identities: Vec<IdentityWrite>,
     pub snapshot: Option<serde_json::Value>,
     pub audit: AttemptRecord,
 }

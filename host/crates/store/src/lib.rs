@@ -31,6 +31,6 @@ pub use audit::{
 pub use db::{Durability, Store, StoreOptions, is_postgres_url};
 pub use echo::EchoMarker;
 pub use error::StoreError;
-pub use identity::{IdentityKey, WriteStart};
+pub use identity::{IdentityKey, IdentityWrite, WriteStart};
 pub use jobs::{Finish, FinishOutcome};
 pub use types::{ErrorRecord, Job, JobId, JobState, NewJob, ReplayMode, StateCounts};

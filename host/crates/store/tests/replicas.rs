@@ -42,6 +42,7 @@ fn done(job: &Job, owner: &str) -> Finish {
         outcome: FinishOutcome::Done,
         follow_ups: vec![],
         echoes: vec![],
+        identities: vec![],
         snapshot: None,
         audit: AttemptRecord {
             kind: job.kind.clone(),

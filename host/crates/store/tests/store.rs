@@ -75,6 +75,7 @@ fn finish(job: &ledgerlink_store::Job, owner: &str, outcome: FinishOutcome) -> F
         outcome,
         follow_ups: vec![],
         echoes: vec![],
+        identities: vec![],
         snapshot: None,
         audit: AttemptRecord {
             kind: job.kind.clone(),

@@ -1,15 +1,17 @@
 //! The identity map and write intents' SQL (see `crate::identity`).
 
-use super::Backend;
 use super::dialect::Db;
+use super::{Backend, rows_per_statement};
 use crate::error::StoreError;
-use crate::identity::{IdentityKey, WriteStart};
+use crate::identity::{IdentityKey, IdentityWrite, WriteStart};
+use crate::jobs::Finish;
 use crate::time::{from_us, now_us};
 use crate::types::JobId;
 use chrono::{DateTime, Utc};
 use ledgerlink_core::{ExternalRef, LegalEntityId};
 use sqlx::Connection;
-use sqlx::Row;
+use sqlx::{QueryBuilder, Row, Transaction};
+use std::collections::HashSet;
 
 impl Backend {
     pub async fn identity(&self, key: &IdentityKey) -> Result<Option<String>, StoreError> {
@@ -230,7 +232,89 @@ impl Backend {
     }
 }
 
-/// Inserts a mapping unless either side is taken; 1 when inserted.
+/// Writes the mappings a batch of attempts learnt ([`Finish::identities`]) and closes the
+/// write intents they complete, in a few multi-row statements; for each finish, the conflict
+/// that kept one of its mappings out, if any (that mapping's intent stays open).
+pub(crate) async fn write_identities(
+    tx: &mut Transaction<'_, Db>,
+    finishes: &[Finish],
+    now: i64,
+) -> Result<Vec<Option<String>>, StoreError> {
+    let mut conflicts = vec![None; finishes.len()];
+    let writes: Vec<(usize, &IdentityWrite)> = finishes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, f)| f.identities.iter().map(move |w| (i, w)))
+        .collect();
+    if writes.is_empty() {
+        return Ok(conflicts);
+    }
+    // (legal entity, kind, bc id, visma id) of the rows inserted.
+    let mut inserted: HashSet<(String, String, String, String)> = HashSet::new();
+    for chunk in writes.chunks(rows_per_statement(6)) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO identity_map (legal_entity, kind, bc_id, visma_id, job_id, created_at) ",
+        );
+        qb.push_values(chunk, |mut b, &(i, w)| {
+            b.push_bind(w.key.legal_entity.as_str())
+                .push_bind(w.key.kind.as_str())
+                .push_bind(w.key.bc_id.as_str())
+                .push_bind(w.visma_id.as_str())
+                .push_bind(finishes[i].job_id.0)
+                .push_bind(now);
+        });
+        qb.push(" ON CONFLICT DO NOTHING RETURNING legal_entity, kind, bc_id, visma_id");
+        for row in qb.build().fetch_all(&mut **tx).await? {
+            inserted.insert((
+                row.try_get("legal_entity")?,
+                row.try_get("kind")?,
+                row.try_get("bc_id")?,
+                row.try_get("visma_id")?,
+            ));
+        }
+    }
+    // Not inserted: the same pair recorded before (fine), or one side taken (a conflict).
+    let mut to_close = Vec::new();
+    for &(i, w) in &writes {
+        let row = (
+            w.key.legal_entity.as_str().to_owned(),
+            w.key.kind.clone(),
+            w.key.bc_id.clone(),
+            w.visma_id.clone(),
+        );
+        if !inserted.contains(&row) {
+            match put_identity_tx(tx, &w.key, &w.visma_id, Some(finishes[i].job_id)).await {
+                Ok(()) => {}
+                Err(StoreError::IdentityConflict(msg)) => {
+                    conflicts[i].get_or_insert(msg);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if w.completes_intent {
+            to_close.push(w);
+        }
+    }
+    for chunk in to_close.chunks(rows_per_statement(4)) {
+        let mut qb = QueryBuilder::<Db>::new("WITH v (vle, vkind, vbc, vvisma) AS (");
+        qb.push_values(chunk, |mut b, w| {
+            b.push_bind(w.key.legal_entity.as_str())
+                .push_bind(w.key.kind.as_str())
+                .push_bind(w.key.bc_id.as_str())
+                .push_bind(w.visma_id.as_str());
+        });
+        qb.push(") UPDATE write_intents SET state = 'completed', visma_id = vvisma, updated_at = ")
+            .push_bind(now)
+            .push(
+                " FROM v WHERE legal_entity = vle AND kind = vkind AND bc_id = vbc
+                  AND state = 'open'",
+            );
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok(conflicts)
+}
+
 /// Opens a write intent for `key` unless the record is mapped already or another intent for
 /// it is open; its id, or `None` when nothing was opened.
 async fn open_intent<'e, E>(
@@ -265,6 +349,7 @@ where
     })
 }
 
+/// Inserts a mapping unless either side is taken; 1 when inserted.
 async fn insert_identity<'e, E>(
     executor: E,
     key: &IdentityKey,

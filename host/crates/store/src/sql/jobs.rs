@@ -3,6 +3,7 @@
 use super::audit::insert_attempts;
 use super::dialect::{Db, DbRow, INSERT_LOCK, LEASE_LOCK, OPEN_SUBJECT_INDEX};
 use super::echo::insert_echoes;
+use super::identity::write_identities;
 use super::{Backend, numbered, rows_per_statement, take_lock};
 use crate::audit::PreparedAudit;
 use crate::echo::EchoMarker;
@@ -423,13 +424,54 @@ async fn finish_in(
     Ok(results)
 }
 
-/// [`finish_in`] for a batch whose (job, attempt) pairs are distinct.
+/// [`finish_in`] for a batch whose (job, attempt) pairs are distinct: the mappings the
+/// attempts learnt first (whatever their outcome), then the jobs.
 async fn finish_group(
     tx: &mut Transaction<'_, Db>,
     finishes: &[Finish],
     prepared: &[PreparedFinish],
 ) -> Result<Vec<bool>, StoreError> {
     let now = now_us();
+    let conflicts = write_identities(tx, finishes, now).await?;
+    if conflicts.iter().all(Option::is_none) {
+        return finish_jobs(tx, finishes, prepared, now).await;
+    }
+    // Rare: a mapping that conflicts with the map fails its attempt (into the error queue),
+    // as `complete_write` would have failed it during the attempt. An attempt failing
+    // already keeps its own error.
+    let finishes: Vec<Finish> = finishes
+        .iter()
+        .zip(conflicts)
+        .map(|(f, conflict)| {
+            let mut f = f.clone();
+            if let Some(message) = conflict
+                && !matches!(f.outcome, FinishOutcome::Failed { .. })
+            {
+                f.outcome = FinishOutcome::Failed {
+                    error: ErrorRecord {
+                        class: "permanent".into(),
+                        code: "identity_conflict".into(),
+                        message,
+                        field_path: None,
+                        payloads: serde_json::Value::Object(Default::default()),
+                        exhausted: false,
+                    },
+                };
+            }
+            f
+        })
+        .collect();
+    let prepared: Vec<PreparedFinish> = finishes.iter().map(prepare_finish).collect();
+    finish_jobs(tx, &finishes, &prepared, now).await
+}
+
+/// The jobs' part of [`finish_group`].
+async fn finish_jobs(
+    tx: &mut Transaction<'_, Db>,
+    finishes: &[Finish],
+    prepared: &[PreparedFinish],
+    now: i64,
+) -> Result<Vec<bool>, StoreError> {
     let mut updated = vec![false; finishes.len()];
     let done: Vec<usize> = (0..finishes.len())
         .filter(|&i| matches!(finishes[i].outcome, FinishOutcome::Done))

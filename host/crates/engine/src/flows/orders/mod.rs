@@ -862,10 +862,13 @@ async fn verified(ctx: &JobContext, key: &IdentityKey) -> Result<bool, JobError>
     Ok(ctx.identity(&verified_key(key)).await?.is_some())
 }
 
+/// Recorded with the attempt's result (whatever it is: the document passed its check either
+/// way), in the transaction that also records the document's mapping when this attempt made
+/// it; [`verified`] sees it at once. Should the process die before the result is written,
+/// the next attempt looks the document up (intent still open) or re-checks it (held), finds
+/// it released and takes it as it stands.
 async fn mark_verified(ctx: &JobContext, key: &IdentityKey, number: &str) -> Result<(), JobError> {
-    ctx.store()
-        .put_identity(&verified_key(key), number, Some(ctx.job_id()))
-        .await?;
+    ctx.put_identity_on_finish(&verified_key(key), number);
     Ok(())
 }
 
