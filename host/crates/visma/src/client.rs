@@ -88,7 +88,8 @@ pub(crate) struct Req {
     pub method: Method,
     pub url: String,
     pub query: Vec<(String, String)>,
-    pub body: Option<serde_json::Value>,
+    /// JSON, encoded once and shared by every attempt without a copy.
+    pub body: Option<bytes::Bytes>,
     pub if_match: Option<String>,
     pub kind: Kind,
 }
@@ -121,7 +122,7 @@ impl Req {
 #[derive(Debug)]
 pub(crate) struct Resp {
     pub headers: HeaderMap,
-    pub body: Vec<u8>,
+    pub body: bytes::Bytes,
 }
 
 impl Resp {
@@ -384,7 +385,12 @@ impl VismaClient {
                 rb = rb.query(&req.query);
             }
             if let Some(body) = &req.body {
-                rb = rb.json(body);
+                rb = rb
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .body(body.clone());
             }
             if let Some(etag) = &req.if_match {
                 rb = rb.header(reqwest::header::IF_MATCH, etag);
@@ -412,7 +418,7 @@ impl VismaClient {
             grant.observe(rate_snapshot(&headers));
             ent.rate.seen.store(true, Ordering::Release);
             let body = match res.bytes().await {
-                Ok(b) => Vec::from(b),
+                Ok(b) => b,
                 Err(e) => {
                     // A 4xx was refused whatever its body; anything else may have happened.
                     return Err(Failure {

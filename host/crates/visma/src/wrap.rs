@@ -69,7 +69,7 @@ pub mod dec_value {
 pub mod dec {
     use rust_decimal::Decimal;
     use rust_decimal::prelude::ToPrimitive;
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(v: &Decimal, s: S) -> Result<S::Ok, S::Error> {
         if v.fract().is_zero()
@@ -86,14 +86,15 @@ pub mod dec {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-        super::parse_number(serde_json::Value::deserialize(d)?).map_err(serde::de::Error::custom)
+        d.deserialize_any(super::NumberVisitor)?
+            .ok_or_else(|| serde::de::Error::custom("expected a number, got null"))
     }
 }
 
 /// `Option<Decimal>` as a JSON number or absent/null.
 pub mod opt_dec {
     use rust_decimal::Decimal;
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
         match v {
@@ -103,26 +104,58 @@ pub mod opt_dec {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-        match Option::<serde_json::Value>::deserialize(d)? {
-            None | Some(serde_json::Value::Null) => Ok(None),
-            Some(v) => super::parse_number(v)
-                .map(Some)
-                .map_err(serde::de::Error::custom),
-        }
+        d.deserialize_option(super::NumberVisitor)
     }
 }
 
 /// Reads a decimal from its JSON text so that `12.34` stays exactly 12.34 (going through the
-/// printed form avoids binary-float noise such as 12.339999…).
-fn parse_number(v: serde_json::Value) -> Result<rust_decimal::Decimal, String> {
+/// printed form avoids binary-float noise such as 12.339999…), straight from the token: no
+/// `Value` in between. `null` reads as `None`.
+struct NumberVisitor;
+
+impl<'de> serde::de::Visitor<'de> for NumberVisitor {
+    type Value = Option<rust_decimal::Decimal>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a number")
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
+        Ok(Some(n.into()))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
+        Ok(Some(n.into()))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Self::Value, E> {
+        let text = serde_json::Number::from_f64(n)
+            .ok_or_else(|| E::custom(format!("expected a number, got {n}")))?
+            .to_string();
+        parse_number(&text).map(Some).map_err(E::custom)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        parse_number(s).map(Some).map_err(E::custom)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+fn parse_number(text: &str) -> Result<rust_decimal::Decimal, String> {
     use std::str::FromStr;
-    let text = match &v {
-        serde_json::Value::Number(n) => n.to_string(),
-        serde_json::Value::String(s) => s.clone(),
-        other => return Err(format!("expected a number, got {other}")),
-    };
-    rust_decimal::Decimal::from_str(&text)
-        .or_else(|_| rust_decimal::Decimal::from_scientific(&text))
+    rust_decimal::Decimal::from_str(text)
+        .or_else(|_| rust_decimal::Decimal::from_scientific(text))
         .map_err(|e| format!("bad decimal {text:?}: {e}"))
 }
 

@@ -156,7 +156,7 @@ impl VismaClient {
         entity: &LegalEntityId,
         method: Method,
         url: String,
-        body: serde_json::Value,
+        body: bytes::Bytes,
         etag: Option<&str>,
         get: Get,
     ) -> Result<Versioned<T>, VismaError>

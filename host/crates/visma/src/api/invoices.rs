@@ -271,6 +271,9 @@ pub(crate) fn status_str(s: &DocumentStatus) -> String {
     }
 }
 
-pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<serde_json::Value, VismaError> {
-    serde_json::to_value(v).map_err(|e| VismaError::Decode(format!("encoding request body: {e}")))
+/// A request body as JSON bytes, encoded straight from the DTO (no `Value` in between).
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<bytes::Bytes, VismaError> {
+    serde_json::to_vec(v)
+        .map(bytes::Bytes::from)
+        .map_err(|e| VismaError::Decode(format!("encoding request body: {e}")))
 }

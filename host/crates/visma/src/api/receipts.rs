@@ -103,7 +103,7 @@ impl VismaClient {
             method: Method::POST,
             url: conn.erp_url("v1/inventoryReceipt"),
             query: Vec::new(),
-            body: Some(body),
+            body: Some(super::invoices::to_json(&body)?),
             if_match: None,
             kind: Kind::Create {
                 what: "inventory receipt",
