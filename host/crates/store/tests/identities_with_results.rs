@@ -291,3 +291,56 @@ async fn a_conflicting_mapping_fails_its_attempt_and_keeps_its_intent_open(backe
         Some("INV-1".into())
     );
 }
+
+on_both_backends!(concurrent_begin_writes_stay_exact);
+
+/// Many jobs' `begin_write` at once: each new record gets its own intent, a record asked for
+/// twice gets one intent and a look-up for the second, a mapped record is already done.
+async fn concurrent_begin_writes_stay_exact(backend: Backend) {
+    let Some((_dir, store)) = open(backend, "concurrent_begin_writes_stay_exact").await else {
+        return;
+    };
+    store
+        .put_identity(&key("invoice", 99), "INV-99", None)
+        .await
+        .unwrap();
+    let mut asks: Vec<u32> = (1..=40).collect();
+    asks.push(7);
+    asks.push(99);
+    let keys: Vec<(IdentityKey, ExternalRef)> = asks
+        .iter()
+        .map(|&n| (key("invoice", n), reference(n)))
+        .collect();
+    let starts =
+        futures::future::join_all(keys.iter().map(|(k, r)| store.begin_write(k, r, None))).await;
+    let starts: Vec<WriteStart> = starts.into_iter().map(Result::unwrap).collect();
+    let mut ids = std::collections::HashSet::new();
+    for (n, start) in asks.iter().zip(&starts).take(40) {
+        match start {
+            WriteStart::Proceed { intent_id } => assert!(ids.insert(*intent_id), "{n}"),
+            other => panic!("{n}: {other:?}"),
+        }
+    }
+    assert!(
+        matches!(&starts[40], WriteStart::LookUpFirst { external_ref, .. } if *external_ref == reference(7)),
+        "{:?}",
+        starts[40]
+    );
+    assert_eq!(
+        starts[41],
+        WriteStart::AlreadyDone {
+            visma_id: "INV-99".into()
+        }
+    );
+    assert_eq!(store.open_intent_count().await.unwrap(), 40);
+    // Each intent is the one its record's next begin_write finds.
+    for n in [1, 20, 40] {
+        assert!(matches!(
+            store
+                .begin_write(&key("invoice", n), &reference(n), None)
+                .await
+                .unwrap(),
+            WriteStart::LookUpFirst { .. }
+        ));
+    }
+}
