@@ -6,7 +6,7 @@ mod common;
 use common::{client_for, custom_order, start_sim, stat};
 use futures::{StreamExt, TryStreamExt, stream};
 use ledgerlink_bigcommerce::Error;
-use ledgerlink_bigcommerce::models::{OrderFilter, OrderUpdate, status};
+use ledgerlink_bigcommerce::models::{Order, OrderFilter, OrderUpdate, status};
 use ledgerlink_core::{BcOrderId, ErrorClass};
 use ledgerlink_sim::bigcommerce::Faults;
 use std::collections::BTreeSet;
@@ -211,5 +211,33 @@ async fn order_updates_round_trip() {
     assert_eq!(updated.staff_notes.as_deref(), Some("Visma invoice 10042"));
     assert!(updated.date_modified >= before.date_modified);
     assert_eq!(updated.external_order_id.as_deref(), Some("ext-0"));
+    // The undecoded body and the state-only update read the same order.
+    let body = client.get_order_body(id).await.unwrap();
+    let whole = body.order().unwrap();
+    assert_eq!(whole, client.get_order(id).await.unwrap());
+    assert_eq!(body.state().unwrap(), whole.state());
+    assert_eq!(
+        serde_json::from_str::<Order>(&body.text()).unwrap(),
+        whole,
+        "the text is the body as sent"
+    );
+    let after = client
+        .update_order_state(
+            id,
+            &OrderUpdate {
+                staff_notes: Some("Visma invoice 10042\nVisma invoice 10043".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let reread = client.get_order(id).await.unwrap();
+    assert_eq!(after, reread.state());
+    assert_eq!(
+        after.staff_notes.as_deref(),
+        Some("Visma invoice 10042\nVisma invoice 10043")
+    );
+    let missing = client.get_order_body(BcOrderId(999_999)).await.unwrap_err();
+    assert_eq!(missing.status(), Some(404), "{missing}");
     sim.shutdown().await;
 }

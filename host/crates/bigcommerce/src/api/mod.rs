@@ -8,4 +8,4 @@ pub mod orders_v3;
 pub mod store;
 
 pub use inventory::MAX_ADJUSTMENT_ITEMS;
-pub use orders_v2::ORDERS_PAGE_LIMIT;
+pub use orders_v2::{ORDERS_PAGE_LIMIT, OrderBody};

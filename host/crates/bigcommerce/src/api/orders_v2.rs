@@ -1,11 +1,37 @@
 //! Orders v2 endpoints.
 
-use crate::client::{Client, Query, Request};
+use crate::client::{Client, Query, Request, decode};
 use crate::error::Error;
 use crate::models::*;
 use futures::stream::BoxStream;
 use ledgerlink_core::BcOrderId;
 use reqwest::Method;
+
+/// An order's body as `GET /v2/orders/{id}` answered it, decoded on demand: an echo check
+/// needs only the [`OrderState`], and the audit keeps the text as it came.
+#[derive(Debug, Clone)]
+pub struct OrderBody {
+    path: String,
+    body: bytes::Bytes,
+}
+
+impl OrderBody {
+    /// The whole order.
+    pub fn order(&self) -> Result<Order, Error> {
+        decode("GET", &self.path, &self.body)
+    }
+
+    /// Only the fields that tell the order's states apart (and its staff notes).
+    pub fn state(&self) -> Result<OrderState, Error> {
+        decode("GET", &self.path, &self.body)
+    }
+
+    /// The body as text (lossy only if BigCommerce sent bytes that are not UTF-8, which no
+    /// decode would accept either).
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
+    }
+}
 
 /// BigCommerce's maximum page size for `GET /v2/orders`.
 pub const ORDERS_PAGE_LIMIT: u32 = 250;
@@ -34,6 +60,19 @@ impl Client {
         self.get_json(&format!("/v2/orders/{id}"), Vec::new()).await
     }
 
+    /// `GET /v2/orders/{id}` undecoded: the body as BigCommerce sent it, to decode whole or
+    /// only as far as a caller needs (see [`OrderBody`]).
+    pub async fn get_order_body(&self, id: BcOrderId) -> Result<OrderBody, Error> {
+        let path = format!("/v2/orders/{id}");
+        let raw = self
+            .execute(&Request::get(path.as_str(), Vec::new()))
+            .await?;
+        Ok(OrderBody {
+            path,
+            body: raw.body,
+        })
+    }
+
     /// Creates an order. Not retried after it may have reached the server: on
     /// `ErrorClass::Unknown` look it up (e.g. by `external_order_id`) before trying again.
     pub async fn create_order(&self, order: &NewOrder) -> Result<Order, Error> {
@@ -42,6 +81,16 @@ impl Client {
 
     /// Updates only the fields set in `update` (fires `store/order/updated`).
     pub async fn update_order(&self, id: BcOrderId, update: &OrderUpdate) -> Result<Order, Error> {
+        self.send_json(Method::PUT, &format!("/v2/orders/{id}"), update)
+            .await
+    }
+
+    /// [`Self::update_order`] for a caller that needs only the order's state afterwards.
+    pub async fn update_order_state(
+        &self,
+        id: BcOrderId,
+        update: &OrderUpdate,
+    ) -> Result<OrderState, Error> {
         self.send_json(Method::PUT, &format!("/v2/orders/{id}"), update)
             .await
     }

@@ -421,6 +421,35 @@ pub(crate) fn audit<T: serde::Serialize, R: serde::Serialize>(
     );
 }
 
+/// [`audit`] of a request without a body whose answer is already JSON text (a response body
+/// as it came): recorded as it is, not decoded and encoded again.
+pub(crate) fn audit_text<S: AsRef<str>>(
+    ctx: &crate::JobContext,
+    system: &str,
+    method: &str,
+    what: &str,
+    result: &Result<S, JobError>,
+    started: Instant,
+) {
+    let error;
+    let (status, resp) = match result {
+        Ok(text) => (Some(200), text.as_ref()),
+        Err(e) => {
+            error = format!("{{\"error\":{:?}}}", e.to_string());
+            (None, error.as_str())
+        }
+    };
+    ctx.record_exchange(
+        system,
+        method,
+        what,
+        None,
+        status,
+        Some(resp),
+        started.elapsed(),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

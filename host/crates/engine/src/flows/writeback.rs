@@ -131,7 +131,11 @@ pub(crate) async fn write_back_now(
     // The metafield and the read of the notes are independent: sent together.
     let (_, current) =
         futures::try_join!(set_metafield(deps, ctx, store, order, key, number), async {
-            bc.get_order(order).await.map_err(bc_err)
+            // Only the notes and the state: the rest of the order is not read here.
+            bc.get_order_body(order)
+                .await
+                .and_then(|b| b.state())
+                .map_err(bc_err)
         },)?;
     // Only a write made from a state the order flow already acted on is a pure echo; if the
     // merchant changed the order meanwhile, its webhook must still do its work.
@@ -164,7 +168,7 @@ pub(crate) async fn write_back_now(
             ..Default::default()
         };
         let started = Instant::now();
-        let r = bc.update_order(order, &update).await.map_err(bc_err);
+        let r = bc.update_order_state(order, &update).await.map_err(bc_err);
         audit(
             ctx,
             "bigcommerce",
@@ -263,10 +267,14 @@ impl JobHandler for PaymentStatusFlow {
             if status == "paid"
                 && let Some(paid) = settings.posting.paid_status_id
             {
-                let current = bc.get_order(order).await.map_err(bc_err)?;
+                let current = bc
+                    .get_order_body(order)
+                    .await
+                    .and_then(|b| b.state())
+                    .map_err(bc_err)?;
                 if current.status_id != paid {
                     let after = bc
-                        .update_order(
+                        .update_order_state(
                             order,
                             &OrderUpdate {
                                 status_id: Some(paid),

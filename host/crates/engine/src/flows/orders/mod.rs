@@ -11,11 +11,11 @@ use super::convert;
 use super::customers::{CustomerKey, find_or_create};
 use super::routing::{DocumentType, EntitySettings, InvoiceTiming, Route};
 use super::writeback::{Acted, WriteBack, write_back_now};
-use super::{FlowDeps, audit, bc_err, call_plugin, canonical_err, store_of, visma_err};
+use super::{FlowDeps, audit, audit_text, bc_err, call_plugin, canonical_err, store_of, visma_err};
 use crate::error::JobError;
 use crate::handler::{JobHandler, JobOutcome};
 use crate::{Job, JobContext};
-use ledgerlink_bigcommerce::models::Order;
+use ledgerlink_bigcommerce::models::{Order, OrderState};
 use ledgerlink_core::{BcOrderId, BoxFuture, ExternalRef, LegalEntityId, VismaDocumentNo};
 use ledgerlink_runtime::types as wit;
 use ledgerlink_store::{IdentityKey, NewJob, WriteStart};
@@ -55,7 +55,7 @@ pub fn echo_resource(store: &str, order: BcOrderId) -> String {
     format!("{store}:order:{order}")
 }
 
-pub fn modified_hash(order: &Order) -> String {
+pub fn modified_hash(order: &OrderState) -> String {
     // `date_modified` has one-second resolution: a merchant's change in the same second as our
     // write-back must still count, so the fields our sync acts on are part of the marker.
     format!(
@@ -141,7 +141,7 @@ impl Wanted {
             );
         Self {
             shipments: shipped || !first_event,
-            refunds: header_shows_refunds(order) || !first_event,
+            refunds: header_shows_refunds(&order.state()) || !first_event,
             coupons: header_shows_coupons(order),
         }
     }
@@ -180,7 +180,7 @@ fn header_shows_coupons(order: &Order) -> bool {
 
 /// A refund sets the order's status to (partially) refunded; the simulator (and, despite the
 /// spec's "always 0", some stores) also report `refunded_amount`.
-fn header_shows_refunds(order: &Order) -> bool {
+fn header_shows_refunds(order: &OrderState) -> bool {
     use ledgerlink_bigcommerce::models::status;
     order.refunded_amount.is_some_and(|a| !a.is_zero())
         || matches!(
@@ -283,7 +283,7 @@ impl OrderFlow {
         &self,
         ctx: &JobContext,
         store: &str,
-        order: &Order,
+        order: &OrderState,
         never: bool,
     ) -> Result<bool, JobError> {
         if never {
@@ -342,7 +342,12 @@ impl OrderFlow {
                     JobError::permanent("bad_snapshot", format!("stored snapshot unreadable: {e}"))
                 })?;
                 if self
-                    .own_echo(ctx, &store, &bundle.order, !bundle.refunds.is_empty())
+                    .own_echo(
+                        ctx,
+                        &store,
+                        &bundle.order.state(),
+                        !bundle.refunds.is_empty(),
+                    )
                     .await?
                 {
                     return Ok(echo());
@@ -353,17 +358,22 @@ impl OrderFlow {
                 // The header first: the echo of our own write-back stops here, one request
                 // instead of seven.
                 let started = Instant::now();
-                let order = self.deps.bc(&store)?.get_order(id).await.map_err(bc_err);
-                audit(
+                let body = self
+                    .deps
+                    .bc(&store)?
+                    .get_order_body(id)
+                    .await
+                    .map_err(bc_err);
+                // The body as it came (what BigCommerce answered, whether or not it decodes).
+                audit_text(
                     ctx,
                     "bigcommerce",
                     "GET",
                     &format!("/v2/orders/{id}"),
-                    None::<&()>,
-                    &order.as_ref().map_err(Clone::clone),
+                    &body.as_ref().map(|b| b.text()).map_err(Clone::clone),
                     started,
                 );
-                let order = order?;
+                let body = body?;
                 // A sync asked for because Visma changed (it invoiced a sales order) must look
                 // at Visma even when BigCommerce's side is our own write-back.
                 let visma_changed = job.payload.get("visma_invoice").is_some();
@@ -371,17 +381,18 @@ impl OrderFlow {
                 // orders as updates): no echo marker to read. Should another event have synced
                 // the order first after all, this job redoes the idempotent sync.
                 let first_event = is_first_event(job);
-                if self
-                    .own_echo(
-                        ctx,
-                        &store,
-                        &order,
-                        header_shows_refunds(&order) || visma_changed || first_event,
-                    )
-                    .await?
-                {
-                    return Ok(echo());
+                if !(first_event || visma_changed) {
+                    // The echo of our own write-back needs only the order's state: the whole
+                    // order is decoded once it is known to be work.
+                    let state = body.state().map_err(bc_err)?;
+                    if self
+                        .own_echo(ctx, &store, &state, header_shows_refunds(&state))
+                        .await?
+                    {
+                        return Ok(echo());
+                    }
                 }
+                let order = body.order().map_err(bc_err)?;
                 let wanted = Wanted::of(job, &order);
                 let started = Instant::now();
                 let b = self.fetch_rest(&store, order, wanted).await;
@@ -832,7 +843,7 @@ async fn finish(
     ctx.record_echo_on_success(
         SYNCED_TARGET,
         &echo_resource(store, id),
-        &modified_hash(&bundle.order),
+        &modified_hash(&bundle.order.state()),
     );
     if did.is_empty() {
         let reason = if posted {
@@ -968,7 +979,7 @@ fn write_back(
         entity: entity.id.as_str().to_owned(),
         field,
         number: number.to_owned(),
-        acted: modified_hash(acted),
+        acted: modified_hash(&acted.state()),
     });
 }
 
