@@ -38,6 +38,12 @@ pub struct EngineConfig {
     pub retry: RetryPolicy,
     /// Lease owner name; defaults to `<host>-<pid>-<random>`.
     pub worker_id: Option<String>,
+    /// How long the result writer waits, after a result arrives, for others to share its
+    /// transaction: fewer commits and statements per job under load, for that much more time
+    /// until a job's result (and the next job of its subject) is committed. Zero writes
+    /// whatever is waiting at once. (e2e at 300 orders/s: 2 ms cut the SQLite thread's CPU
+    /// by ~8 % and the host's by ~5 %.)
+    pub finish_gather: Duration,
 }
 
 impl Default for EngineConfig {
@@ -51,6 +57,7 @@ impl Default for EngineConfig {
             shutdown_grace: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             worker_id: None,
+            finish_gather: Duration::from_millis(2),
         }
     }
 }
@@ -202,7 +209,11 @@ async fn dispatch(
     mut stop: watch::Receiver<bool>,
     finish_rx: mpsc::Receiver<(Finish, FinishReply)>,
 ) -> Result<EngineReport, EngineError> {
-    let _finisher = AbortOnDrop(tokio::spawn(finisher(shared.store.clone(), finish_rx)));
+    let _finisher = AbortOnDrop(tokio::spawn(finisher(
+        shared.store.clone(),
+        finish_rx,
+        shared.config.finish_gather,
+    )));
     let cfg = &shared.config;
     let workers = cfg.workers.max(1);
     let ready = shared.store.job_ready();
@@ -291,12 +302,15 @@ async fn dispatch(
 /// Most results written in one transaction.
 const FINISH_BATCH: usize = 256;
 
-async fn finisher(store: Store, mut rx: mpsc::Receiver<(Finish, FinishReply)>) {
+async fn finisher(store: Store, mut rx: mpsc::Receiver<(Finish, FinishReply)>, gather: Duration) {
     let mut finishes = Vec::with_capacity(FINISH_BATCH);
     let mut replies = Vec::with_capacity(FINISH_BATCH);
     while let Some((finish, reply)) = rx.recv().await {
         finishes.push(finish);
         replies.push(reply);
+        if !gather.is_zero() {
+            tokio::time::sleep(gather).await;
+        }
         while finishes.len() < FINISH_BATCH {
             match rx.try_recv() {
                 Ok((finish, reply)) => {
