@@ -1,12 +1,15 @@
 //! The append-only audit log: one row per attempt, its HTTP exchanges (secrets redacted on the
 //! way in, so nothing unredacted ever reaches the disk) and the references it is found by.
 
+mod codec;
+
+use crate::error::StoreError;
 use crate::jobs::Finish;
 use crate::redact::{redact_body, redact_headers, redact_text, redact_url};
-use crate::time::{dur_us, to_us};
 use crate::types::{JobId, ReplayMode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::time::Duration;
 
 /// Bodies longer than this are cut (with a marker) so one huge response cannot bloat the log.
@@ -112,8 +115,17 @@ pub struct AuditTrail {
     pub actions: Vec<AuditAction>,
 }
 
-fn cap_body(body: &str) -> String {
+/// A body as it is stored: redacted, capped, and packed (see [`codec`]) when that pays.
+fn store_body(body: &str) -> StoredBody {
     let redacted = redact_body(body);
+    let capped = cap_body(redacted);
+    match codec::pack(&capped) {
+        Some(packed) => StoredBody::Packed(packed),
+        None => StoredBody::Text(capped.into_owned()),
+    }
+}
+
+fn cap_body(redacted: Cow<'_, str>) -> Cow<'_, str> {
     if redacted.len() <= MAX_BODY_BYTES {
         return redacted;
     }
@@ -121,11 +133,30 @@ fn cap_body(body: &str) -> String {
     while !redacted.is_char_boundary(cut) {
         cut -= 1;
     }
-    format!(
+    Cow::Owned(format!(
         "{}…[truncated {} bytes]",
         &redacted[..cut],
         redacted.len() - cut
-    )
+    ))
+}
+
+/// A stored body's text, from its text column or its packed column (one of them is set;
+/// rows written before packing existed have only text). `column` names the packed column
+/// for the error.
+pub(crate) fn body_from(
+    text: Option<String>,
+    packed: Option<Vec<u8>>,
+    column: &'static str,
+) -> Result<Option<String>, StoreError> {
+    match packed {
+        Some(packed) => codec::unpack(&packed)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt {
+                what: column,
+                value: e.to_string(),
+            }),
+        None => Ok(text),
+    }
 }
 
 fn headers_json(headers: &[(String, String)]) -> Option<String> {
@@ -148,17 +179,36 @@ pub(crate) struct PreparedAudit {
     pub(crate) error_message: Option<String>,
 }
 
+/// What redaction and encoding made of an exchange; the rest (system, method, status, times)
+/// is bound straight from the [`NewExchange`] it belongs to, without a copy.
 pub(crate) struct PreparedExchange {
-    pub(crate) at: i64,
-    pub(crate) system: String,
-    pub(crate) method: String,
     pub(crate) url: String,
     pub(crate) request_headers: Option<String>,
-    pub(crate) request_body: Option<String>,
-    pub(crate) status: Option<i64>,
+    pub(crate) request_body: Option<StoredBody>,
     pub(crate) response_headers: Option<String>,
-    pub(crate) response_body: Option<String>,
-    pub(crate) duration_us: i64,
+    pub(crate) response_body: Option<StoredBody>,
+}
+
+/// A body for its two columns: `<name>` (text) or `<name>_packed` (binary).
+pub(crate) enum StoredBody {
+    Text(String),
+    Packed(Vec<u8>),
+}
+
+impl StoredBody {
+    pub(crate) fn text(body: Option<&Self>) -> Option<&str> {
+        match body {
+            Some(StoredBody::Text(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn packed(body: Option<&Self>) -> Option<&[u8]> {
+        match body {
+            Some(StoredBody::Packed(p)) => Some(p),
+            _ => None,
+        }
+    }
 }
 
 pub(crate) fn prepare_audit(finish: &Finish) -> PreparedAudit {
@@ -167,16 +217,11 @@ pub(crate) fn prepare_audit(finish: &Finish) -> PreparedAudit {
         .exchanges
         .iter()
         .map(|x| PreparedExchange {
-            at: to_us(x.at),
-            system: x.system.clone(),
-            method: x.method.clone(),
             url: redact_url(&x.url),
             request_headers: headers_json(&x.request_headers),
-            request_body: x.request_body.as_deref().map(cap_body),
-            status: x.status.map(i64::from),
+            request_body: x.request_body.as_deref().map(store_body),
             response_headers: headers_json(&x.response_headers),
-            response_body: x.response_body.as_deref().map(cap_body),
-            duration_us: dur_us(x.duration),
+            response_body: x.response_body.as_deref().map(store_body),
         })
         .collect();
     let mut refs = a.refs.clone();

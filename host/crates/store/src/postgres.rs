@@ -54,6 +54,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "drop_unread_indexes",
         include_str!("../migrations/postgres/0002_drop_unread_indexes.sql"),
     ),
+    (
+        3,
+        "audit_packed_bodies",
+        include_str!("../migrations/postgres/0003_audit_packed_bodies.sql"),
+    ),
 ];
 
 /// Connects to the database at `url` (`postgres://user:password@host:port/dbname?…`) and

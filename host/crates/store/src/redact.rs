@@ -3,6 +3,7 @@
 //! contains one of [`SECRET_MARKERS`] (case-insensitive) has its value replaced.
 
 use serde_json::Value;
+use std::borrow::Cow;
 
 pub const REDACTED: &str = "[REDACTED]";
 
@@ -107,20 +108,20 @@ fn redact_pairs(s: &str, sep: char) -> String {
 }
 
 /// Redacts a request or response body: JSON by key; anything else as text.
-pub fn redact_body(body: &str) -> String {
-    // Most bodies name no secret at all: those are kept as they are, without a parse and a
-    // re-serialisation. Text with `\u` escapes could spell a marker the substring test
-    // misses, so it always takes the full path.
+pub fn redact_body(body: &str) -> Cow<'_, str> {
+    // Most bodies name no secret at all: those are kept as they are (not even copied),
+    // without a parse and a re-serialisation. Text with `\u` escapes could spell a marker
+    // the substring test misses, so it always takes the full path.
     if !may_name_secret(body) {
-        return body.to_owned();
+        return Cow::Borrowed(body);
     }
-    match serde_json::from_str::<Value>(body) {
+    Cow::Owned(match serde_json::from_str::<Value>(body) {
         Ok(mut v) if v.is_object() || v.is_array() => {
             redact_json(&mut v);
             v.to_string()
         }
         _ => redact_text(body),
-    }
+    })
 }
 
 /// Whether `text` contains a secret marker or an auth scheme anywhere (case-insensitive), or

@@ -43,6 +43,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "drop_unread_indexes",
         include_str!("../migrations/sqlite/0002_drop_unread_indexes.sql"),
     ),
+    (
+        3,
+        "audit_packed_bodies",
+        include_str!("../migrations/sqlite/0003_audit_packed_bodies.sql"),
+    ),
 ];
 
 /// Opens (creating if needed, with its folder) the database file at `path` and brings its

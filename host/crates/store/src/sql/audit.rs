@@ -4,7 +4,8 @@ use super::Backend;
 use super::dialect::Db;
 use super::rows_per_statement;
 use crate::audit::{
-    AuditAction, AuditAttempt, AuditExchange, AuditTrail, PluginInfo, PreparedAudit, headers_from,
+    AuditAction, AuditAttempt, AuditExchange, AuditTrail, PluginInfo, PreparedAudit, StoredBody,
+    body_from, headers_from,
 };
 use crate::error::StoreError;
 use crate::jobs::Finish;
@@ -74,32 +75,37 @@ pub(crate) async fn insert_attempts(
     for (finish, prepared) in finishes.iter().zip(prepared) {
         let id = attempt_id(finish)?;
         exchanges.extend(
-            prepared
+            finish
+                .audit
                 .exchanges
                 .iter()
+                .zip(&prepared.exchanges)
                 .enumerate()
-                .map(|(seq, x)| (id, seq, x)),
+                .map(|(seq, (x, p))| (id, seq, x, p)),
         );
         refs.extend(prepared.refs.iter().map(|(kind, value)| (id, kind, value)));
     }
-    for chunk in exchanges.chunks(rows_per_statement(12)) {
+    for chunk in exchanges.chunks(rows_per_statement(14)) {
         let mut qb = QueryBuilder::<Db>::new(
             "INSERT INTO audit_exchanges (attempt_id, seq, at, system, method, url, request_headers,
-                 request_body, status, response_headers, response_body, duration_us) ",
+                 request_body, request_body_packed, status, response_headers, response_body,
+                 response_body_packed, duration_us) ",
         );
-        qb.push_values(chunk, |mut b, &(id, seq, x)| {
+        qb.push_values(chunk, |mut b, &(id, seq, x, p)| {
             b.push_bind(id)
                 .push_bind(seq as i64)
-                .push_bind(x.at)
+                .push_bind(to_us(x.at))
                 .push_bind(x.system.as_str())
                 .push_bind(x.method.as_str())
-                .push_bind(x.url.as_str())
-                .push_bind(x.request_headers.as_deref())
-                .push_bind(x.request_body.as_deref())
-                .push_bind(x.status)
-                .push_bind(x.response_headers.as_deref())
-                .push_bind(x.response_body.as_deref())
-                .push_bind(x.duration_us);
+                .push_bind(p.url.as_str())
+                .push_bind(p.request_headers.as_deref())
+                .push_bind(StoredBody::text(p.request_body.as_ref()))
+                .push_bind(StoredBody::packed(p.request_body.as_ref()))
+                .push_bind(x.status.map(i64::from))
+                .push_bind(p.response_headers.as_deref())
+                .push_bind(StoredBody::text(p.response_body.as_ref()))
+                .push_bind(StoredBody::packed(p.response_body.as_ref()))
+                .push_bind(dur_us(x.duration));
         });
         qb.build().execute(&mut **tx).await?;
     }
@@ -179,8 +185,9 @@ impl Backend {
                 .map(|r| Ok((r.try_get("ref_kind")?, r.try_get("ref_value")?)))
                 .collect::<Result<Vec<_>, sqlx::Error>>()?;
             let exchanges = sqlx::query(
-                "SELECT seq, at, system, method, url, request_headers, request_body, status,
-                     response_headers, response_body, duration_us
+                "SELECT seq, at, system, method, url, request_headers, request_body,
+                     request_body_packed, status, response_headers, response_body,
+                     response_body_packed, duration_us
                  FROM audit_exchanges WHERE attempt_id = $1 ORDER BY seq",
             )
             .bind(id)
@@ -195,14 +202,22 @@ impl Backend {
                     method: r.try_get("method")?,
                     url: r.try_get("url")?,
                     request_headers: headers_from(r.try_get("request_headers")?),
-                    request_body: r.try_get("request_body")?,
+                    request_body: body_from(
+                        r.try_get("request_body")?,
+                        r.try_get("request_body_packed")?,
+                        "audit_exchanges.request_body_packed",
+                    )?,
                     status: r.try_get::<Option<i64>, _>("status")?.map(|s| s as u16),
                     response_headers: headers_from(r.try_get("response_headers")?),
-                    response_body: r.try_get("response_body")?,
+                    response_body: body_from(
+                        r.try_get("response_body")?,
+                        r.try_get("response_body_packed")?,
+                        "audit_exchanges.response_body_packed",
+                    )?,
                     duration_ms: r.try_get::<i64, _>("duration_us")? as f64 / 1000.0,
                 })
             })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            .collect::<Result<Vec<_>, StoreError>>()?;
             attempts.push(AuditAttempt {
                 id,
                 job_id: JobId(row.try_get("job_id")?),
