@@ -614,18 +614,26 @@ async fn sales_order_posting_rule_creates_an_open_sales_order_writes_its_number_
         .unwrap();
     assert_eq!(written["namespace"], "ledgerlink", "{written}");
     assert_eq!(written["value"], number.as_str(), "{written}");
-    let order = h
-        .bc_send(Method::GET, &format!("/v2/orders/{id}"), None)
+    // The note is appended after the metafield (and a re-read of the order), so wait for it.
+    let note = format!("Visma sales order {number}");
+    let notes = h
+        .wait_for(
+            "the sales order number in the staff notes",
+            WAIT_WRITE_BACK,
+            || {
+                let (h, note) = (&h, &note);
+                async move {
+                    let order = h
+                        .bc_send(Method::GET, &format!("/v2/orders/{id}"), None)
+                        .await?;
+                    let notes = order["staff_notes"].as_str().unwrap_or_default().to_owned();
+                    Ok(notes.contains(note.as_str()).then_some(notes))
+                }
+            },
+        )
         .await
         .unwrap();
-    let notes = order["staff_notes"].as_str().unwrap_or_default();
-    assert_eq!(
-        notes
-            .matches(&format!("Visma sales order {number}"))
-            .count(),
-        1,
-        "{notes:?}"
-    );
+    assert_eq!(notes.matches(&note).count(), 1, "{notes:?}");
 
     // Cancelled before it was invoiced: the sales order is cancelled, nothing is credited.
     h.bc_send(
