@@ -33,3 +33,9 @@ pub(crate) type InboxRequest = (InboundEvent, oneshot::Sender<Result<StoreOutcom
 
 /// Most events stored in one transaction by the group-commit task.
 pub(crate) const INBOX_BATCH: usize = 256;
+
+/// How long the group-commit task waits, after an event arrives, for others to share its
+/// transaction: fewer commits per event under load, for that much more time before the
+/// event is acknowledged. (e2e at 300 orders/s, 4 runs each: the SQLite thread's CPU
+/// 836 -> 783 ms per 1,300 orders.)
+pub(crate) const INBOX_GATHER: std::time::Duration = std::time::Duration::from_millis(2);

@@ -4,7 +4,7 @@
 use super::dialect::{Db, INSERT_LOCK};
 use super::{Backend, Writer, rows_per_statement, take_lock};
 use crate::error::StoreError;
-use crate::inbox::{INBOX_BATCH, InboxRequest};
+use crate::inbox::{INBOX_BATCH, INBOX_GATHER, InboxRequest};
 use crate::time::{now_us, to_us};
 use ledgerlink_core::{InboundEvent, StoreOutcome};
 use sqlx::{Connection, QueryBuilder, Row};
@@ -87,6 +87,7 @@ pub(crate) async fn inbox_writer(
     while let Some((event, reply)) = rx.recv().await {
         events.push(event);
         replies.push(reply);
+        tokio::time::sleep(INBOX_GATHER).await;
         while events.len() < INBOX_BATCH {
             match rx.try_recv() {
                 Ok((event, reply)) => {
