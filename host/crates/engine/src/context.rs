@@ -220,6 +220,7 @@ impl JobContext {
                 key: key.clone(),
                 visma_id: visma_id.to_owned(),
                 completes_intent,
+                learned_at: Utc::now(),
             }),
         }
     }

@@ -10,6 +10,7 @@
 //! stays open, so an attempt that dies before it is followed by one that looks the document
 //! up by its reference first: still exactly one document, and then its mapping.
 
+use chrono::{DateTime, Utc};
 use ledgerlink_core::{ExternalRef, LegalEntityId};
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +42,9 @@ pub struct IdentityWrite {
     pub visma_id: String,
     /// Also close the key's open write intent, as [`crate::Store::complete_write`] does.
     pub completes_intent: bool,
+    /// When the attempt learned the Visma id: the row's `created_at`, so the map tells when
+    /// the document became known, not when the batch holding the result committed.
+    pub learned_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

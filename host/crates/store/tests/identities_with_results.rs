@@ -81,6 +81,8 @@ fn completes(key: &IdentityKey, visma_id: &str) -> IdentityWrite {
         key: key.clone(),
         visma_id: visma_id.into(),
         completes_intent: true,
+        // Learned well before the result is written: the row must keep this time.
+        learned_at: Utc::now() - ChronoDuration::minutes(10),
     }
 }
 
@@ -142,6 +144,7 @@ async fn mappings_are_recorded_with_any_outcome_in_one_batch(backend: Backend) {
                 key: key("invoice_verified", 1),
                 visma_id: "INV-1".into(),
                 completes_intent: false,
+                learned_at: chrono::Utc::now(),
             },
         ],
     );
@@ -180,6 +183,15 @@ async fn mappings_are_recorded_with_any_outcome_in_one_batch(backend: Backend) {
         .map(Result::unwrap)
         .collect();
     assert_eq!(results, vec![true, true, true, false]);
+    // Each row tells when its attempt learned the Visma id, not when the batch committed.
+    let recorded = store.identities_of_kind("invoice").await.unwrap();
+    assert_eq!(recorded.len(), 4, "{recorded:?}");
+    for (bc_id, _, at) in &recorded {
+        assert!(
+            *at < Utc::now() - ChronoDuration::minutes(9),
+            "{bc_id} recorded at {at}"
+        );
+    }
 
     assert_eq!(store.open_intent_count().await.unwrap(), 0);
     for n in 1..=4 {

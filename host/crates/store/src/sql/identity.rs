@@ -5,7 +5,7 @@ use super::{Backend, rows_per_statement};
 use crate::error::StoreError;
 use crate::identity::{IdentityKey, IdentityWrite, WriteStart};
 use crate::jobs::Finish;
-use crate::time::{from_us, now_us};
+use crate::time::{from_us, now_us, to_us};
 use crate::types::JobId;
 use chrono::{DateTime, Utc};
 use ledgerlink_core::{ExternalRef, LegalEntityId};
@@ -261,7 +261,7 @@ pub(crate) async fn write_identities(
                 .push_bind(w.key.bc_id.as_str())
                 .push_bind(w.visma_id.as_str())
                 .push_bind(finishes[i].job_id.0)
-                .push_bind(now);
+                .push_bind(to_us(w.learned_at));
         });
         qb.push(" ON CONFLICT DO NOTHING RETURNING legal_entity, kind, bc_id, visma_id");
         for row in qb.build().fetch_all(&mut **tx).await? {
