@@ -267,7 +267,15 @@ async fn crash_run(orders: usize, kills: usize) {
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Then until the inbox is drained (the write-backs' echo webhooks come after the
+    // invoices), rather than for a fixed time that a loaded machine can overrun.
+    let db = dir.path().join("data/ledgerlink.sqlite");
+    let store = ledgerlink_store::Store::open(&db).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while store.unprocessed_event_count().await.unwrap() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    drop(store);
     drop(host);
 
     let docs = documents(&http, &visma).await;
@@ -291,9 +299,7 @@ async fn crash_run(orders: usize, kills: usize) {
         }
     }
 
-    let store = ledgerlink_store::Store::open(dir.path().join("data/ledgerlink.sqlite"))
-        .await
-        .unwrap();
+    let store = ledgerlink_store::Store::open(&db).await.unwrap();
     let unprocessed = store.unprocessed_event_count().await.unwrap();
     let failed = store.errors_list(&Default::default()).await.unwrap();
     assert!(failed.is_empty(), "error queue: {failed:?}");
