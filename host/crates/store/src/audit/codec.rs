@@ -12,8 +12,6 @@
 //! Codecs are never changed once released: rows packed with one stay readable only through
 //! the same bytes, so a new dictionary is a new codec number (the old one kept for reading).
 
-use std::fmt;
-
 /// LZ4 block against [`DICTIONARY_V1`].
 const CODEC_LZ4_DICT_V1: u8 = 1;
 
@@ -53,29 +51,20 @@ pub(crate) fn pack(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Why a packed body could not be read back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum UnpackError {
+    #[error("packed body shorter than its header")]
     Truncated,
+    #[error("packed body with unknown codec {0}")]
     UnknownCodec(u8),
+    #[error("packed body claims {0} bytes")]
     TooLarge(usize),
+    #[error("packed body does not decompress: {0}")]
     Lz4(String),
+    #[error("packed body of {expected} bytes unpacked to {got}")]
     LengthMismatch { expected: usize, got: usize },
+    #[error("packed body is not UTF-8")]
     NotUtf8,
-}
-
-impl fmt::Display for UnpackError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            UnpackError::Truncated => write!(f, "packed body shorter than its header"),
-            UnpackError::UnknownCodec(c) => write!(f, "packed body with unknown codec {c}"),
-            UnpackError::TooLarge(n) => write!(f, "packed body claims {n} bytes"),
-            UnpackError::Lz4(e) => write!(f, "packed body does not decompress: {e}"),
-            UnpackError::LengthMismatch { expected, got } => {
-                write!(f, "packed body of {expected} bytes unpacked to {got}")
-            }
-            UnpackError::NotUtf8 => write!(f, "packed body is not UTF-8"),
-        }
-    }
 }
 
 /// The text of a body [`pack`] made.
