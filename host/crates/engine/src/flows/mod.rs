@@ -405,19 +405,16 @@ pub(crate) fn audit<T: serde::Serialize, R: serde::Serialize>(
     result: &Result<R, JobError>,
     started: Instant,
 ) {
-    let req = request.and_then(|r| serde_json::to_string(r).ok());
-    let (status, resp) = match result {
-        Ok(v) => (Some(200), serde_json::to_string(v).ok()),
-        Err(e) => (None, Some(format!("{{\"error\":{:?}}}", e.to_string()))),
-    };
-    ctx.record_exchange(
+    let request = request.and_then(|r| serde_json::to_string(r).ok());
+    let response = result.as_ref().map(|v| serde_json::to_string(v).ok());
+    record(
+        ctx,
         system,
         method,
         what,
-        req.as_deref(),
-        status,
-        resp.as_deref(),
-        started.elapsed(),
+        request.as_deref(),
+        response.as_ref().map(Option::as_deref).map_err(|e| *e),
+        started,
     );
 }
 
@@ -431,29 +428,56 @@ pub(crate) fn audit_text<S: AsRef<str>>(
     result: &Result<S, JobError>,
     started: Instant,
 ) {
+    let response = result.as_ref().map(|text| Some(text.as_ref()));
+    record(ctx, system, method, what, None, response, started);
+}
+
+/// An answer (`Ok`, its body if any) or the error in its place, as `{"error": "…"}`.
+fn record(
+    ctx: &crate::JobContext,
+    system: &str,
+    method: &str,
+    what: &str,
+    request: Option<&str>,
+    response: Result<Option<&str>, &JobError>,
+    started: Instant,
+) {
     let error;
-    let (status, resp) = match result {
-        Ok(text) => (Some(200), text.as_ref()),
+    let (status, body) = match response {
+        Ok(body) => (Some(200), body),
         Err(e) => {
-            error = format!("{{\"error\":{:?}}}", e.to_string());
-            (None, error.as_str())
+            error = error_body(e);
+            (None, Some(error.as_str()))
         }
     };
     ctx.record_exchange(
         system,
         method,
         what,
-        None,
+        request,
         status,
-        Some(resp),
+        body,
         started.elapsed(),
     );
+}
+
+/// `{"error": "<message>"}`, JSON-escaped (a Rust `{:?}` string is not valid JSON for
+/// every message, e.g. one with a control character).
+fn error_body(e: &JobError) -> String {
+    serde_json::json!({ "error": e.to_string() }).to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use ledgerlink_core::ErrorClass;
+
+    #[test]
+    fn an_error_in_place_of_an_answer_is_recorded_as_valid_json() {
+        let e = JobError::permanent("visma_validation", "bad \"name\" \u{1b}[31m Åsa\nline 2");
+        let body: serde_json::Value = serde_json::from_str(&error_body(&e)).unwrap();
+        assert_eq!(body["error"], e.to_string());
+    }
     use std::time::Duration;
 
     fn timeout() -> CallError {
