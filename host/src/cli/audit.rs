@@ -35,8 +35,7 @@ mod tests {
     use super::*;
     use chrono::Utc;
     use ledgerlink_store::{
-        AttemptRecord, Finish, FinishOutcome, NewExchange, NewJob, REF_BC_ORDER,
-        REF_VISMA_DOCUMENT, Store,
+        FinishOutcome, NewExchange, NewJob, REF_BC_ORDER, REF_VISMA_DOCUMENT, Store,
     };
     use std::time::Duration;
 
@@ -77,44 +76,24 @@ mod tests {
             "payment_provider_token": "tok_live_123456",
             "staff_notes": "", "customer_message": "", "is_deleted": false
         });
-        store
-            .finish(&Finish {
-                job_id: job.id,
-                owner: "w".into(),
-                attempt: job.attempts,
-                outcome: FinishOutcome::Done,
-                follow_ups: vec![],
-                echoes: vec![],
-                identities: vec![],
-                snapshot: None,
-                audit: AttemptRecord {
-                    kind: job.kind.clone(),
-                    subject: job.subject.clone(),
-                    worker: "w".into(),
-                    started_at: Utc::now(),
-                    duration: Duration::from_millis(9),
-                    replay_mode: job.replay_mode,
-                    plugin: None,
-                    exchanges: vec![NewExchange {
-                        system: "bigcommerce".into(),
-                        method: "GET".into(),
-                        url: "/v2/orders/310".into(),
-                        request_headers: vec![],
-                        request_body: None,
-                        status: Some(200),
-                        response_headers: vec![],
-                        response_body: Some(order.to_string()),
-                        at: Utc::now(),
-                        duration: Duration::from_millis(4),
-                    }],
-                    refs: vec![
-                        (REF_BC_ORDER.into(), "310".into()),
-                        (REF_VISMA_DOCUMENT.into(), "100310".into()),
-                    ],
-                },
-            })
-            .await
-            .unwrap();
+        let mut finish = ledgerlink_store::testing::finish(&job, "w", FinishOutcome::Done);
+        finish.audit.exchanges = vec![NewExchange {
+            system: "bigcommerce".into(),
+            method: "GET".into(),
+            url: "/v2/orders/310".into(),
+            request_headers: vec![],
+            request_body: None,
+            status: Some(200),
+            response_headers: vec![],
+            response_body: Some(order.to_string()),
+            at: Utc::now(),
+            duration: Duration::from_millis(4),
+        }];
+        finish.audit.refs = vec![
+            (REF_BC_ORDER.into(), "310".into()),
+            (REF_VISMA_DOCUMENT.into(), "100310".into()),
+        ];
+        store.finish(&finish).await.unwrap();
         store.close().await;
 
         for query in ["310", "100310"] {

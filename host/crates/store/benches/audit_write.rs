@@ -10,9 +10,7 @@
 //! `AUDIT_RUNS`, default 3). Prints one row per run and the median.
 
 use chrono::Utc;
-use ledgerlink_store::{
-    AttemptRecord, Finish, FinishOutcome, Job, NewExchange, NewJob, ReplayMode, Store,
-};
+use ledgerlink_store::{Finish, FinishOutcome, Job, NewExchange, NewJob, Store};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -162,27 +160,10 @@ fn exchanges(id: usize, echo: bool) -> Vec<NewExchange> {
 
 fn finish(job: &Job) -> Finish {
     let id: usize = job.subject.split_once(':').unwrap().1.parse().unwrap();
-    Finish {
-        job_id: job.id,
-        owner: "bench".into(),
-        attempt: job.attempts,
-        outcome: FinishOutcome::Done,
-        follow_ups: vec![],
-        echoes: vec![],
-        identities: vec![],
-        snapshot: None,
-        audit: AttemptRecord {
-            kind: job.kind.clone(),
-            subject: job.subject.clone(),
-            worker: "bench".into(),
-            started_at: Utc::now(),
-            duration: Duration::from_millis(5),
-            replay_mode: ReplayMode::Refetch,
-            plugin: None,
-            exchanges: exchanges(id, job.kind == "order.echo"),
-            refs: vec![("bc_order".into(), id.to_string())],
-        },
-    }
+    let mut finish = ledgerlink_store::testing::finish(job, "bench", FinishOutcome::Done);
+    finish.audit.exchanges = exchanges(id, job.kind == "order.echo");
+    finish.audit.refs = vec![("bc_order".into(), id.to_string())];
+    finish
 }
 
 fn disk_bytes(dir: &std::path::Path) -> u64 {

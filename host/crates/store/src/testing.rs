@@ -57,6 +57,32 @@ fn with_search_path(url: &str, name: &str) -> String {
     format!("{url}{sep}options[search_path]={name}")
 }
 
+/// A result for `job`'s current attempt by `owner`, with nothing learnt or recorded yet:
+/// tests and benches set the fields they need (exchanges, refs, identities, …).
+pub fn finish(job: &crate::Job, owner: &str, outcome: crate::FinishOutcome) -> crate::Finish {
+    crate::Finish {
+        job_id: job.id,
+        owner: owner.into(),
+        attempt: job.attempts,
+        outcome,
+        follow_ups: vec![],
+        echoes: vec![],
+        identities: vec![],
+        snapshot: None,
+        audit: crate::AttemptRecord {
+            kind: job.kind.clone(),
+            subject: job.subject.clone(),
+            worker: owner.into(),
+            started_at: chrono::Utc::now(),
+            duration: std::time::Duration::from_millis(1),
+            replay_mode: job.replay_mode,
+            plugin: None,
+            exchanges: vec![],
+            refs: vec![],
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_search_path;

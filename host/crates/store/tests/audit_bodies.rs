@@ -4,47 +4,13 @@
 //! PostgreSQL (`LEDGERLINK_TEST_PG_URL`, see `ledgerlink_store::testing`).
 
 use chrono::Utc;
-use ledgerlink_store::{
-    AttemptRecord, Finish, FinishOutcome, JobId, NewExchange, NewJob, Store, StoreError,
-};
+use ledgerlink_store::{FinishOutcome, JobId, NewExchange, NewJob, Store, StoreError};
 use serde_json::json;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-async fn open(backend: Backend, test: &str) -> Option<(Option<tempfile::TempDir>, Store)> {
-    match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().unwrap();
-            let store = Store::open(dir.path().join("ledgerlink.db")).await.unwrap();
-            Some((Some(dir), store))
-        }
-        Backend::Postgres => {
-            let url = ledgerlink_store::testing::pg_test_database(test).await?;
-            Some((None, Store::open(&url).await.unwrap()))
-        }
-    }
-}
-
-macro_rules! on_both_backends {
-    ($name:ident) => {
-        mod $name {
-            use super::*;
-            #[tokio::test]
-            async fn sqlite() {
-                super::$name(Backend::Sqlite).await
-            }
-            #[tokio::test]
-            async fn postgres() {
-                super::$name(Backend::Postgres).await
-            }
-        }
-    };
-}
+#[macro_use]
+mod common;
+use common::{Backend, open};
 
 /// A raw connection beside the store, to look at (and write) rows as they are on disk.
 enum Raw {
@@ -146,32 +112,17 @@ async fn attempt(store: &Store, order: u64, exchanges: Vec<NewExchange>) -> JobI
         .unwrap()
         .remove(0);
     assert_eq!(job.id, id);
-    let finish = Finish {
-        job_id: job.id,
-        owner: "w".into(),
-        attempt: job.attempts,
-        outcome: FinishOutcome::Done,
-        follow_ups: vec![],
-        echoes: vec![],
-        identities: vec![],
-        snapshot: None,
-        audit: AttemptRecord {
-            kind: job.kind.clone(),
-            subject: job.subject.clone(),
-            worker: "w".into(),
-            started_at: Utc::now(),
-            duration: Duration::from_millis(20),
-            replay_mode: job.replay_mode,
-            plugin: None,
-            exchanges,
-            refs: vec![("bc_order".into(), order.to_string())],
-        },
-    };
+    let mut finish = ledgerlink_store::testing::finish(&job, "w", FinishOutcome::Done);
+    finish.audit.exchanges = exchanges;
+    finish.audit.refs = vec![("bc_order".into(), order.to_string())];
     store.finish(&finish).await.unwrap();
     id
 }
 
-on_both_backends!(large_bodies_are_packed_and_read_back_exactly);
+on_both_backends!(
+    #[tokio::test]
+    large_bodies_are_packed_and_read_back_exactly
+);
 
 async fn large_bodies_are_packed_and_read_back_exactly(backend: Backend) {
     let Some((_dir, store)) = open(backend, "large_bodies_are_packed_and_read_back_exactly").await
@@ -224,7 +175,10 @@ async fn large_bodies_are_packed_and_read_back_exactly(backend: Backend) {
     assert!(stored[2].3.is_some() && stored[2].2.is_none());
 }
 
-on_both_backends!(secrets_are_redacted_before_packing);
+on_both_backends!(
+    #[tokio::test]
+    secrets_are_redacted_before_packing
+);
 
 async fn secrets_are_redacted_before_packing(backend: Backend) {
     let Some((_dir, store)) = open(backend, "secrets_are_redacted_before_packing").await else {
@@ -268,7 +222,10 @@ async fn secrets_are_redacted_before_packing(backend: Backend) {
     assert_eq!(response["billing_address"]["city"], "Malmö");
 }
 
-on_both_backends!(text_rows_from_before_packing_still_read);
+on_both_backends!(
+    #[tokio::test]
+    text_rows_from_before_packing_still_read
+);
 
 async fn text_rows_from_before_packing_still_read(backend: Backend) {
     let Some((_dir, store)) = open(backend, "text_rows_from_before_packing_still_read").await
@@ -286,7 +243,10 @@ async fn text_rows_from_before_packing_still_read(backend: Backend) {
     assert_eq!(x[0].response_body.as_deref(), Some(order.as_str()));
 }
 
-on_both_backends!(a_damaged_packed_body_is_a_clear_error);
+on_both_backends!(
+    #[tokio::test]
+    a_damaged_packed_body_is_a_clear_error
+);
 
 async fn a_damaged_packed_body_is_a_clear_error(backend: Backend) {
     let Some((_dir, store)) = open(backend, "a_damaged_packed_body_is_a_clear_error").await else {

@@ -6,46 +6,15 @@
 use chrono::{Duration as ChronoDuration, Utc};
 use ledgerlink_core::{ExternalRef, LegalEntityId};
 use ledgerlink_store::{
-    AttemptRecord, ErrorRecord, Finish, FinishOutcome, IdentityKey, IdentityWrite, Job, JobState,
-    NewJob, Store, WriteStart,
+    ErrorRecord, Finish, FinishOutcome, IdentityKey, IdentityWrite, Job, JobState, NewJob,
+    WriteStart,
 };
 use serde_json::json;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-async fn open(backend: Backend, test: &str) -> Option<(Option<tempfile::TempDir>, Store)> {
-    match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().unwrap();
-            let store = Store::open(dir.path().join("ledgerlink.db")).await.unwrap();
-            Some((Some(dir), store))
-        }
-        Backend::Postgres => {
-            let url = ledgerlink_store::testing::pg_test_database(test).await?;
-            Some((None, Store::open(&url).await.unwrap()))
-        }
-    }
-}
-
-macro_rules! on_both_backends {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                super::$name(super::Backend::Sqlite).await
-            }
-            #[tokio::test]
-            async fn postgres() {
-                super::$name(super::Backend::Postgres).await
-            }
-        }
-    };
-}
+#[macro_use]
+mod common;
+use common::{Backend, open};
 
 fn finish(
     job: &Job,
@@ -54,25 +23,8 @@ fn finish(
     identities: Vec<IdentityWrite>,
 ) -> Finish {
     Finish {
-        job_id: job.id,
-        owner: owner.into(),
-        attempt: job.attempts,
-        outcome,
-        follow_ups: vec![],
-        echoes: vec![],
         identities,
-        snapshot: None,
-        audit: AttemptRecord {
-            kind: job.kind.clone(),
-            subject: job.subject.clone(),
-            worker: owner.into(),
-            started_at: Utc::now(),
-            duration: Duration::from_millis(1),
-            replay_mode: job.replay_mode,
-            plugin: None,
-            exchanges: vec![],
-            refs: vec![],
-        },
+        ..ledgerlink_store::testing::finish(job, owner, outcome)
     }
 }
 
@@ -94,7 +46,10 @@ fn reference(n: u32) -> ExternalRef {
     ExternalRef::new(format!("bc-o-{n}"))
 }
 
-on_both_backends!(mappings_are_recorded_with_any_outcome_in_one_batch);
+on_both_backends!(
+    #[tokio::test]
+    mappings_are_recorded_with_any_outcome_in_one_batch
+);
 
 /// A batch of results, each with the mapping its attempt made after opening an intent: done,
 /// retry, failed and lease-lost alike record it and close the intent; a plain mapping (no
@@ -217,7 +172,10 @@ async fn mappings_are_recorded_with_any_outcome_in_one_batch(backend: Backend) {
     assert_eq!(store.job(jobs[2].id).await.unwrap().state, JobState::Failed);
 }
 
-on_both_backends!(a_conflicting_mapping_fails_its_attempt_and_keeps_its_intent_open);
+on_both_backends!(
+    #[tokio::test]
+    a_conflicting_mapping_fails_its_attempt_and_keeps_its_intent_open
+);
 
 /// A mapping that conflicts with the map (its Visma id already stands for another record)
 /// fails its own attempt with `identity_conflict` and leaves its intent open; the other
@@ -304,7 +262,10 @@ async fn a_conflicting_mapping_fails_its_attempt_and_keeps_its_intent_open(backe
     );
 }
 
-on_both_backends!(concurrent_begin_writes_stay_exact);
+on_both_backends!(
+    #[tokio::test]
+    concurrent_begin_writes_stay_exact
+);
 
 /// Many jobs' `begin_write` at once: each new record gets its own intent, a record asked for
 /// twice gets one intent and a look-up for the second, a mapped record is already done.

@@ -5,9 +5,7 @@
 
 use chrono::Utc;
 use ledgerlink_core::{ExternalRef, InboundEvent, LegalEntityId, StoreOutcome};
-use ledgerlink_store::{
-    AttemptRecord, Finish, FinishOutcome, IdentityKey, Job, JobId, ReplayMode, Store, WriteStart,
-};
+use ledgerlink_store::{Finish, FinishOutcome, IdentityKey, Job, JobId, Store, WriteStart};
 use parking_lot::Mutex;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -35,27 +33,7 @@ fn event(key: &str, subject: &str) -> InboundEvent {
 }
 
 fn done(job: &Job, owner: &str) -> Finish {
-    Finish {
-        job_id: job.id,
-        owner: owner.into(),
-        attempt: job.attempts,
-        outcome: FinishOutcome::Done,
-        follow_ups: vec![],
-        echoes: vec![],
-        identities: vec![],
-        snapshot: None,
-        audit: AttemptRecord {
-            kind: job.kind.clone(),
-            subject: job.subject.clone(),
-            worker: owner.into(),
-            started_at: Utc::now(),
-            duration: Duration::from_millis(1),
-            replay_mode: ReplayMode::Refetch,
-            plugin: None,
-            exchanges: vec![],
-            refs: vec![],
-        },
-    }
+    ledgerlink_store::testing::finish(job, owner, FinishOutcome::Done)
 }
 
 /// What the workers saw, checked as they go and at the end.

@@ -7,54 +7,15 @@ use ledgerlink_core::{
     EventSink, ExternalRef, InboundEvent, LegalEntityId, StoreOutcome, Watermarks,
 };
 use ledgerlink_store::{
-    AttemptRecord, ErrorRecord, Finish, FinishOutcome, IdentityKey, JobFilter, JobId, JobState,
-    NewExchange, NewJob, PluginInfo, ReplayMode, ReplaySelector, Store, StoreError, WriteStart,
+    ErrorRecord, FinishOutcome, IdentityKey, JobFilter, JobId, JobState, NewExchange, NewJob,
+    PluginInfo, ReplayMode, ReplaySelector, Store, StoreError, WriteStart,
 };
 use serde_json::json;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// A store on `backend`, and what keeps its file alive (SQLite); `None` when PostgreSQL is
-/// not available and not required (a skip line is printed).
-async fn open(backend: Backend, test: &str) -> Option<(Option<tempfile::TempDir>, Store)> {
-    match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().unwrap();
-            let store = Store::open(dir.path().join("nested/dir/ledgerlink.db"))
-                .await
-                .unwrap();
-            Some((Some(dir), store))
-        }
-        Backend::Postgres => {
-            let url = ledgerlink_store::testing::pg_test_database(test).await?;
-            let store = Store::open(&url).await.unwrap();
-            assert_eq!(store.backend_name(), "postgres");
-            Some((None, store))
-        }
-    }
-}
-
-/// `name::sqlite` and `name::postgres`, each running `async fn name(backend)`.
-macro_rules! on_both_backends {
-    ($(#[$attr:meta])* $name:ident) => {
-        mod $name {
-            use super::*;
-            $(#[$attr])*
-            async fn sqlite() {
-                super::$name(Backend::Sqlite).await
-            }
-            $(#[$attr])*
-            async fn postgres() {
-                super::$name(Backend::Postgres).await
-            }
-        }
-    };
-}
+#[macro_use]
+mod common;
+use common::{Backend, open};
 
 fn event(key: &str, subject: &str) -> InboundEvent {
     InboundEvent {
@@ -67,29 +28,7 @@ fn event(key: &str, subject: &str) -> InboundEvent {
     }
 }
 
-fn finish(job: &ledgerlink_store::Job, owner: &str, outcome: FinishOutcome) -> Finish {
-    Finish {
-        job_id: job.id,
-        owner: owner.into(),
-        attempt: job.attempts,
-        outcome,
-        follow_ups: vec![],
-        echoes: vec![],
-        identities: vec![],
-        snapshot: None,
-        audit: AttemptRecord {
-            kind: job.kind.clone(),
-            subject: job.subject.clone(),
-            worker: owner.into(),
-            started_at: Utc::now(),
-            duration: Duration::from_millis(3),
-            replay_mode: job.replay_mode,
-            plugin: None,
-            exchanges: vec![],
-            refs: vec![],
-        },
-    }
-}
+use ledgerlink_store::testing::finish;
 
 fn permanent(code: &str) -> ErrorRecord {
     ErrorRecord {
